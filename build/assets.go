@@ -1,0 +1,362 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/andybalholm/brotli"
+	"github.com/tdewolff/minify/v2"
+	"github.com/tdewolff/minify/v2/css"
+	"github.com/tdewolff/minify/v2/html"
+	"github.com/tdewolff/minify/v2/js"
+	mjson "github.com/tdewolff/minify/v2/json"
+	"github.com/tdewolff/minify/v2/svg"
+
+	"workly.ai/consent"
+)
+
+// Budgets in bytes, brotli-compressed (1 KB = 1000 bytes). The loader's
+// budget covers its CSS too: the CSS is baked into it.
+const (
+	loaderBudget = 6_000
+	wasmBudget   = 650_000
+)
+
+// distDir is where the build writes, relative to the module root. The server
+// embeds it (server/assets).
+const distDir = "server/assets/dist"
+
+// minifier is the one minify registry, set up once. JavaScript is minified
+// for ES2017 so the output runs in every browser the loader supports.
+var minifier = func() *minify.M {
+	m := minify.New()
+	m.AddFunc("text/css", css.Minify)
+	m.Add("text/html", &html.Minifier{KeepDocumentTags: true, KeepEndTags: true, KeepQuotes: true})
+	m.Add("application/javascript", &js.Minifier{Version: 2017})
+	m.AddFunc("application/json", mjson.Minify)
+	m.AddFunc("image/svg+xml", svg.Minify)
+	return m
+}()
+
+func minifyAs(name string, data []byte) ([]byte, error) {
+	ct := contentType(name)
+	if ct == "" {
+		return data, nil
+	}
+	out, err := minifier.Bytes(ct, data)
+	if err != nil {
+		return nil, fmt.Errorf("minify %s: %w", name, err)
+	}
+	return out, nil
+}
+
+// file is one built file.
+type file struct {
+	Path   string // served path, relative to the site root
+	Data   []byte
+	Budget int // brotli bytes, 0 for none
+	gz, br []byte
+}
+
+// bundle is the result of a build.
+type bundle struct {
+	files  []*file
+	byPath map[string]*file
+}
+
+func (b *bundle) add(f *file) *file {
+	if b.byPath == nil {
+		b.byPath = map[string]*file{}
+	}
+	b.files = append(b.files, f)
+	b.byPath[f.Path] = f
+	return f
+}
+
+// hashed adds data under assets/ with a content hash in its name and returns
+// the served path.
+func (b *bundle) hashed(name string, data []byte) string {
+	sum := sha256.Sum256(data)
+	ext := path.Ext(name)
+	p := "assets/" + strings.TrimSuffix(path.Base(name), ext) + "." + hex.EncodeToString(sum[:5]) + ext
+	b.add(&file{Path: p, Data: data})
+	return p
+}
+
+// buildAll builds everything from the sources under root into root/distDir
+// and prints each file's sizes beside its budget to log.
+func buildAll(root string, log io.Writer) (*bundle, error) {
+	start := time.Now()
+	site, err := readSite(filepath.Join(root, "web/site.json"))
+	if err != nil {
+		return nil, err
+	}
+	policies, err := readPolicies(filepath.Join(root, "web/policies"))
+	if err != nil {
+		return nil, err
+	}
+	manifest := manifestOf(policies)
+	var b bundle
+
+	// Stylesheets and demo scripts, minified and hashed.
+	assetURL := map[string]string{}
+	for _, name := range []string{"site.css", "demo/analytics.js"} {
+		data, err := readMinified(filepath.Join(root, "web/pages", name))
+		if err != nil {
+			return nil, err
+		}
+		assetURL[name] = "/" + b.hashed(name, data)
+	}
+	moduleCSS, err := readMinified(filepath.Join(root, "web/consent.css"))
+	if err != nil {
+		return nil, err
+	}
+	cssPath := b.hashed("consent.css", moduleCSS)
+
+	// The wasm module, and Go's wasm_exec.js from the same toolchain.
+	wasm, goroot, err := compileWasm(root, &site, &manifest)
+	if err != nil {
+		return nil, err
+	}
+	wasmPath := b.hashed("consent.wasm", wasm)
+	b.byPath[wasmPath].Budget = wasmBudget
+	execJS, err := readMinified(filepath.Join(goroot, "lib/wasm/wasm_exec.js"))
+	if err != nil {
+		return nil, fmt.Errorf("wasm_exec.js from the toolchain that built the wasm: %w", err)
+	}
+	execPath := b.hashed("wasm_exec.js", execJS)
+
+	// The loader, with the manifest and the pre-rendered notices baked in.
+	data, err := json.Marshal(map[string]any{
+		"v": manifest.Current().ID, "c": site.CookieName(),
+		"css": string(moduleCSS), "cssUrl": cssPath, "wasm": wasmPath, "exec": execPath,
+		"n": notices(&site, &manifest),
+	})
+	if err != nil {
+		return nil, err
+	}
+	loaderSrc, err := os.ReadFile(filepath.Join(root, "web/loader.js"))
+	if err != nil {
+		return nil, err
+	}
+	const slot = "/*DATA*/ null"
+	if bytes.Count(loaderSrc, []byte(slot)) != 1 {
+		return nil, fmt.Errorf("web/loader.js: want exactly one %q for the build to fill", slot)
+	}
+	loader, err := minifyAs("loader.js", bytes.Replace(loaderSrc, []byte(slot), data, 1))
+	if err != nil {
+		return nil, err
+	}
+	b.add(&file{Path: "loader.js", Data: loader, Budget: loaderBudget})
+
+	// Pages.
+	pd := pageData{Current: manifest.Current().ID}
+	for i := len(manifest.Versions) - 1; i >= 0; i-- {
+		pd.Versions = append(pd.Versions, manifest.Versions[i])
+	}
+	pages, err := renderPages(os.DirFS(filepath.Join(root, "web/pages")), func(name string) (string, error) {
+		if u, ok := assetURL[name]; ok {
+			return u, nil
+		}
+		return "", fmt.Errorf("unknown asset %q", name)
+	}, pd)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range sortedKeys(pages) {
+		min, err := minifyAs(p, pages[p])
+		if err != nil {
+			return nil, err
+		}
+		b.add(&file{Path: p, Data: min})
+	}
+
+	// The public manifest and site configuration, for the server and integrators.
+	for p, v := range map[string]any{"v1/policies.json": manifest, "v1/site.json": site} {
+		data, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		b.add(&file{Path: p, Data: data})
+	}
+
+	if err := b.compress(); err != nil {
+		return nil, err
+	}
+	if err := b.write(filepath.Join(root, distDir)); err != nil {
+		return nil, err
+	}
+	b.report(log)
+	fmt.Fprintf(log, "built %d files into %s in %s\n", len(b.files), distDir, time.Since(start).Round(100*time.Millisecond))
+	return &b, nil
+}
+
+func readMinified(file string) ([]byte, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return minifyAs(file, data)
+}
+
+// compileWasm builds ./wasm for GOOS=js GOARCH=wasm with the site
+// configuration and policy manifest linked in, and returns the binary and the
+// GOROOT of the toolchain that built it.
+func compileWasm(root string, site *consent.Site, m *consent.Manifest) ([]byte, string, error) {
+	views := map[string]map[string]any{"preferences": {}}
+	for _, l := range consent.Locales {
+		views["preferences"][string(l)] = tree(consent.PreferencesView(site, consent.State{}, m.Current(), l))
+	}
+	cfg, err := json.Marshal(map[string]any{"site": site, "policies": m, "views": views})
+	if err != nil {
+		return nil, "", err
+	}
+	tmp, err := os.MkdirTemp("", "consent-wasm-")
+	if err != nil {
+		return nil, "", err
+	}
+	defer os.RemoveAll(tmp)
+	out := filepath.Join(tmp, "consent.wasm")
+	// The value is single-quoted for the go command's flag parser; JSON has no
+	// newlines, and an apostrophe in a text becomes the JSON escape \u0027.
+	js := strings.ReplaceAll(string(cfg), "'", `\u0027`)
+	ldflags := "-s -w -X 'main.configJSON=" + js + "'"
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags="+ldflags, "-o", out, "./wasm")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return nil, "", fmt.Errorf("compile wasm: %v\n%s", err, msg)
+	}
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return nil, "", fmt.Errorf("go env GOROOT: %w", err)
+	}
+	wasm, err := os.ReadFile(out)
+	return wasm, strings.TrimSpace(string(goroot)), err
+}
+
+// compress makes the .gz and .br siblings of every file they make smaller.
+func (b *bundle) compress() error {
+	for _, f := range b.files {
+		var gz, br bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+		zw.Write(f.Data)
+		if err := zw.Close(); err != nil {
+			return err
+		}
+		bw := brotli.NewWriterLevel(&br, brotli.BestCompression)
+		bw.Write(f.Data)
+		if err := bw.Close(); err != nil {
+			return err
+		}
+		if gz.Len() < len(f.Data) {
+			f.gz = gz.Bytes()
+		}
+		if br.Len() < len(f.Data) {
+			f.br = br.Bytes()
+		}
+	}
+	return nil
+}
+
+// write replaces dir with the bundle: it writes a new directory beside it and
+// renames it over, so a server reading dir never sees half a build.
+func (b *bundle) write(dir string) error {
+	tmp := dir + ".new"
+	if err := os.RemoveAll(tmp); err != nil {
+		return err
+	}
+	type entry struct {
+		Path         string `json:"path"`
+		SHA256       string `json:"sha256"`
+		Raw          int    `json:"raw"`
+		Gzip         int    `json:"gzip,omitempty"`
+		Brotli       int    `json:"brotli,omitempty"`
+		BrotliBudget int    `json:"brotliBudget,omitempty"`
+	}
+	var entries []entry
+	for _, f := range b.files {
+		sum := sha256.Sum256(f.Data)
+		entries = append(entries, entry{f.Path, hex.EncodeToString(sum[:]), len(f.Data), len(f.gz), len(f.br), f.Budget})
+		for suffix, data := range map[string][]byte{"": f.Data, ".gz": f.gz, ".br": f.br} {
+			if data == nil {
+				continue
+			}
+			p := filepath.Join(tmp, filepath.FromSlash(f.Path)+suffix)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
+	m, err := json.MarshalIndent(map[string]any{"files": entries}, "", " ")
+	if err != nil {
+		return err
+	}
+	// The asset manifest is for tools (bench, CI); the server does not serve it.
+	if err := os.WriteFile(filepath.Join(tmp, ".manifest.json"), m, 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, ".gitkeep"), nil, 0o644); err != nil {
+		return err
+	}
+	old := dir + ".old"
+	os.RemoveAll(old)
+	if err := os.Rename(dir, old); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return err
+	}
+	return os.RemoveAll(old)
+}
+
+// report prints each file's raw, gzip and brotli sizes, and the budget.
+func (b *bundle) report(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "file\traw\tgzip\tbrotli\tbudget (brotli)\t")
+	for _, f := range b.files {
+		budget := ""
+		if f.Budget > 0 {
+			verdict := "ok"
+			if len(f.br) > f.Budget {
+				verdict = "OVER"
+			}
+			budget = fmt.Sprintf("%s of %s: %s", kb(len(f.br)), kb(f.Budget), verdict)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", f.Path, kb(len(f.Data)), kb(len(f.gz)), kb(len(f.br)), budget)
+	}
+	tw.Flush()
+}
+
+func kb(n int) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f KB", float64(n)/1000)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,64 @@
+// Command build compiles, pre-renders, minifies, hashes and compresses the
+// consent module, and runs the dev server and the tests. Run it from the
+// module root:
+//
+//	go run ./build [all]            build everything into server/assets/dist
+//	go run ./build serve [-addr :8080] [-data ./data]
+//	                                build, then run the server with the SQLite store
+//	go run ./build test             every test tier: host, wasm (in Chromium), end to end
+//
+// It prints every built file's raw, gzip and brotli size beside its budget.
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+func main() {
+	cmd, args := "all", os.Args[1:]
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	root, err := moduleRoot()
+	if err == nil {
+		switch cmd {
+		case "all", "build":
+			_, err = buildAll(root, os.Stdout)
+		case "serve":
+			err = serve(root, args)
+		case "test":
+			err = test(root, args)
+		case "help", "-h", "--help":
+			fmt.Print(usage)
+		default:
+			err = fmt.Errorf("unknown command %q\n%s", cmd, usage)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "build:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: go run ./build [command]
+  all (default)  build everything into server/assets/dist and print the sizes
+  serve          build, then serve on :8080 (-addr, -data to change)
+  test           run every test tier: host, wasm in Chromium, end to end
+`
+
+// moduleRoot returns the directory of the go.mod this command belongs to.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", fmt.Errorf("run from inside the module (no go.mod found)")
+	}
+	return filepath.Dir(mod), nil
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Tools the tests need, pinned. wasmbrowsertest runs GOOS=js tests in
+// Chromium; it does not build in this module's graph (its chromedp is older),
+// so it is installed on its own into .cache/bin.
+const (
+	wasmbrowsertest = "github.com/agnivade/wasmbrowsertest@v0.11.0"
+	jsguard         = "github.com/hack-pad/safejs/jsguard/cmd/jsguard@v0.1.0"
+)
+
+// debianPackages are installed with apt-get when missing: Chromium for the
+// browser tiers, and CJK fonts so screenshots show the Chinese notices.
+var debianPackages = map[string]string{"chromium": "/usr/bin/chromium", "fonts-noto-cjk": "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"}
+
+// test runs every tier and fails on the first that fails:
+//
+//  1. host: go vet (host and GOOS=js), jsguard, go test of every package but
+//     the end-to-end one;
+//  2. wasm: GOOS=js GOARCH=wasm go test ./wasm/... inside headless Chromium;
+//  3. end to end: build, start the real server, drive Chromium.
+func test(root string, args []string) error {
+	if err := ensureDebian(); err != nil {
+		return err
+	}
+	bin := filepath.Join(root, ".cache", "bin")
+	for _, tool := range []string{wasmbrowsertest, jsguard} {
+		if err := goInstall(root, bin, tool); err != nil {
+			return err
+		}
+	}
+	pkgs, err := output(root, nil, "go", "list", "./...")
+	if err != nil {
+		return err
+	}
+	var host []string
+	for _, p := range strings.Fields(pkgs) {
+		if !strings.HasSuffix(p, "/build/e2e") {
+			host = append(host, p)
+		}
+	}
+	js := []string{"GOOS=js", "GOARCH=wasm"}
+	verbose := []string{}
+	for _, a := range args {
+		if a == "-v" {
+			verbose = append(verbose, "-v")
+		}
+	}
+	steps := []struct {
+		name string
+		env  []string
+		argv []string
+	}{
+		{"vet (host)", nil, []string{"go", "vet", "./..."}},
+		{"vet (GOOS=js GOARCH=wasm)", js, []string{"go", "vet", "./wasm/..."}},
+		{"jsguard (no raw syscall/js)", js, []string{filepath.Join(bin, "jsguard"), "./wasm/..."}},
+		{"tier 1: host tests", nil, append(append([]string{"go", "test", "-count=1"}, verbose...), host...)},
+		{"tier 2: wasm tests in Chromium", js, append(append([]string{"go", "test", "-count=1", "-exec=" + filepath.Join(bin, "wasmbrowsertest")}, verbose...), "./wasm/...")},
+		{"tier 3: end to end in Chromium", nil, append(append([]string{"go", "test", "-count=1", "-timeout=20m"}, verbose...), "./build/e2e/...")},
+	}
+	for _, s := range steps {
+		start := time.Now()
+		fmt.Printf("== %s\n", s.name)
+		cmd := exec.Command(s.argv[0], s.argv[1:]...)
+		cmd.Dir, cmd.Stdout, cmd.Stderr = root, os.Stdout, os.Stderr
+		cmd.Env = append(os.Environ(), s.env...)
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		fmt.Printf("== %s: ok (%s)\n", s.name, time.Since(start).Round(100*time.Millisecond))
+	}
+	return nil
+}
+
+// ensureDebian installs missing Debian packages with apt-get when running as
+// root, and otherwise fails with the exact command to run.
+func ensureDebian() error {
+	var missing []string
+	for pkg, file := range debianPackages {
+		if _, err := os.Stat(file); err != nil {
+			missing = append(missing, pkg)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	install := "apt-get install -y " + strings.Join(missing, " ")
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("missing %s; install with: sudo apt-get update && sudo %s", strings.Join(missing, ", "), install)
+	}
+	fmt.Printf("== installing %s\n", strings.Join(missing, ", "))
+	for _, c := range []string{"apt-get update -qq", "DEBIAN_FRONTEND=noninteractive " + install + " -qq"} {
+		cmd := exec.Command("sh", "-c", c)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%s: %w", c, err)
+		}
+	}
+	return nil
+}
+
+// goInstall installs a pinned Go tool into dir unless it is there already.
+func goInstall(root, dir, pkg string) error {
+	name := filepath.Base(strings.SplitN(pkg, "@", 2)[0])
+	if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+		return nil
+	}
+	fmt.Printf("== installing %s\n", pkg)
+	cmd := exec.Command("go", "install", pkg)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = os.TempDir(), os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=")
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go install %s: %w", pkg, err)
+	}
+	return nil
+}
+
+func output(dir string, env []string, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.Output()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return "", fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, ee.Stderr)
+	}
+	return string(out), err
+}

@@ -1,0 +1,53 @@
+package consent
+
+import "time"
+
+// Decide returns the state after a person's choice. granted is the full set
+// of optional categories they grant now; ids the site does not know, and
+// required categories, are dropped. The choice acknowledges policy. A first
+// choice (prev is zero) takes a new consent id from newID and sets Given; a
+// later one keeps both. Times are truncated to seconds, as the cookie holds
+// them.
+func Decide(prev State, site *Site, granted []string, policy string, now time.Time, newID func() string) State {
+	now = now.Truncate(time.Second).UTC()
+	next := State{ID: prev.ID, Policy: policy, Given: prev.Given, Updated: now}
+	if prev.IsZero() {
+		next.ID = newID()
+		next.Given = now
+	}
+	if next.Given.After(now) {
+		next.Given = now
+	}
+	for _, id := range site.Optional() {
+		if containsString(granted, id) {
+			next.Granted = append(next.Granted, id)
+		}
+	}
+	return next
+}
+
+// Withdrawn returns the categories granted in prev and not in next: those
+// whose cookies and storage must now be cleared.
+func Withdrawn(prev, next State) []string {
+	var out []string
+	for _, c := range prev.Granted {
+		if !next.Has(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Action is a notice control's action, as markup names it in
+// data-consent-action.
+type Action string
+
+// The actions of DESIGN's DOM hooks.
+const (
+	ActionAcceptAll       Action = "accept-all"
+	ActionRejectAll       Action = "reject-all"
+	ActionSave            Action = "save"
+	ActionOpenPreferences Action = "open-preferences"
+	ActionAcknowledge     Action = "acknowledge"
+	ActionDismiss         Action = "dismiss"
+)

@@ -1,0 +1,33 @@
+package consent
+
+import (
+	"errors"
+	"strconv"
+)
+
+// Sentinel errors. Callers match them with errors.Is; the server maps them to
+// status codes (ErrInvalid → 400, ErrNotFound → 404).
+var (
+	// ErrInvalid reports input that does not satisfy a documented format.
+	ErrInvalid = errors.New("invalid")
+	// ErrNotFound reports a policy version, receipt or asset that does not exist.
+	ErrNotFound = errors.New("not found")
+)
+
+// SourceError is an error in a source file (policy, site config) at a line.
+// Its message reads "file:line: message", as compilers print them.
+type SourceError struct {
+	File string
+	Line int // 1-based; 0 when the error concerns the whole file
+	Msg  string
+}
+
+func (e *SourceError) Error() string {
+	if e.Line > 0 {
+		return e.File + ":" + strconv.Itoa(e.Line) + ": " + e.Msg
+	}
+	return e.File + ": " + e.Msg
+}
+
+// Unwrap makes every SourceError match ErrInvalid.
+func (e *SourceError) Unwrap() error { return ErrInvalid }

@@ -1,0 +1,96 @@
+// Command consentd is the consent module's server: it serves the built site
+// and the policy archive, and stores receipts.
+//
+//	consentd [-addr :8080] [-data ./data] [-assets DIR]
+//
+// It stops gracefully on SIGTERM or SIGINT: it stops accepting connections,
+// lets requests in flight finish (up to 10 s), then closes the store.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"workly.ai/consent/server/assets"
+	consenthttp "workly.ai/consent/server/http"
+	"workly.ai/consent/server/sqlite"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "consentd:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fl := flag.NewFlagSet("consentd", flag.ContinueOnError)
+	addr := fl.String("addr", ":8080", "listen address")
+	dataDir := fl.String("data", "data", "directory of the SQLite store")
+	assetsDir := fl.String("assets", "", "serve the built site from this directory instead of the embedded copy")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+
+	var site fs.FS = assets.FS()
+	if *assetsDir != "" {
+		if _, err := os.Stat(filepath.Join(*assetsDir, "index.html")); err != nil {
+			return fmt.Errorf("-assets %s: %w (build first: go run ./build)", *assetsDir, err)
+		}
+		site = os.DirFS(*assetsDir)
+	}
+	store, err := sqlite.Open(filepath.Join(*dataDir, "consent.db"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	srv, err := consenthttp.New(site, store, log)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	// The line a caller (the build's serve, the tests) waits for.
+	log.Info("listening", "addr", "http://"+ln.Addr().String())
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,95 @@
+// Package http is the server's HTTP side: the static site, the policy
+// manifest, health and, later, receipt ingest. It knows stores only through
+// consent.ReceiptStore.
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"workly.ai/consent"
+)
+
+// ContentSecurityPolicy is sent with every response. The demo pages run under
+// it, and so must any page that embeds the module: scripts only from the
+// origin (the loader and the wasm glue), WebAssembly compilation allowed, no
+// inline scripts or styles.
+const ContentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; " +
+	"img-src 'self' data:; connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; " +
+	"form-action 'self'; frame-ancestors 'self'"
+
+// Server answers the module's HTTP endpoints.
+type Server struct {
+	static *static
+	store  consent.ReceiptStore
+	log    *slog.Logger
+}
+
+// New returns a server for the built site in assets and the given store.
+func New(assets fs.FS, store consent.ReceiptStore, log *slog.Logger) (*Server, error) {
+	st, err := loadStatic(assets)
+	if err != nil {
+		return nil, err
+	}
+	if len(st.files) == 0 {
+		log.Warn("no built assets: run go run ./build first")
+	}
+	return &Server{static: st, store: store, log: log}, nil
+}
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("/", s.files)
+	return securityHeaders(mux)
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", ContentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) files(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if s.static.serve(w, r) {
+		return
+	}
+	notFound(w)
+}
+
+// notFound answers a small page that works without scripts.
+func notFound(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusNotFound)
+	w.Write([]byte(`<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>页面不存在 · Not found</title>` +
+		`<h1>页面不存在</h1><p>Not found.</p><p><a href="/">返回首页</a> · <a href="/policies/">隐私政策</a></p></html>`))
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	status, code := "ok", http.StatusOK
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.Error("health: store unreachable", "err", err)
+		status, code = "store unreachable", http.StatusServiceUnavailable
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(map[string]string{"status": status})
+}

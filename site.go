@@ -1,0 +1,152 @@
+package consent
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// Site is one site's consent configuration: its name, where its policy lives,
+// the consent cookie's attributes and its categories. The build reads it from
+// web/site.json and validates it; the browser module and the server read the
+// built copy.
+type Site struct {
+	Name Text `json:"name"`
+	// Cookie sets the consent cookie's attributes.
+	Cookie CookieConfig `json:"cookie"`
+	// Categories lists the categories in display order. The first must be the
+	// required ("strictly necessary") one.
+	Categories []Category `json:"categories"`
+}
+
+// CookieConfig sets the consent cookie's attributes.
+type CookieConfig struct {
+	// Name defaults to CookieName.
+	Name string `json:"name,omitempty"`
+	// Domain, when set (e.g. "example.com"), shares one consent across the
+	// site and its subdomains. Empty means a host-only cookie.
+	Domain string `json:"domain,omitempty"`
+	// MaxAgeDays is the cookie's lifetime; browsers cap it at 400 days.
+	MaxAgeDays int `json:"maxAgeDays"`
+}
+
+// Category is a purpose people can grant or refuse, with what it stores.
+type Category struct {
+	// ID is written into cookies and receipts (see ValidCategoryID): append only.
+	ID string `json:"id"`
+	// Required categories are strictly necessary: always on, never refusable.
+	Required bool   `json:"required,omitempty"`
+	Title    Text   `json:"title"`
+	Purpose  Text   `json:"purpose"`
+	Cookies  []Item `json:"cookies,omitempty"`
+	// Storage lists localStorage and sessionStorage keys the category uses.
+	Storage []Item `json:"storage,omitempty"`
+}
+
+// Item is one cookie or storage key a category uses, as the preferences
+// centre lists it.
+type Item struct {
+	// Name is the exact name, or a prefix ending in "*" (e.g. "_ga_*").
+	Name     string `json:"name"`
+	Provider string `json:"provider"`
+	Purpose  Text   `json:"purpose"`
+	Lifetime Text   `json:"lifetime"`
+}
+
+// Optional returns the ids of the categories people can grant or refuse.
+func (s *Site) Optional() []string {
+	var ids []string
+	for _, c := range s.Categories {
+		if !c.Required {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids
+}
+
+// Category returns the category with id and whether it exists.
+func (s *Site) Category(id string) (Category, bool) {
+	for _, c := range s.Categories {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return Category{}, false
+}
+
+// CookieName returns the consent cookie's name.
+func (s *Site) CookieName() string {
+	if s.Cookie.Name != "" {
+		return s.Cookie.Name
+	}
+	return CookieName
+}
+
+// SiteFieldError is a problem with one field of the site configuration. Field
+// is a path such as "categories[2].title"; the build maps it to a line.
+type SiteFieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *SiteFieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// Unwrap makes every SiteFieldError match ErrInvalid.
+func (e *SiteFieldError) Unwrap() error { return ErrInvalid }
+
+// Validate checks s and returns every problem found, joined; each is a
+// *SiteFieldError.
+func (s *Site) Validate() error {
+	var errs []error
+	bad := func(field, msg string) { errs = append(errs, &SiteFieldError{Field: field, Msg: msg}) }
+	if l := s.Name.missing(); l != "" {
+		bad("name", "missing "+string(l)+" name")
+	}
+	if s.Cookie.Name != "" && !ValidCategoryID(s.Cookie.Name) {
+		bad("cookie.name", strconv.Quote(s.Cookie.Name)+" is not a plain cookie name (a–z, 0–9, '_')")
+	}
+	if d := s.Cookie.Domain; d != "" && (strings.HasPrefix(d, ".") || strings.ContainsAny(d, " ;,/:") || !strings.Contains(d, ".")) {
+		bad("cookie.domain", strconv.Quote(d)+" is not a registrable domain such as example.com")
+	}
+	if s.Cookie.MaxAgeDays < 1 || s.Cookie.MaxAgeDays > 400 {
+		bad("cookie.maxAgeDays", "want 1 to 400 (browsers cap cookies at 400 days)")
+	}
+	if len(s.Categories) == 0 || !s.Categories[0].Required {
+		bad("categories", "the first category must be the required (strictly necessary) one")
+	}
+	seen := map[string]bool{}
+	for i, c := range s.Categories {
+		field := "categories[" + strconv.Itoa(i) + "]"
+		switch {
+		case !ValidCategoryID(c.ID):
+			bad(field+".id", strconv.Quote(c.ID)+" is not a category id (a lowercase letter, then a–z, 0–9, '_'; at most 32)")
+		case seen[c.ID]:
+			bad(field+".id", "duplicate category "+strconv.Quote(c.ID))
+		}
+		seen[c.ID] = true
+		if l := c.Title.missing(); l != "" {
+			bad(field+".title", "missing "+string(l)+" title")
+		}
+		if l := c.Purpose.missing(); l != "" {
+			bad(field+".purpose", "missing "+string(l)+" purpose")
+		}
+		for kind, items := range map[string][]Item{"cookies": c.Cookies, "storage": c.Storage} {
+			for j, it := range items {
+				f := field + "." + kind + "[" + strconv.Itoa(j) + "]"
+				if it.Name == "" || it.Name == "*" || strings.ContainsAny(it.Name, " ;,=") || strings.Contains(strings.TrimSuffix(it.Name, "*"), "*") {
+					bad(f+".name", strconv.Quote(it.Name)+" is not a name or a prefix ending in '*'")
+				}
+				if it.Provider == "" {
+					bad(f+".provider", "missing provider")
+				}
+				if l := it.Purpose.missing(); l != "" {
+					bad(f+".purpose", "missing "+string(l)+" purpose")
+				}
+				if l := it.Lifetime.missing(); l != "" {
+					bad(f+".lifetime", "missing "+string(l)+" lifetime")
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

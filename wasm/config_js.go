@@ -1,0 +1,85 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/hack-pad/safejs"
+
+	"workly.ai/consent"
+)
+
+// configJSON is the site configuration and policy manifest as JSON, linked in
+// by the build (-ldflags "-X 'main.configJSON=…'"), so the module and the
+// configuration it was built with can never disagree. The build validated it.
+var configJSON string
+
+// config is what the module knows of the site and its policies.
+type config struct {
+	site     consent.Site
+	policies consent.Manifest
+	// views are the static views pre-rendered by the build from the views in
+	// package consent, as trees (see renderTree): views[name][locale].
+	views safejs.Value
+}
+
+// loadConfig decodes configJSON with the browser's JSON.parse: encoding/json
+// would add hundreds of KB to the module. It does not validate again what the
+// build validated: the module carries only the code it needs.
+func loadConfig(raw string) (*config, error) {
+	if raw == "" {
+		return nil, errors.New("no configuration linked in (build with go run ./build)")
+	}
+	v, err := call("JSON", "parse", raw)
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	var r jsReader
+	c := &config{}
+	site := r.get(v, "site")
+	c.site.Name = readText(&r, site, "name")
+	cookie := r.get(site, "cookie")
+	c.site.Cookie = consent.CookieConfig{Name: r.str(cookie, "name"), Domain: r.str(cookie, "domain"), MaxAgeDays: r.int(cookie, "maxAgeDays")}
+	for _, cv := range r.list(site, "categories") {
+		cat := consent.Category{
+			ID: r.str(cv, "id"), Required: r.bool(cv, "required"),
+			Title: readText(&r, cv, "title"), Purpose: readText(&r, cv, "purpose"),
+			Cookies: readItems(&r, cv, "cookies"), Storage: readItems(&r, cv, "storage"),
+		}
+		c.site.Categories = append(c.site.Categories, cat)
+	}
+	c.views = r.get(v, "views")
+	for _, vv := range r.list(r.get(v, "policies"), "versions") {
+		ver := consent.Version{ID: r.str(vv, "id"), Title: readText(&r, vv, "title"), SHA256: r.str(vv, "sha256")}
+		for _, ch := range r.list(vv, "changes") {
+			ver.Changes = append(ver.Changes, consent.Change{Kind: consent.Kind(r.str(ch, "kind")), Summary: readText(&r, ch, "summary")})
+		}
+		c.policies.Versions = append(c.policies.Versions, ver)
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("configuration: %w", r.err)
+	}
+	if len(c.site.Categories) == 0 || len(c.policies.Versions) == 0 {
+		return nil, errors.New("configuration: no categories or no policy version")
+	}
+	return c, nil
+}
+
+func readText(r *jsReader, v safejs.Value, key string) consent.Text {
+	t := r.get(v, key)
+	if t.IsUndefined() {
+		return consent.Text{}
+	}
+	return consent.Text{ZhCN: r.str(t, string(consent.ZhCN)), En: r.str(t, string(consent.En))}
+}
+
+func readItems(r *jsReader, v safejs.Value, key string) []consent.Item {
+	var out []consent.Item
+	for _, it := range r.list(v, key) {
+		out = append(out, consent.Item{Name: r.str(it, "name"), Provider: r.str(it, "provider"),
+			Purpose: readText(r, it, "purpose"), Lifetime: readText(r, it, "lifetime")})
+	}
+	return out
+}

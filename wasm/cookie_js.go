@@ -1,0 +1,69 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"strconv"
+	"strings"
+
+	"workly.ai/consent"
+)
+
+// readCookie returns the value of the cookie name in document.cookie, or "".
+func readCookie(name string) (string, error) {
+	var r jsReader
+	doc, err := global("document")
+	if err != nil {
+		return "", err
+	}
+	all := r.str(doc, "cookie")
+	if r.err != nil {
+		return "", r.err
+	}
+	for _, part := range strings.Split(all, "; ") {
+		if k, v, ok := strings.Cut(part, "="); ok && k == name {
+			return v, nil
+		}
+	}
+	return "", nil
+}
+
+// writeConsentCookie stores s in the consent cookie with the site's
+// attributes: Path=/, SameSite=Lax, Secure on https, the configured Domain
+// and lifetime.
+func writeConsentCookie(site *consent.Site, s consent.State) error {
+	v, err := consent.EncodeCookie(s)
+	if err != nil {
+		return err
+	}
+	return setCookie(site.CookieName() + "=" + v + "; Path=/; Max-Age=" +
+		strconv.Itoa(site.Cookie.MaxAgeDays*86400) + cookieScope(site))
+}
+
+// clearConsentCookie deletes the consent cookie, with the same scope it was
+// written with (a delete with another path or domain does nothing).
+func clearConsentCookie(site *consent.Site) error {
+	return setCookie(site.CookieName() + "=; Path=/; Max-Age=0" + cookieScope(site))
+}
+
+func cookieScope(site *consent.Site) string {
+	attrs := "; SameSite=Lax"
+	if d := site.Cookie.Domain; d != "" {
+		attrs += "; Domain=" + d
+	}
+	if loc, err := global("location"); err == nil {
+		var r jsReader
+		if r.str(loc, "protocol") == "https:" {
+			attrs += "; Secure"
+		}
+	}
+	return attrs
+}
+
+func setCookie(c string) error {
+	doc, err := global("document")
+	if err != nil {
+		return err
+	}
+	return doc.Set("cookie", c)
+}

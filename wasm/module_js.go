@@ -1,0 +1,265 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hack-pad/safejs"
+
+	"workly.ai/consent"
+)
+
+// queueKey is the sessionStorage key where the loader queues clicks made
+// before the module loaded.
+const queueKey = "consent.queue"
+
+// module is the running browser module.
+type module struct {
+	cfg *config
+	now func() time.Time
+
+	mu    sync.Mutex // guards state; JS callbacks and goroutines share it
+	state consent.State
+
+	api   safejs.Value
+	funcs []safejs.Func // kept alive for the page's lifetime
+}
+
+func newModule(configJSON string) (*module, error) {
+	cfg, err := loadConfig(configJSON)
+	if err != nil {
+		return nil, err
+	}
+	return &module{cfg: cfg, now: time.Now}, nil
+}
+
+// start reads the consent cookie, installs the API and the click handler,
+// applies queued clicks and resolves consent.ready.
+func (m *module) start() error {
+	raw, err := readCookie(m.cfg.site.CookieName())
+	if err != nil {
+		return fmt.Errorf("read consent cookie: %w", err)
+	}
+	if raw != "" {
+		s, err := consent.DecodeCookie(raw)
+		if err != nil {
+			// A malformed or tampered cookie means no consent: replace it.
+			consoleWarn("consent: ignoring a malformed consent cookie")
+			clearConsentCookie(&m.cfg.site)
+		}
+		m.state = s
+	}
+	if err := m.installAPI(); err != nil {
+		return fmt.Errorf("install window.consent: %w", err)
+	}
+	if err := m.listenClicks(); err != nil {
+		return err
+	}
+	if err := m.applyQueue(); err != nil {
+		consoleError("consent: " + err.Error())
+	}
+	resolve, err := m.api.Get("_resolve")
+	if err != nil {
+		return err
+	}
+	if resolve.Type() == safejs.TypeFunction {
+		if _, err := resolve.Invoke(m.stateValue()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// current returns the state, safe for concurrent use.
+func (m *module) current() consent.State {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.state
+}
+
+// currentPolicy is the newest policy version.
+func (m *module) currentPolicy() consent.Version { return m.cfg.policies.Current() }
+
+// stateValue is the state as window.consent.state() returns it: null for no
+// consent, else {id, policy, current, granted, given, updated} with times in
+// Unix seconds, the shape the loader returns before the module loads.
+func (m *module) stateValue() any {
+	s := m.current()
+	if s.IsZero() {
+		return nil
+	}
+	return map[string]any{
+		"id": s.ID, "policy": s.Policy, "current": s.Policy == m.currentPolicy().ID,
+		"granted": jsStrings(s.Granted), "given": s.Given.Unix(), "updated": s.Updated.Unix(),
+	}
+}
+
+// choose records a choice of exactly the granted optional categories: it
+// writes the cookie, removes the notices, runs newly granted scripts and
+// announces the change with a consent:change event.
+func (m *module) choose(granted []string) error {
+	m.mu.Lock()
+	prev := m.state
+	next := consent.Decide(prev, &m.cfg.site, granted, m.currentPolicy().ID, m.now(), newID)
+	if err := writeConsentCookie(&m.cfg.site, next); err != nil {
+		m.mu.Unlock()
+		return fmt.Errorf("write consent cookie: %w", err)
+	}
+	m.state = next
+	m.mu.Unlock()
+
+	if err := removeAll("[data-consent-root],dialog[data-consent-notice]"); err != nil {
+		return err
+	}
+	if err := releaseScripts(next.Has); err != nil {
+		return fmt.Errorf("release scripts: %w", err)
+	}
+	return m.announce()
+}
+
+// announce dispatches consent:change on window with the state as detail.
+func (m *module) announce() error {
+	ctor, err := global("CustomEvent")
+	if err != nil {
+		return err
+	}
+	ev, err := ctor.New("consent:change", map[string]any{"detail": m.stateValue()})
+	if err != nil {
+		return err
+	}
+	_, err = call("window", "dispatchEvent", ev)
+	return err
+}
+
+// act performs a notice control's action.
+func (m *module) act(a consent.Action) error {
+	switch a {
+	case consent.ActionAcceptAll:
+		return m.choose(m.cfg.site.Optional())
+	case consent.ActionRejectAll:
+		return m.choose(nil)
+	case consent.ActionSave:
+		granted, err := m.switchedOn()
+		if err != nil {
+			return err
+		}
+		return m.choose(granted)
+	case consent.ActionOpenPreferences:
+		return m.openPreferences()
+	case consent.ActionDismiss:
+		return m.closePreferences()
+	}
+	consoleWarn("consent: unknown action " + string(a))
+	return nil
+}
+
+// applyQueue performs the clicks the loader queued before the module loaded,
+// in order, then empties the queue.
+func (m *module) applyQueue() error {
+	store, err := global("sessionStorage")
+	if err != nil {
+		return nil // storage disabled: nothing can have been queued
+	}
+	raw, err := store.Call("getItem", queueKey)
+	if err != nil || raw.IsNull() {
+		return nil
+	}
+	store.Call("removeItem", queueKey)
+	s, _ := raw.String()
+	list, err := call("JSON", "parse", s)
+	if err != nil {
+		return errors.New("ignoring a malformed click queue")
+	}
+	var r jsReader
+	for _, item := range r.list(list, "") {
+		if a := r.str(item, "a"); a != "" {
+			if err := m.act(consent.Action(a)); err != nil {
+				return err
+			}
+		}
+	}
+	return r.err
+}
+
+// listenClicks handles clicks on every [data-consent-action] control of the
+// page from now on (the loader stops queueing once api._apply exists).
+func (m *module) listenClicks() error {
+	fn, err := callback("click", func(_ safejs.Value, args []safejs.Value) any {
+		if len(args) == 0 {
+			return nil
+		}
+		target, err := args[0].Get("target")
+		if err != nil || target.Type() != safejs.TypeObject {
+			return nil
+		}
+		el, err := target.Call("closest", "[data-consent-action]")
+		if err != nil || el.IsNull() {
+			return nil
+		}
+		args[0].Call("preventDefault")
+		name, _ := el.Call("getAttribute", "data-consent-action")
+		action, _ := name.String()
+		go func() {
+			if err := m.act(consent.Action(action)); err != nil {
+				consoleError("consent: " + action + ": " + err.Error())
+			}
+		}()
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	m.funcs = append(m.funcs, fn)
+	if _, err := call("document", "addEventListener", "click", fn); err != nil {
+		return err
+	}
+	return m.api.Set("_apply", true)
+}
+
+// newID returns 128 random bits from crypto.getRandomValues, base64url: a
+// consent or receipt id. (crypto/rand would do the same at a higher cost in
+// module size.) It panics if the browser has no crypto.getRandomValues, which
+// every browser able to run the module has; callers run under a recover.
+func newID() string {
+	ctor, err := global("Uint8Array")
+	if err != nil {
+		panic(err)
+	}
+	arr, err := ctor.New(16)
+	if err != nil {
+		panic(err)
+	}
+	if _, err := call("crypto", "getRandomValues", arr); err != nil {
+		panic(err)
+	}
+	var b [16]byte
+	if _, err := safejs.CopyBytesToGo(b[:], arr); err != nil {
+		panic(err)
+	}
+	return base64URL(b[:])
+}
+
+// base64URL encodes b as base64url without padding (encoding/base64 would
+// cost the module more than these lines).
+func base64URL(b []byte) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	out := make([]byte, 0, (len(b)*8+5)/6)
+	var acc uint
+	bits := 0
+	for _, c := range b {
+		acc = acc<<8 | uint(c)
+		bits += 8
+		for bits >= 6 {
+			bits -= 6
+			out = append(out, alphabet[acc>>uint(bits)&63])
+		}
+	}
+	if bits > 0 {
+		out = append(out, alphabet[acc<<uint(6-bits)&63])
+	}
+	return string(out)
+}

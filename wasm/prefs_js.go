@@ -1,0 +1,111 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"github.com/hack-pad/safejs"
+
+	"workly.ai/consent"
+)
+
+// locale returns the page's locale: <html lang>, then the browser's language,
+// then the default.
+func locale() consent.Locale {
+	var r jsReader
+	if doc, err := global("document"); err == nil {
+		if l, ok := consent.MatchLocale(r.str(r.get(doc, "documentElement"), "lang")); ok {
+			return l
+		}
+	}
+	if nav, err := global("navigator"); err == nil {
+		if l, ok := consent.MatchLocale(r.str(nav, "language")); ok {
+			return l
+		}
+	}
+	return consent.Locales[0]
+}
+
+// openPreferences shows the preferences centre as a modal dialog. Focus goes
+// back where it was when it closes.
+func (m *module) openPreferences() error {
+	if els, _ := querySelectorAll(`dialog[data-consent-notice="preferences"]`); len(els) > 0 {
+		return nil // already open
+	}
+	dlg, err := m.cfg.view("preferences", locale())
+	if err != nil {
+		return err
+	}
+	// The view was rendered for no consent; switch on what is granted.
+	s := m.current()
+	boxes, err := dlg.Call("querySelectorAll", "input[data-consent-category]")
+	if err != nil {
+		return err
+	}
+	var br jsReader
+	for _, b := range br.list(boxes, "") {
+		cat, _ := b.Call("getAttribute", "data-consent-category")
+		id, _ := cat.String()
+		if s.Has(id) {
+			b.Set("checked", true)
+		}
+	}
+	body, err := call("document", "querySelector", "body")
+	if err != nil {
+		return err
+	}
+	var r jsReader
+	previous := r.get(r.get(safejs.Global(), "document"), "activeElement")
+	onClose, err := callback("close", func(safejs.Value, []safejs.Value) any {
+		dlg.Call("remove")
+		if previous.Type() == safejs.TypeObject {
+			previous.Call("focus")
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	m.funcs = append(m.funcs, onClose)
+	if _, err := dlg.Call("addEventListener", "close", onClose); err != nil {
+		return err
+	}
+	if _, err := body.Call("appendChild", dlg); err != nil {
+		return err
+	}
+	_, err = dlg.Call("showModal")
+	return err
+}
+
+// closePreferences closes the preferences centre without saving.
+func (m *module) closePreferences() error {
+	els, err := querySelectorAll(`dialog[data-consent-notice="preferences"]`)
+	if err != nil {
+		return err
+	}
+	for _, d := range els {
+		d.Call("close")
+	}
+	return nil
+}
+
+// switchedOn returns the optional categories switched on in the open
+// preferences centre, or the current grants if it is not open.
+func (m *module) switchedOn() ([]string, error) {
+	boxes, err := querySelectorAll(`dialog[data-consent-notice="preferences"] input[data-consent-category]`)
+	if err != nil {
+		return nil, err
+	}
+	if len(boxes) == 0 {
+		return m.current().Granted, nil
+	}
+	var r jsReader
+	var on []string
+	for _, b := range boxes {
+		if r.bool(b, "checked") {
+			cat, _ := b.Call("getAttribute", "data-consent-category")
+			id, _ := cat.String()
+			on = append(on, id)
+		}
+	}
+	return on, r.err
+}

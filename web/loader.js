@@ -1,0 +1,155 @@
+// The loader: the only script on the critical path. It reads the consent
+// cookie, compares it with the policy manifest baked in at build time, and
+// either paints the notice Go pre-rendered at build time or, for a visitor
+// whose consent is current, releases the gated scripts of the granted
+// categories at once. Then, after first paint, it loads the wasm module.
+//
+// It never writes consent state and decides no policy: clicks on notice
+// controls wait in a queue in sessionStorage (which survives a page change)
+// until the wasm module, the only writer, applies them.
+//
+// The build replaces DATA below with JSON:
+//   v    current policy version id
+//   c    consent cookie name
+//   css  the module's CSS text; cssUrl the same CSS as a hashed file
+//   wasm, exec  hashed URLs of the module and of Go's wasm_exec.js,
+//               relative to this script's URL
+//   n    notices: n[acked] = {k: kind, "zh-CN": tree, en: tree}, where acked is
+//        "" (no consent) or an older version id; a tree is
+//        [tag, [name, value, ...], child...] or a text string
+(function () {
+  "use strict";
+  var D = /*DATA*/ null;
+  var w = window, doc = document, QKEY = "consent.queue";
+  var api = w.consent = w.consent || {};
+  if (api._loader) return; // loaded twice: the first one stands
+  api._loader = 1;
+  var base = doc.currentScript && doc.currentScript.src || location.href;
+
+  var ready = new Promise(function (resolve) { api._resolve = resolve; });
+  api.ready = ready;
+
+  // parse returns the consent state in a cookie value of format 1, or null.
+  // The rules are DecodeCookie's in cookie.go; testdata/cookie-vectors.json
+  // pins both.
+  function parse(v) {
+    if (!v || v.length > 1024) return null;
+    var f = v.split("~");
+    if (f.length != 6 || f[0] != "1" || !/^[A-Za-z0-9_-]{22}$/.test(f[1]) ||
+        !/^[a-z0-9]([a-z0-9.-]{0,30}[a-z0-9])?$/.test(f[2]) || f[2].indexOf("..") >= 0) return null;
+    var g = f[3] ? f[3].split(".") : [], seen = {};
+    for (var i = 0; i < g.length; i++) {
+      if (!/^[a-z][a-z0-9_]{0,31}$/.test(g[i]) || seen[g[i]]) return null;
+      seen[g[i]] = 1;
+    }
+    var t = [f[4], f[5]].map(function (s) { return /^[1-9][0-9]{9}$/.test(s) ? +s : 0; });
+    if (!(t[0] >= 1577836800 && t[1] <= 4102444800 && t[0] <= t[1])) return null;
+    return { id: f[1], policy: f[2], granted: g.sort(), given: t[0], updated: t[1] };
+  }
+
+  function cookie(name) {
+    var parts = doc.cookie.split("; ");
+    for (var i = 0; i < parts.length; i++) {
+      var eq = parts[i].indexOf("=");
+      if (parts[i].slice(0, eq) == name) return parts[i].slice(eq + 1);
+    }
+    return "";
+  }
+
+  var state = parse(cookie(D.c));
+  // Until the wasm module replaces them: what the loader knows.
+  api.state = function () { return state; };
+  api.granted = function (c) { return !!state && state.policy == D.v && state.granted.indexOf(c) >= 0; };
+
+  // h builds DOM nodes from a pre-rendered tree: createElement and
+  // createTextNode only, never HTML parsing.
+  function h(n) {
+    if (typeof n == "string") return doc.createTextNode(n);
+    var e = doc.createElement(n[0]), a = n[1];
+    for (var i = 0; i < a.length; i += 2) e.setAttribute(a[i], a[i + 1]);
+    for (i = 2; i < n.length; i++) e.appendChild(h(n[i]));
+    return e;
+  }
+
+  function locale() {
+    var l = (doc.documentElement.lang || navigator.language || "").slice(0, 2).toLowerCase();
+    return l == "en" ? "en" : "zh-CN";
+  }
+
+  // release runs gated scripts of the granted categories.
+  function release(granted) {
+    var s = doc.querySelectorAll('script[type="text/plain"][data-consent]');
+    for (var i = 0; i < s.length; i++) {
+      if (granted.indexOf(s[i].getAttribute("data-consent")) < 0) continue;
+      var o = s[i], x = doc.createElement("script");
+      for (var j = 0; j < o.attributes.length; j++) {
+        var at = o.attributes[j].name;
+        if (at != "type" && at != "data-consent") x.setAttribute(at, o.attributes[j].value);
+      }
+      if (o.nonce) x.nonce = o.nonce;
+      x.type = o.getAttribute("data-type") || "text/javascript";
+      x.text = o.text;
+      o.parentNode.replaceChild(x, o);
+    }
+  }
+
+  function queue() {
+    try { return JSON.parse(sessionStorage.getItem(QKEY)) || []; } catch (e) { return []; }
+  }
+
+  // The stylesheet: a constructed sheet applied before the first paint (no
+  // request, allowed by style-src 'self'), or the hashed file where
+  // constructed sheets are missing; the notice is shown only once styled.
+  function styled(then) {
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(D.css);
+      doc.adoptedStyleSheets = doc.adoptedStyleSheets.concat(sheet);
+      then();
+    } catch (e) {
+      var l = doc.createElement("link");
+      l.rel = "stylesheet";
+      l.href = new URL(D.cssUrl, base);
+      l.onload = then;
+      doc.head.appendChild(l);
+    }
+  }
+
+  var notice = null, pending = queue().length > 0;
+  var entry = !pending && (state ? (state.policy == D.v ? null : D.n[state.policy] || D.n[""]) : D.n[""]);
+  styled(function () {
+    if (entry) {
+      notice = h(entry[locale()]);
+      notice.setAttribute("data-consent-root", "");
+      doc.body.appendChild(notice);
+    }
+  });
+  if (state && (state.policy == D.v || (entry && entry.k == "minor"))) release(state.granted);
+
+  // Clicks on any notice control, until and after the module loads.
+  var hides = { "accept-all": 1, "reject-all": 1, save: 1, acknowledge: 1, dismiss: 1 };
+  doc.addEventListener("click", function (ev) {
+    var el = ev.target.closest && ev.target.closest("[data-consent-action]");
+    if (!el) return;
+    var action = el.getAttribute("data-consent-action");
+    if (api._apply) return; // the module handles its own controls
+    var q = queue();
+    q.push({ a: action, t: Date.now() });
+    try { sessionStorage.setItem(QKEY, JSON.stringify(q)); } catch (e) {}
+    if (hides[action] && notice && notice.contains(el)) notice.hidden = true;
+  });
+
+  // The wasm module, after first paint and off the critical path.
+  function load() {
+    var x = doc.createElement("script");
+    x.src = new URL(D.exec, base);
+    x.onload = function () {
+      var go = new w.Go();
+      WebAssembly.instantiateStreaming(fetch(new URL(D.wasm, base)), go.importObject).then(function (r) {
+        go.run(r.instance);
+      }).catch(function (e) { console.error("consent: module failed to load:", e); });
+    };
+    doc.head.appendChild(x);
+  }
+  requestAnimationFrame(function () { setTimeout(load, 0); });
+})();
