@@ -72,13 +72,11 @@ func PreferencesView(site *Site, s State, policy Version, l Locale) Node {
 		if c.Required {
 			input = append(input, "disabled", "", "aria-describedby", "cm-always-"+c.ID)
 		}
-		head := []Node{
-			El("label", A("for", "cm-cat-"+c.ID), El("strong", nil, T(c.Title.In(l)))),
-			El("input", input),
-		}
+		head := []Node{El("label", A("for", "cm-cat-"+c.ID), El("strong", nil, T(c.Title.In(l))))}
 		if c.Required {
 			head = append(head, El("span", A("class", "cm-always", "id", "cm-always-"+c.ID), T(textAlwaysOn.In(l))))
 		}
+		head = append(head, El("input", input))
 		kids := []Node{
 			El("div", A("class", "cm-cat-head"), head...),
 			El("p", A("class", "cm-cat-purpose"), T(c.Purpose.In(l))),

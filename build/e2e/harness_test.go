@@ -1,0 +1,295 @@
+// Package e2e tests the whole module as a visitor meets it: the site built by
+// go run ./build, served by the real consentd binary, driven in headless
+// Chromium. It needs Debian's chromium (go run ./build test installs it).
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+var update = flag.Bool("update", false, "rewrite the screenshots in testdata/screenshots")
+
+var (
+	root    string          // the module root
+	baseURL string          // the running server
+	browser context.Context // one Chromium for the whole package
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code, err := run(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+func run(m *testing.M) (int, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return 0, err
+	}
+	root = filepath.Join(wd, "..", "..")
+	if _, err := exec.LookPath("chromium"); err != nil {
+		return 0, fmt.Errorf("chromium not found; install it with: sudo apt-get install -y chromium (go run ./build test does)")
+	}
+	// Build the site and the server exactly as a user does.
+	build := exec.Command("go", "run", "./build")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("go run ./build: %v\n%s", err, out)
+	}
+	tmp, err := os.MkdirTemp("", "consent-e2e-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, "consentd")
+	gobuild := exec.Command("go", "build", "-o", bin, "./server/cmd/consentd")
+	gobuild.Dir = root
+	if out, err := gobuild.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("build consentd: %v\n%s", err, out)
+	}
+	srv, addr, err := startServer(bin, filepath.Join(tmp, "data"))
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		srv.Process.Signal(os.Interrupt)
+		srv.Wait()
+	}()
+	baseURL = addr
+
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath("chromium"),
+			chromedp.NoSandbox, // tests run as root in CI
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("lang", "zh-CN"),
+			chromedp.WindowSize(1280, 800),
+			chromedp.UserDataDir(filepath.Join(tmp, "chromium")),
+		)...)
+	defer cancelAlloc()
+	b, cancelBrowser := chromedp.NewContext(alloc)
+	defer cancelBrowser()
+	if err := chromedp.Do(b, chromedp.Navigate("about:blank")); err != nil {
+		return 0, fmt.Errorf("start chromium: %w", err)
+	}
+	browser = b
+	return m.Run(), nil
+}
+
+// startServer starts consentd on a free port and returns it once it listens.
+func startServer(bin, data string) (*exec.Cmd, string, error) {
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-data", data)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	lines := bufio.NewScanner(stderr)
+	found := make(chan string, 1)
+	go func() {
+		for lines.Scan() {
+			if _, after, ok := strings.Cut(lines.Text(), "addr=http://"); ok && strings.Contains(lines.Text(), "listening") {
+				found <- "http://" + strings.Fields(after)[0]
+				break
+			}
+		}
+		for lines.Scan() { // keep draining so the server never blocks on its log
+		}
+	}()
+	select {
+	case addr := <-found:
+		return cmd, addr, nil
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		return nil, "", fmt.Errorf("consentd did not start listening within 20s")
+	}
+}
+
+// visitor is one person: a fresh browser profile (no cookies, no storage) in
+// its own tab, with its console and network recorded.
+type visitor struct {
+	t        *testing.T
+	ctx      context.Context
+	problems chan string // console errors and uncaught exceptions
+}
+
+func newVisitor(t *testing.T) *visitor {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancel() })
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	v := &visitor{t: t, ctx: ctx, problems: make(chan string, 100)}
+	console := chromedp.Events(ctx, runtime.ConsoleAPICalled)
+	exceptions := chromedp.Events(ctx, runtime.ExceptionThrown)
+	go func() {
+		for ev, err := range console {
+			if err != nil {
+				return
+			}
+			if ev.Type == runtime.ConsoleAPICalledTypeError {
+				var parts []string
+				for _, a := range ev.Args {
+					parts = append(parts, string(a.Value)+a.Description)
+				}
+				v.report("console.error: " + strings.Join(parts, " "))
+			}
+		}
+	}()
+	go func() {
+		for ev, err := range exceptions {
+			if err != nil {
+				return
+			}
+			msg := ev.ExceptionDetails.Text
+			if ev.ExceptionDetails.Exception != nil {
+				msg += " " + ev.ExceptionDetails.Exception.Description
+			}
+			v.report("uncaught: " + msg)
+		}
+	}()
+	return v
+}
+
+func (v *visitor) report(msg string) {
+	select {
+	case v.problems <- msg:
+	default:
+	}
+}
+
+// noProblems fails the test if the page logged an error or threw.
+func (v *visitor) noProblems() {
+	v.t.Helper()
+	for {
+		select {
+		case p := <-v.problems:
+			v.t.Errorf("page problem: %s", p)
+		default:
+			return
+		}
+	}
+}
+
+// expectModuleBlocked drops the one console error a blocked module causes.
+func (v *visitor) expectModuleBlocked() {
+	for {
+		select {
+		case p := <-v.problems:
+			if !strings.Contains(p, "module failed to load") {
+				v.t.Errorf("page problem: %s", p)
+			}
+		default:
+			return
+		}
+	}
+}
+
+// do runs actions, failing the test on error.
+func (v *visitor) do(actions ...chromedp.Action[chromedp.Void]) {
+	v.t.Helper()
+	if err := chromedp.Do(v.ctx, actions...); err != nil {
+		v.t.Fatal(err)
+	}
+}
+
+// eval evaluates a JS expression, awaiting a promise, and decodes its value.
+func eval[T any](v *visitor, expr string) T {
+	v.t.Helper()
+	out, err := chromedp.Run(v.ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		v.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return out
+}
+
+// poll waits until a JS expression is truthy.
+func (v *visitor) poll(expr string) {
+	v.t.Helper()
+	if _, err := chromedp.Run(v.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		v.t.Fatalf("waiting for %s: %v", expr, err)
+	}
+}
+
+// open navigates to path on the server and waits for the load event.
+func (v *visitor) open(path string) {
+	v.t.Helper()
+	v.do(chromedp.Navigate(baseURL + path))
+}
+
+// ready waits until the wasm module has loaded and resolved consent.ready.
+func (v *visitor) ready() {
+	v.t.Helper()
+	eval[chromedp.Void](v, `window.consent.ready.then(() => true)`)
+}
+
+// blockWasm makes every .wasm request fail, so only the loader runs.
+func (v *visitor) blockWasm(block bool) {
+	v.t.Helper()
+	patterns := []*network.BlockPattern{}
+	if block {
+		patterns = append(patterns, &network.BlockPattern{URLPattern: "*://*:*/*.wasm", Block: true})
+	}
+	if _, err := chromedp.Call(v.ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: patterns}); err != nil {
+		v.t.Fatal(err)
+	}
+}
+
+// cookies returns the browser's cookies for the server, by name.
+func (v *visitor) cookies() map[string]string {
+	v.t.Helper()
+	res, err := chromedp.Call(v.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{baseURL + "/"}})
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, c := range res.Cookies {
+		out[c.Name] = c.Value
+	}
+	return out
+}
+
+// screenshot saves a PNG of the viewport under .cache/screenshots, and with
+// -update also under testdata/screenshots (the README shows those).
+func (v *visitor) screenshot(name string) {
+	v.t.Helper()
+	png, err := chromedp.Run(v.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	dirs := []string{filepath.Join(root, ".cache", "screenshots")}
+	if *update {
+		dirs = append(dirs, filepath.Join(root, "testdata", "screenshots"))
+	}
+	for _, dir := range dirs {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			v.t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+			v.t.Fatal(err)
+		}
+	}
+}
