@@ -82,9 +82,10 @@ func PreferencesView(site *Site, s State, policy Version, l Locale) Node {
 			El("p", A("class", "cm-cat-purpose"), T(c.Purpose.In(l))),
 		}
 		if items := append(append([]Item(nil), c.Cookies...), c.Storage...); len(items) > 0 {
-			rows := []Node{El("tr", nil,
+			head := El("thead", nil, El("tr", nil,
 				El("th", A("scope", "col"), T(textColName.In(l))), El("th", A("scope", "col"), T(textColProvider.In(l))),
-				El("th", A("scope", "col"), T(textColPurpose.In(l))), El("th", A("scope", "col"), T(textColLifetime.In(l))))}
+				El("th", A("scope", "col"), T(textColPurpose.In(l))), El("th", A("scope", "col"), T(textColLifetime.In(l)))))
+			var rows []Node
 			for _, it := range items {
 				rows = append(rows, El("tr", nil,
 					El("td", nil, El("code", nil, T(it.Name))), El("td", nil, T(it.Provider)),
@@ -92,7 +93,7 @@ func PreferencesView(site *Site, s State, policy Version, l Locale) Node {
 			}
 			kids = append(kids, El("details", nil,
 				El("summary", nil, T(textItemsUsed.In(l)+" ("+strconv.Itoa(len(items))+")")),
-				El("div", A("class", "cm-table-wrap"), El("table", nil, rows...))))
+				El("div", A("class", "cm-table-wrap"), El("table", nil, head, El("tbody", nil, rows...)))))
 		}
 		cats = append(cats, El("section", A("class", "cm-cat", "data-consent-category-panel", c.ID), kids...))
 	}

@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -26,8 +25,10 @@ type policySource struct {
 	lines   map[string]int // field → line, for errors
 }
 
-// readPolicies reads every web/policies/*.md, oldest first, and validates them
-// together. Every error names the file and line.
+// readPolicies reads every web/policies/*.md and validates them together.
+// Versions are ordered by file name, so name each file by its version id and
+// the version id by its effective date (2022-01-01.md); their effective dates
+// must then strictly increase. Every error names the file and line.
 func readPolicies(dir string) ([]policySource, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.md"))
 	if err != nil {
@@ -57,7 +58,6 @@ func readPolicies(dir string) ([]policySource, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	sort.SliceStable(srcs, func(i, j int) bool { return srcs[i].Version.Effective.Before(srcs[j].Version.Effective) })
 	m := manifestOf(srcs)
 	if err := m.Validate(); err != nil {
 		return nil, placePolicyErrors(srcs, err)
@@ -89,6 +89,9 @@ func placePolicyErrors(srcs []policySource, err error) error {
 				line := s.lines[fe.Field]
 				if line == 0 {
 					line = s.lines[strings.SplitN(fe.Field, ".", 2)[0]]
+				}
+				if line == 0 {
+					line = s.lines["id"] // a missing field: where the version is named
 				}
 				out = append(out, &consent.SourceError{File: s.File, Line: line, Msg: fe.Field + ": " + fe.Msg})
 				placed = true
@@ -140,7 +143,7 @@ func parsePolicy(file string, data []byte) (policySource, error) {
 	}
 	src.Body = rest[end+len("\n---\n"):]
 	if len(bytes.TrimSpace(src.Body)) == 0 {
-		return fail(strings.Count(string(rest[:end]), "\n")+3, "the policy text is empty")
+		return fail(strings.Count(string(rest[:end]), "\n")+4, "the policy text is empty")
 	}
 	sum := sha256.Sum256(src.Body)
 	src.Version.SHA256 = hex.EncodeToString(sum[:])

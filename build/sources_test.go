@@ -1,0 +1,168 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const goodFrontMatter = `---
+version: 2023-06-01
+effective: 2023-06-01
+title.zh-CN: 隐私政策
+title.en: Privacy policy
+changes:
+  - kind: recipients
+    zh-CN: 新增推送服务 SDK。
+    en: A push notification SDK was added.
+  - kind: minor
+    zh-CN: 文字修订。
+    en: "Wording: clearer."
+---
+# 隐私政策
+`
+
+const firstVersion = "---\nversion: 2022-01-01\neffective: 2022-01-01\ntitle.zh-CN: 隐私政策\ntitle.en: Privacy policy\n---\n# 隐私政策\n"
+
+func writePolicies(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestReadPolicies(t *testing.T) {
+	dir := writePolicies(t, map[string]string{"2022-01-01.md": firstVersion, "2023-06-01.md": goodFrontMatter})
+	srcs, err := readPolicies(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(srcs) != 2 || srcs[0].Version.ID != "2022-01-01" || srcs[1].Version.ID != "2023-06-01" {
+		t.Fatalf("versions out of order: %+v", srcs)
+	}
+	v := srcs[1].Version
+	if len(v.Changes) != 2 || v.Changes[0].Kind != "recipients" || v.Changes[1].Summary.En != "Wording: clearer." {
+		t.Fatalf("changes parsed as %+v", v.Changes)
+	}
+	if string(srcs[1].Body) != "# 隐私政策\n" {
+		t.Fatalf("body %q", srcs[1].Body)
+	}
+	// The hash is of the exact text after the front matter: sha256("# 隐私政策\n").
+	sum := sha256.Sum256([]byte("# 隐私政策\n"))
+	if v.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("sha256 %s is not of the text", v.SHA256)
+	}
+	if srcs[0].Version.SHA256 != srcs[1].Version.SHA256 {
+		t.Error("identical texts hash differently")
+	}
+}
+
+// Every broken policy file is reported with its file and the line at fault.
+func TestPolicyErrorsNameFileAndLine(t *testing.T) {
+	for _, tc := range []struct {
+		name, file, text, want string
+	}{
+		{"unknown kind", "2023-06-01.md", strings.Replace(goodFrontMatter, "kind: recipients", "kind: sharing", 1),
+			`2023-06-01.md:7: changes[0].kind: unknown kind "sharing"`},
+		{"missing summary", "2023-06-01.md", strings.Replace(goodFrontMatter, "    en: A push notification SDK was added.\n", "", 1),
+			"2023-06-01.md:7: changes[0].summary: missing en summary"},
+		{"dates not increasing", "2023-06-01.md", strings.Replace(goodFrontMatter, "effective: 2023-06-01", "effective: 2021-12-31", 1),
+			"2023-06-01.md:3: effective: 2021-12-31 is not after the previous version's 2022-01-01"},
+		{"bad date", "2023-06-01.md", strings.Replace(goodFrontMatter, "effective: 2023-06-01", "effective: 2023-13-01", 1),
+			`2023-06-01.md:3: effective: "2023-13-01" is not a date`},
+		{"unsafe version id", "2023-06-01.md", strings.Replace(goodFrontMatter, "version: 2023-06-01", "version: ../x", 1),
+			`2023-06-01.md:2: version "../x" does not match the file name`},
+		{"duplicate version", "2023-06-01.md", strings.Replace(goodFrontMatter, "version: 2023-06-01", "version: 2022-01-01", 1),
+			"2023-06-01.md:2: version \"2022-01-01\" does not match"},
+		{"unknown key", "2023-06-01.md", strings.Replace(goodFrontMatter, "title.en:", "titel.en:", 1),
+			`2023-06-01.md:5: unknown key "titel.en"`},
+		{"repeated key", "2023-06-01.md", strings.Replace(goodFrontMatter, "title.en: Privacy policy\n", "title.en: Privacy policy\ntitle.en: again\n", 1),
+			"2023-06-01.md:6: title.en given twice (first on line 5)"},
+		{"no changes listed", "2023-06-01.md", goodFrontMatter[:strings.Index(goodFrontMatter, "changes:")] + "---\n# x\n",
+			"2023-06-01.md:2: changes: a later version must list what changed"},
+		{"unclosed front matter", "2023-06-01.md", "---\nversion: 2023-06-01\n",
+			"2023-06-01.md:1: front matter is not closed"},
+		{"no front matter", "2023-06-01.md", "# 隐私政策\n", `2023-06-01.md:1: want front matter`},
+		{"empty text", "2023-06-01.md", strings.TrimSuffix(goodFrontMatter, "# 隐私政策\n"), "2023-06-01.md:14: the policy text is empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writePolicies(t, map[string]string{"2022-01-01.md": firstVersion, tc.file: tc.text})
+			_, err := readPolicies(dir)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), filepath.Join(dir, tc.want)) && !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error\n%v\nwant it to contain\n%s", err, tc.want)
+			}
+			if !strings.Contains(err.Error(), dir) {
+				t.Errorf("error does not name the file's path: %v", err)
+			}
+		})
+	}
+}
+
+const goodSite = `{
+  "name": {"zh-CN": "亿洽", "en": "Yiqia"},
+  "cookie": {"maxAgeDays": 365},
+  "categories": [
+    {"id": "necessary", "required": true,
+     "title": {"zh-CN": "必要", "en": "Necessary"},
+     "purpose": {"zh-CN": "运行", "en": "Running"}},
+    {"id": "analytics",
+     "title": {"zh-CN": "统计", "en": "Analytics"},
+     "purpose": {"zh-CN": "统计", "en": "Statistics"},
+     "cookies": [{"name": "_ga_*", "provider": "Google", "purpose": {"zh-CN": "会话", "en": "Session"}, "lifetime": {"zh-CN": "400 天", "en": "400 days"}}]}
+  ]
+}`
+
+func TestSiteErrorsNameFileAndLine(t *testing.T) {
+	for _, tc := range []struct{ name, text, want string }{
+		{"good", goodSite, ""},
+		{"syntax", strings.Replace(goodSite, `"required": true,`, `"required": true`, 1), "site.json:6: JSON syntax"},
+		{"unknown field", strings.Replace(goodSite, `"required"`, `"requird"`, 1), `site.json:5: unknown field "requird"`},
+		{"wrong type", strings.Replace(goodSite, `"maxAgeDays": 365`, `"maxAgeDays": "365"`, 1), "site.json:3: cookie.maxAgeDays: want int"},
+		{"bad category id", strings.Replace(goodSite, `"id": "analytics"`, `"id": "Analytics!"`, 1), `site.json:8: categories[1].id: "Analytics!" is not a category id`},
+		{"duplicate category", strings.Replace(goodSite, `"id": "analytics"`, `"id": "necessary"`, 1), `site.json:8: categories[1].id: duplicate category "necessary"`},
+		{"missing English", strings.Replace(goodSite, `"en": "Statistics"`, `"en": ""`, 1), "site.json:10: categories[1].purpose: missing en purpose"},
+		{"bad cookie pattern", strings.Replace(goodSite, `"_ga_*"`, `"_g*a"`, 1), `site.json:11: categories[1].cookies[0].name: "_g*a" is not a name or a prefix`},
+		{"lifetime over 400 days", strings.Replace(goodSite, `365`, `500`, 1), "site.json:3: cookie.maxAgeDays: want 1 to 400"},
+		{"required not first", strings.Replace(goodSite, `"required": true,`, ``, 1), "site.json:4: categories: the first category must be the required"},
+		{"truncated", goodSite[:200], "site.json:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "site.json")
+			os.WriteFile(file, []byte(tc.text), 0o644)
+			_, err := readSite(file)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error\n%v\nwant it to contain\n%s", err, tc.want)
+			}
+		})
+	}
+}
+
+// The real sources in web/ are valid.
+func TestRealSources(t *testing.T) {
+	if _, err := readSite("../web/site.json"); err != nil {
+		t.Error(err)
+	}
+	srcs, err := readPolicies("../web/policies")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srcs[0].Version.ID != "2022-01-01" {
+		t.Errorf("first policy %s", srcs[0].Version.ID)
+	}
+}

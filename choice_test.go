@@ -1,0 +1,44 @@
+package consent
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+func testSite() *Site {
+	t := Text{"x", "x"}
+	return &Site{Name: t, Cookie: CookieConfig{MaxAgeDays: 365}, Categories: []Category{
+		{ID: "necessary", Required: true, Title: t, Purpose: t},
+		{ID: "functional", Title: t, Purpose: t},
+		{ID: "analytics", Title: t, Purpose: t},
+		{ID: "marketing", Title: t, Purpose: t},
+	}}
+}
+
+func TestDecide(t *testing.T) {
+	site := testSite()
+	now := time.Date(2026, 11, 29, 10, 0, 0, 500, time.UTC)
+	first := Decide(State{}, site, []string{"marketing", "necessary", "unknown", "analytics"}, "2022-01-01", now, func() string { return "q83vEjRWeJq83vEjRWeJqw" })
+	if first.ID != "q83vEjRWeJq83vEjRWeJqw" || first.Policy != "2022-01-01" {
+		t.Fatalf("first choice %+v", first)
+	}
+	if !slices.Equal(first.Granted, []string{"analytics", "marketing"}) {
+		t.Errorf("granted %v: want the known optional ones, sorted", first.Granted)
+	}
+	if !first.Given.Equal(now.Truncate(time.Second)) || !first.Updated.Equal(first.Given) {
+		t.Errorf("times %v %v", first.Given, first.Updated)
+	}
+	if _, err := EncodeCookie(first); err != nil {
+		t.Fatalf("a decided state does not encode: %v", err)
+	}
+
+	later := now.Add(time.Hour)
+	second := Decide(first, site, []string{"functional"}, "2023-06-01", later, func() string { t.Fatal("a later choice must keep the id"); return "" })
+	if second.ID != first.ID || !second.Given.Equal(first.Given) || !second.Updated.Equal(later.Truncate(time.Second)) {
+		t.Errorf("later choice %+v", second)
+	}
+	if got := Withdrawn(first, second); !slices.Equal(got, []string{"analytics", "marketing"}) {
+		t.Errorf("Withdrawn = %v", got)
+	}
+}

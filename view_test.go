@@ -1,0 +1,110 @@
+package consent
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+func TestHTMLEscapes(t *testing.T) {
+	n := El("p", A("title", `"><script>alert(1)</script>`, "data-x", "a&b"),
+		T("<b>bold</b> & \"quoted\""), El("br", nil), El("span", nil))
+	got := n.HTML()
+	const want = `<p title="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" data-x="a&amp;b">&lt;b&gt;bold&lt;/b&gt; &amp; "quoted"<br><span></span></p>`
+	if got != want {
+		t.Fatalf("HTML()\n got %s\nwant %s", got, want)
+	}
+	if tc := n.TextContent(); tc != `<b>bold</b> & "quoted"` {
+		t.Fatalf("TextContent() = %q", tc)
+	}
+}
+
+// realSite reads the site configuration the demo is built from.
+func realSite(t *testing.T) *Site {
+	t.Helper()
+	data, err := os.ReadFile("web/site.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s Site
+	if err := json.Unmarshal(data, &s); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return &s
+}
+
+// golden compares got with testdata/NAME, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n got %s\nwant %s", name, got, want)
+	}
+}
+
+// Golden files pin the notices' markup in every locale.
+func TestViewsGolden(t *testing.T) {
+	site := realSite(t)
+	policy := Version{ID: "2022-01-01", Effective: day("2022-01-01"), Title: Text{"隐私政策", "Privacy policy"}, SHA256: hash}
+	granted := State{ID: "q83vEjRWeJq83vEjRWeJqw", Policy: "2022-01-01", Granted: []string{"analytics"}}
+	for _, l := range Locales {
+		banner := BannerView(site, policy, l)
+		golden(t, "views/banner."+string(l)+".html", indent(banner.HTML()))
+		prefs := PreferencesView(site, granted, policy, l)
+		golden(t, "views/preferences."+string(l)+".html", indent(prefs.HTML()))
+	}
+}
+
+// Every control and switch carries the DOM hooks integrators and tests rely on.
+func TestViewHooks(t *testing.T) {
+	site := realSite(t)
+	policy := Version{ID: "2022-01-01"}
+	for _, l := range Locales {
+		banner := BannerView(site, policy, l).HTML()
+		for _, action := range []Action{ActionAcceptAll, ActionRejectAll, ActionOpenPreferences} {
+			if !strings.Contains(banner, `data-consent-action="`+string(action)+`"`) {
+				t.Errorf("%s banner lacks %s", l, action)
+			}
+		}
+		prefs := PreferencesView(site, State{}, policy, l).HTML()
+		for _, action := range []Action{ActionSave, ActionAcceptAll, ActionRejectAll, ActionDismiss} {
+			if !strings.Contains(prefs, `data-consent-action="`+string(action)+`"`) {
+				t.Errorf("%s preferences lack %s", l, action)
+			}
+		}
+		for _, c := range site.Categories {
+			if !strings.Contains(prefs, `type="checkbox" role="switch" id="cm-cat-`+c.ID+`" data-consent-category="`+c.ID+`"`) {
+				t.Errorf("%s preferences lack a switch for %s", l, c.ID)
+			}
+		}
+		if !strings.Contains(prefs, `lang="`+string(l)+`"`) {
+			t.Errorf("preferences in %s do not say their language", l)
+		}
+	}
+}
+
+// indent puts each element start on its own line, so golden diffs read well.
+func indent(html string) string {
+	return strings.ReplaceAll(html, "><", ">\n<") + "\n"
+}
