@@ -47,7 +47,10 @@ type Category struct {
 // centre lists it.
 type Item struct {
 	// Name is the exact name, or a prefix ending in "*" (e.g. "_ga_*").
-	Name     string `json:"name"`
+	Name string `json:"name"`
+	// Path, for a cookie set on a path other than "/" (e.g. "/app"): a page
+	// elsewhere cannot see it, but can delete it when it knows the path.
+	Path     string `json:"path,omitempty"`
 	Provider string `json:"provider"`
 	Purpose  Text   `json:"purpose"`
 	Lifetime Text   `json:"lifetime"`
@@ -135,6 +138,9 @@ func (s *Site) Validate() error {
 				f := field + "." + kind + "[" + strconv.Itoa(j) + "]"
 				if it.Name == "" || it.Name == "*" || strings.ContainsAny(it.Name, " ;,=") || strings.Contains(strings.TrimSuffix(it.Name, "*"), "*") {
 					bad(f+".name", strconv.Quote(it.Name)+" is not a name or a prefix ending in '*'")
+				}
+				if it.Path != "" && (kind != "cookies" || !strings.HasPrefix(it.Path, "/") || strings.ContainsAny(it.Path, " ;,")) {
+					bad(f+".path", strconv.Quote(it.Path)+" is not a cookie path such as /app")
 				}
 				if it.Provider == "" {
 					bad(f+".provider", "missing provider")

@@ -10,13 +10,9 @@ import (
 	"time"
 )
 
-// Tools the tests need, pinned. wasmbrowsertest runs GOOS=js tests in
-// Chromium; it does not build in this module's graph (its chromedp is older),
-// so it is installed on its own into .cache/bin.
-const (
-	wasmbrowsertest = "github.com/agnivade/wasmbrowsertest@v0.11.0"
-	jsguard         = "github.com/hack-pad/safejs/jsguard/cmd/jsguard@v0.1.0"
-)
+// testTools are pinned in build/tools/go.mod, a module of their own (see
+// build/tools/doc.go), and built into .cache/bin.
+var testTools = []string{"github.com/agnivade/wasmbrowsertest", "github.com/hack-pad/safejs/jsguard/cmd/jsguard"}
 
 // debianPackages are installed with apt-get when missing: Chromium for the
 // browser tiers, and CJK fonts so screenshots show the Chinese notices.
@@ -33,10 +29,10 @@ func test(root string, args []string) error {
 		return err
 	}
 	bin := filepath.Join(root, ".cache", "bin")
-	for _, tool := range []string{wasmbrowsertest, jsguard} {
-		if err := goInstall(root, bin, tool); err != nil {
-			return err
-		}
+	build := exec.Command("go", append([]string{"build", "-o", bin + string(filepath.Separator)}, testTools...)...)
+	build.Dir, build.Stdout, build.Stderr = filepath.Join(root, "build", "tools"), os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build test tools: %w", err)
 	}
 	pkgs, err := output(root, nil, "go", "list", "./...")
 	if err != nil {
@@ -104,22 +100,6 @@ func ensureDebian() error {
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("%s: %w", c, err)
 		}
-	}
-	return nil
-}
-
-// goInstall installs a pinned Go tool into dir unless it is there already.
-func goInstall(root, dir, pkg string) error {
-	name := filepath.Base(strings.SplitN(pkg, "@", 2)[0])
-	if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-		return nil
-	}
-	fmt.Printf("== installing %s\n", pkg)
-	cmd := exec.Command("go", "install", pkg)
-	cmd.Dir, cmd.Stdout, cmd.Stderr = os.TempDir(), os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=")
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go install %s: %w", pkg, err)
 	}
 	return nil
 }

@@ -78,7 +78,7 @@ func readText(r *jsReader, v safejs.Value, key string) consent.Text {
 func readItems(r *jsReader, v safejs.Value, key string) []consent.Item {
 	var out []consent.Item
 	for _, it := range r.list(v, key) {
-		out = append(out, consent.Item{Name: r.str(it, "name"), Provider: r.str(it, "provider"),
+		out = append(out, consent.Item{Name: r.str(it, "name"), Path: r.str(it, "path"), Provider: r.str(it, "provider"),
 			Purpose: readText(r, it, "purpose"), Lifetime: readText(r, it, "lifetime")})
 	}
 	return out

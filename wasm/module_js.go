@@ -53,6 +53,11 @@ func (m *module) start() error {
 		}
 		m.state = s
 	}
+	// No consent refuses every optional category: whatever a script stored
+	// without consent, or re-created after a refusal, goes now.
+	if err := m.clearRefused(m.state); err != nil {
+		consoleError("consent: clear refused categories: " + err.Error())
+	}
 	if err := m.installAPI(); err != nil {
 		return fmt.Errorf("install window.consent: %w", err)
 	}
@@ -112,6 +117,9 @@ func (m *module) choose(granted []string) error {
 	m.state = next
 	m.mu.Unlock()
 
+	if err := m.clearRefused(next); err != nil {
+		return fmt.Errorf("clear refused categories: %w", err)
+	}
 	if err := removeAll("[data-consent-root],dialog[data-consent-notice]"); err != nil {
 		return err
 	}

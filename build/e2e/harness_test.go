@@ -25,6 +25,7 @@ var update = flag.Bool("update", false, "rewrite the screenshots in testdata/scr
 var (
 	root    string          // the module root
 	baseURL string          // the running server
+	siteURL string          // the same server as http://www.consent.test:PORT
 	browser context.Context // one Chromium for the whole package
 )
 
@@ -73,6 +74,7 @@ func run(m *testing.M) (int, error) {
 		srv.Wait()
 	}()
 	baseURL = addr
+	siteURL = strings.Replace(addr, "127.0.0.1", "www.consent.test", 1)
 
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		append(chromedp.DefaultExecAllocatorOptions[:],
@@ -82,6 +84,8 @@ func run(m *testing.M) (int, error) {
 			chromedp.Flag("disable-component-update", true),
 			chromedp.Flag("disable-quic", true),
 			chromedp.Flag("lang", "zh-CN"),
+			// Names on a real domain with subdomains, all on the test server.
+			chromedp.Flag("host-resolver-rules", "MAP *.consent.test 127.0.0.1"),
 			chromedp.WindowSize(1280, 800),
 			chromedp.UserDataDir(filepath.Join(tmp, "chromium")),
 		)...)
@@ -258,10 +262,14 @@ func (v *visitor) blockWasm(block bool) {
 	}
 }
 
-// cookies returns the browser's cookies for the server, by name.
-func (v *visitor) cookies() map[string]string {
+// cookies returns the browser's cookies sent to the server's URL (baseURL
+// unless another is given), by name.
+func (v *visitor) cookies(url ...string) map[string]string {
 	v.t.Helper()
-	res, err := chromedp.Call(v.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{baseURL + "/"}})
+	if len(url) == 0 {
+		url = []string{baseURL + "/"}
+	}
+	res, err := chromedp.Call(v.ctx, network.GetCookies, network.GetCookiesParams{URLs: url})
 	if err != nil {
 		v.t.Fatal(err)
 	}

@@ -28,13 +28,15 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	if err := run(os.Args[1:], nil); err != nil {
 		fmt.Fprintln(os.Stderr, "consentd:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+// run runs the server until SIGTERM or SIGINT. listening, if not nil, is
+// called with the address once the server accepts connections.
+func run(args []string, listening func(addr string)) error {
 	fl := flag.NewFlagSet("consentd", flag.ContinueOnError)
 	addr := fl.String("addr", ":8080", "listen address")
 	dataDir := fl.String("data", "data", "directory of the SQLite store")
@@ -79,6 +81,9 @@ func run(args []string) error {
 	go func() { errc <- hs.Serve(ln) }()
 	// The line a caller (the build's serve, the tests) waits for.
 	log.Info("listening", "addr", "http://"+ln.Addr().String())
+	if listening != nil {
+		listening(ln.Addr().String())
+	}
 
 	select {
 	case err := <-errc:

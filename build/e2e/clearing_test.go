@@ -1,0 +1,56 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Withdrawing a category deletes what it stored: a third-party script's
+// cookie on the parent domain, a cookie on a sub-path, storage keys; and a
+// cookie re-created after the withdrawal is removed again on the next page.
+func TestWithdrawalClears(t *testing.T) {
+	v := newVisitor(t)
+	v.do(chromedp.Navigate(siteURL + "/"))
+	v.ready()
+	v.do(chromedp.Click(chromedp.CSS(`[data-consent-action="accept-all"]`)))
+	v.poll(`window.demoAnalyticsLoaded === true`)
+	// What the functional category stores, set as a site script would.
+	v.do(chromedp.Evaluate[chromedp.Void](`localStorage.setItem("ui.theme", "dark");
+		document.cookie = "lang=en; Path=/app; Max-Age=3600; Domain=consent.test"`))
+	everywhere := []string{siteURL + "/", siteURL + "/app/", "http://consent.test/app/"}
+	jar := v.cookies(everywhere...)
+	for _, name := range []string{"_ga", "lang", "consent"} {
+		if _, ok := jar[name]; !ok {
+			t.Fatalf("setup: cookie %s missing from %v", name, jar)
+		}
+	}
+
+	v.do(chromedp.Click(chromedp.CSS(`footer [data-consent-action="open-preferences"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`dialog[data-consent-notice="preferences"]`)),
+		chromedp.Click(chromedp.CSS(`#cm-cat-analytics`)),
+		chromedp.Click(chromedp.CSS(`#cm-cat-functional`)),
+		chromedp.Click(chromedp.CSS(`dialog [data-consent-action="save"]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`dialog[data-consent-notice]`)))
+	jar = v.cookies(everywhere...)
+	for _, name := range []string{"_ga", "lang"} {
+		if _, ok := jar[name]; ok {
+			t.Errorf("cookie %s survived the withdrawal of its category", name)
+		}
+	}
+	if _, ok := jar["consent"]; !ok {
+		t.Error("the consent cookie itself was deleted")
+	}
+	if eval[bool](v, `localStorage.getItem("ui.theme") !== null`) {
+		t.Error("localStorage ui.theme survived the withdrawal of functional")
+	}
+
+	// A script re-creates _ga after the withdrawal: the next page removes it.
+	v.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "_ga=GA1.1.again; Path=/; Max-Age=3600; Domain=consent.test"`))
+	v.do(chromedp.Navigate(siteURL + "/app/"))
+	v.ready()
+	if _, ok := v.cookies(everywhere...)["_ga"]; ok {
+		t.Error("a re-created _ga survived the next page load")
+	}
+	v.noProblems()
+}
