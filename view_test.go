@@ -76,6 +76,50 @@ func TestViewsGolden(t *testing.T) {
 	}
 }
 
+// Golden files pin the policy-change notices and the archive's status line.
+func TestPolicyNoticesGolden(t *testing.T) {
+	site := realSite(t)
+	m := testManifest()
+	m.Versions[2].Changes = append(m.Versions[2].Changes, Change{Kind: KindContact, Summary: Text{"投诉渠道 <变更>", "Complaints go <elsewhere>"}})
+	for _, l := range Locales {
+		for _, acked := range []string{"2022-01-01", "2024-01-01"} {
+			view, ok := m.NoticeView(site, acked, l)
+			if !ok {
+				t.Fatalf("no notice for %s", acked)
+			}
+			golden(t, "views/notice-"+acked+"."+string(l)+".html", indent(view.HTML()))
+			golden(t, "views/status-"+acked+"."+string(l)+".html", indent(m.StatusView(acked, l).HTML()))
+		}
+	}
+	if _, ok := m.NoticeView(site, "2025-01-01", ZhCN); ok {
+		t.Error("a notice for a person on the current version")
+	}
+	material, _ := m.NoticeView(site, "2022-01-01", En)
+	html := material.HTML()
+	for _, want := range []string{`data-consent-action="acknowledge"`, `href="/policies/diff/2022-01-01/2025-01-01"`,
+		`data-consent-kind="recipients"`, `data-consent-kind="contact"`, `data-consent-kind="minor"`, "Complaints go &lt;elsewhere&gt;"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("material notice lacks %s", want)
+		}
+	}
+	// Kinds are grouped: the three minor changes since 2022-01-01 are one group.
+	if n := strings.Count(html, `data-consent-kind="minor"`); n != 1 {
+		t.Errorf("minor changes in %d groups, want 1", n)
+	}
+}
+
+func TestFormatDate(t *testing.T) {
+	if got := FormatDate(2024, 3, 1, ZhCN); got != "2024年3月1日" {
+		t.Errorf("zh-CN: %q", got)
+	}
+	if got := FormatDate(2024, 3, 1, En); got != "1 March 2024" {
+		t.Errorf("en: %q", got)
+	}
+	if got := ISODate(2024, 3, 1); got != "2024-03-01" {
+		t.Errorf("ISODate: %q", got)
+	}
+}
+
 // Every control and switch carries the DOM hooks integrators and tests rely on.
 func TestViewHooks(t *testing.T) {
 	site := realSite(t)

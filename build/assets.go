@@ -162,19 +162,31 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	}
 	b.add(&file{Path: "loader.js", Data: loader, Budget: loaderBudget})
 
-	// Pages.
-	pd := pageData{Current: manifest.Current().ID}
-	for i := len(manifest.Versions) - 1; i >= 0; i-- {
-		pd.Versions = append(pd.Versions, manifest.Versions[i])
+	// Pages, and the archive of policy versions.
+	arch, err := newArchive(policies)
+	if err != nil {
+		return nil, err
 	}
-	pages, err := renderPages(os.DirFS(filepath.Join(root, "web/pages")), func(name string) (string, error) {
+	pagesFS := os.DirFS(filepath.Join(root, "web/pages"))
+	base, err := parsePages(pagesFS, func(name string) (string, error) {
 		if u, ok := assetURL[name]; ok {
 			return u, nil
 		}
 		return "", fmt.Errorf("unknown asset %q", name)
-	}, pd)
+	})
 	if err != nil {
 		return nil, err
+	}
+	pages, err := renderPages(pagesFS, base, pageData{Archive: arch})
+	if err != nil {
+		return nil, err
+	}
+	archived, err := archivePages(base, arch, policies)
+	if err != nil {
+		return nil, err
+	}
+	for p, data := range archived {
+		pages[p] = data
 	}
 	for _, p := range sortedKeys(pages) {
 		min, err := minifyAs(p, pages[p])
@@ -216,10 +228,23 @@ func readMinified(file string) ([]byte, error) {
 // configuration and policy manifest linked in, and returns the binary and the
 // GOROOT of the toolchain that built it.
 func compileWasm(root string, site *consent.Site, m *consent.Manifest) ([]byte, string, error) {
-	views := map[string]map[string]any{"preferences": {}}
-	for _, l := range consent.Locales {
-		views["preferences"][string(l)] = tree(consent.PreferencesView(site, consent.State{}, m.Current(), l))
+	// Static views, pre-rendered: the preferences centre, and the archive's
+	// status line for each version a person may have acknowledged
+	// ("status:" + version; "status:" for none).
+	views := map[string]map[string]any{}
+	view := func(name string, render func(consent.Locale) consent.Node) {
+		views[name] = map[string]any{}
+		for _, l := range consent.Locales {
+			views[name][string(l)] = tree(render(l))
+		}
 	}
+	view("preferences", func(l consent.Locale) consent.Node {
+		return consent.PreferencesView(site, consent.State{}, m.Current(), l)
+	})
+	for _, acked := range append([]string{""}, versionIDs(m)...) {
+		view("status:"+acked, func(l consent.Locale) consent.Node { return m.StatusView(acked, l) })
+	}
+
 	cfg, err := json.Marshal(map[string]any{"site": site, "policies": m, "views": views})
 	if err != nil {
 		return nil, "", err

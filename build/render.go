@@ -30,59 +30,74 @@ func tree(n consent.Node) any {
 }
 
 // notices pre-renders, for each policy version a visitor may have
-// acknowledged, the notice the loader paints, in every locale: key "" is the
-// first-visit banner; versions that need no notice are absent.
+// acknowledged, the notice they see, in every locale: key "" is the
+// first-visit banner; versions that need no notice are absent. Each entry is
+// {k: kind, "zh-CN": tree, en: tree}.
 func notices(site *consent.Site, m *consent.Manifest) map[string]map[string]any {
 	out := map[string]map[string]any{}
-	cur := m.Current()
-	add := func(acked string, kind consent.NoticeKind, view func(consent.Locale) consent.Node) {
-		e := map[string]any{"k": string(kind)}
-		for _, l := range consent.Locales {
-			e[string(l)] = tree(view(l))
-		}
-		out[acked] = e
-	}
-	add("", consent.NoticeBanner, func(l consent.Locale) consent.Node { return consent.BannerView(site, cur, l) })
-	for _, v := range m.Versions {
-		kind, _ := m.NoticeFor(v.ID)
+	for _, acked := range append([]string{""}, versionIDs(m)...) {
+		kind, _ := m.NoticeFor(acked)
 		if kind == consent.NoticeNone {
 			continue
 		}
-		// Notices for older versions come with the policy-versions work; until
-		// then a person on an older version is asked again with the banner.
-		add(v.ID, consent.NoticeBanner, func(l consent.Locale) consent.Node { return consent.BannerView(site, cur, l) })
+		e := map[string]any{"k": string(kind)}
+		for _, l := range consent.Locales {
+			view, _ := m.NoticeView(site, acked, l)
+			e[string(l)] = tree(view)
+		}
+		out[acked] = e
 	}
 	return out
 }
 
-// pageData is what the page templates in web/pages see.
-type pageData struct {
-	Versions []consent.Version // newest first
-	Current  string
+func versionIDs(m *consent.Manifest) []string {
+	var ids []string
+	for _, v := range m.Versions {
+		ids = append(ids, v.ID)
+	}
+	return ids
 }
 
-// renderPages executes every page template (web/pages/**/*.html except
-// layout.html) and returns the HTML by output path ("index.html",
-// "app/index.html", ...).
-func renderPages(pages fs.FS, assetURL func(string) (string, error), data pageData) (map[string][]byte, error) {
+// pageData is what the page templates in web/pages see.
+type pageData struct {
+	Archive *archive
+}
+
+// parsePages parses web/pages: layout.html and the partial templates whose
+// names begin with "_" form the base every page is executed with.
+func parsePages(pages fs.FS, assetURL func(string) (string, error)) (*template.Template, error) {
 	funcs := template.FuncMap{
 		"asset": assetURL,
 		"date":  func(t time.Time) string { return t.Format(time.DateOnly) },
+		"zhDate": func(t time.Time) string {
+			return consent.FormatDate(t.Year(), int(t.Month()), t.Day(), consent.ZhCN)
+		},
 	}
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(pages, "layout.html")
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(pages, "layout.html", "_*.html")
 	if err != nil {
-		return nil, fmt.Errorf("web/pages/layout.html: %w", err)
+		return nil, fmt.Errorf("web/pages: %w", err)
 	}
+	return base, nil
+}
+
+// renderPages executes every page of web/pages (every .html but layout.html
+// and the partials) and returns the HTML by output path ("index.html",
+// "app/index.html", ...).
+func renderPages(pages fs.FS, base *template.Template, data pageData) (map[string][]byte, error) {
 	out := map[string][]byte{}
-	err = fs.WalkDir(pages, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || filepath.Ext(path) != ".html" || path == "layout.html" {
+	err := fs.WalkDir(pages, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(path) != ".html" || path == "layout.html" || strings.HasPrefix(d.Name(), "_") {
 			return err
 		}
 		src, err := fs.ReadFile(pages, path)
 		if err != nil {
 			return err
 		}
-		t, err := template.Must(layout.Clone()).New(path).Parse(string(src))
+		clone, err := base.Clone()
+		if err != nil {
+			return err
+		}
+		t, err := clone.New(path).Parse(string(src))
 		if err != nil {
 			return fmt.Errorf("web/pages/%w", err)
 		}

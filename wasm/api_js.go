@@ -37,7 +37,7 @@ func (m *module) installAPI() error {
 			}
 			cat, _ := args[0].String()
 			s := m.current()
-			return s.Policy == m.currentPolicy().ID && s.Has(cat), nil
+			return m.known(s) && s.Has(cat), nil
 		},
 	}
 	for name, fn := range methods {
@@ -50,6 +50,7 @@ func (m *module) installAPI() error {
 		"acceptAll":       func([]safejs.Value) error { return m.choose(m.cfg.site.Optional()) },
 		"rejectAll":       func([]safejs.Value) error { return m.choose(nil) },
 		"openPreferences": func([]safejs.Value) error { return m.openPreferences() },
+		"acknowledge":     func([]safejs.Value) error { return m.acknowledge() },
 		"set": func(args []safejs.Value) error {
 			granted, err := m.grantsFrom(args)
 			if err != nil {

@@ -53,6 +53,9 @@ func (m *module) start() error {
 		}
 		m.state = s
 	}
+	if !m.known(m.state) {
+		m.state = consent.State{}
+	}
 	// No consent refuses every optional category: whatever a script stored
 	// without consent, or re-created after a refusal, goes now.
 	if err := m.clearRefused(m.state); err != nil {
@@ -65,6 +68,12 @@ func (m *module) start() error {
 		return err
 	}
 	if err := m.applyQueue(); err != nil {
+		consoleError("consent: " + err.Error())
+	}
+	if err := m.continuedUse(); err != nil {
+		consoleError("consent: " + err.Error())
+	}
+	if err := m.showStatus(); err != nil {
 		consoleError("consent: " + err.Error())
 	}
 	resolve, err := m.api.Get("_resolve")
@@ -120,11 +129,14 @@ func (m *module) choose(granted []string) error {
 	if err := m.clearRefused(next); err != nil {
 		return fmt.Errorf("clear refused categories: %w", err)
 	}
-	if err := removeAll("[data-consent-root],dialog[data-consent-notice]"); err != nil {
+	if err := m.closeNotices(); err != nil {
 		return err
 	}
 	if err := releaseScripts(next.Has); err != nil {
 		return fmt.Errorf("release scripts: %w", err)
+	}
+	if err := m.showStatus(); err != nil {
+		return err
 	}
 	return m.announce()
 }
@@ -158,11 +170,40 @@ func (m *module) act(a consent.Action) error {
 		return m.choose(granted)
 	case consent.ActionOpenPreferences:
 		return m.openPreferences()
+	case consent.ActionAcknowledge:
+		return m.acknowledge()
 	case consent.ActionDismiss:
-		return m.closePreferences()
+		if err := m.closePreferences(); err != nil {
+			return err
+		}
+		// Dismissing the minor-change note is going on using the service.
+		if kind, _ := m.cfg.policies.NoticeFor(m.current().Policy); kind == consent.NoticeMinor {
+			return m.acknowledge()
+		}
+		return nil
 	}
 	consoleWarn("consent: unknown action " + string(a))
 	return nil
+}
+
+// acknowledge accepts the current policy version, keeping every choice as it
+// was. A person without consent has nothing to acknowledge: they choose.
+func (m *module) acknowledge() error {
+	s := m.current()
+	if s.IsZero() || s.Policy == m.currentPolicy().ID {
+		return nil
+	}
+	return m.choose(s.Granted)
+}
+
+// known reports whether a person's state counts: they chose, under a policy
+// version this site published. Anything else is no consent.
+func (m *module) known(s consent.State) bool {
+	if s.IsZero() {
+		return false
+	}
+	_, err := m.cfg.policies.Lookup(s.Policy)
+	return err == nil
 }
 
 // applyQueue performs the clicks the loader queued before the module loaded,

@@ -59,7 +59,7 @@
   var state = parse(cookie(D.c));
   // Until the wasm module replaces them: what the loader knows.
   api.state = function () { return state; };
-  api.granted = function (c) { return !!state && state.policy == D.v && state.granted.indexOf(c) >= 0; };
+  api.granted = function (c) { return !!state && (state.policy == D.v || !!D.n[state.policy]) && state.granted.indexOf(c) >= 0; };
 
   // h builds DOM nodes from a pre-rendered tree: createElement and
   // createTextNode only, never HTML parsing.
@@ -122,9 +122,18 @@
       notice = h(entry[locale()]);
       notice.setAttribute("data-consent-root", "");
       doc.body.appendChild(notice);
+      // A material change blocks the page until acknowledged: Esc does not close it.
+      if (notice.showModal) {
+        notice.addEventListener("cancel", function (e) { e.preventDefault(); });
+        notice.showModal();
+      }
     }
   });
-  if (state && (state.policy == D.v || (entry && entry.k == "minor"))) release(state.granted);
+  // A person who chose before keeps their choice while a newer policy waits
+  // for them: nothing newer is assumed, nothing older is taken away.
+  // (A version the manifest does not know counts as no consent.)
+  var known = state && (state.policy == D.v || D.n[state.policy]);
+  if (known) release(state.granted);
 
   // Clicks on any notice control, until and after the module loads.
   var hides = { "accept-all": 1, "reject-all": 1, save: 1, acknowledge: 1, dismiss: 1 };
@@ -136,7 +145,10 @@
     var q = queue();
     q.push({ a: action, t: Date.now() });
     try { sessionStorage.setItem(QKEY, JSON.stringify(q)); } catch (e) {}
-    if (hides[action] && notice && notice.contains(el)) notice.hidden = true;
+    if (hides[action] && notice && notice.contains(el)) {
+      if (notice.close) notice.close();
+      notice.hidden = true;
+    }
   });
 
   // The wasm module, after first paint and off the critical path.

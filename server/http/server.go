@@ -47,6 +47,7 @@ func New(assets fs.FS, store consent.ReceiptStore, log *slog.Logger) (*Server, e
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /policies/diff", s.diffForm)
 	mux.HandleFunc("/", s.files)
 	return securityHeaders(oddPaths(mux))
 }
@@ -97,6 +98,27 @@ func notFound(w http.ResponseWriter) {
 	w.WriteHeader(http.StatusNotFound)
 	w.Write([]byte(`<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>页面不存在 · Not found</title>` +
 		`<h1>页面不存在</h1><p>Not found.</p><p><a href="/">返回首页</a> · <a href="/policies/">隐私政策</a></p></html>`))
+}
+
+// diffForm answers the archive's comparison form (?from=A&to=B), which works
+// without JavaScript, with a redirect to the pre-rendered comparison, older
+// version first whichever order they were chosen in. Unknown versions get 404.
+func (s *Server) diffForm(w http.ResponseWriter, r *http.Request) {
+	from, to := r.URL.Query().Get("from"), r.URL.Query().Get("to")
+	if consent.ValidVersionID(from) && consent.ValidVersionID(to) {
+		for _, pair := range [][2]string{{from, to}, {to, from}} {
+			target := consent.DiffURL(pair[0], pair[1])
+			if _, a, _ := s.static.lookup(target); a != nil {
+				http.Redirect(w, r, target, http.StatusSeeOther)
+				return
+			}
+		}
+		if _, a, _ := s.static.lookup(consent.PolicyURL(from)); from == to && a != nil {
+			http.Redirect(w, r, consent.PolicyURL(from), http.StatusSeeOther)
+			return
+		}
+	}
+	notFound(w)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -90,7 +90,8 @@ func typeByName(p string) string {
 }
 
 // lookup maps a request path to a file: "/" and "/dir/" to their index.html,
-// and "/v1/policies" to v1/policies.json. A path that is not already clean
+// "/policies/2022-01-01" to policies/2022-01-01.html, and "/v1/policies" to
+// v1/policies.json. A path that is not already clean
 // (dot segments, doubled slashes, backslashes) matches nothing.
 func (s *static) lookup(urlPath string) (name string, a *asset, redirect string) {
 	if !strings.HasPrefix(urlPath, "/") || strings.ContainsAny(urlPath, "\\\x00") {
@@ -112,6 +113,9 @@ func (s *static) lookup(urlPath string) (name string, a *asset, redirect string)
 	}
 	if a := s.files[name+".json"]; a != nil && strings.HasPrefix(name, "v1/") {
 		return name + ".json", a, ""
+	}
+	if a := s.files[name+".html"]; a != nil && !strings.HasSuffix(name, "/index.html") {
+		return name + ".html", a, ""
 	}
 	if s.files[name+"/index.html"] != nil {
 		return "", nil, urlPath + "/"

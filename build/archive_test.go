@@ -1,0 +1,70 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+func TestDiffHTML(t *testing.T) {
+	long := strings.Repeat("未改动的条款。", 40) // 280 characters
+	from := "第一条" + long + "联系方式:400-8576-886。<旧>"
+	to := "第一条" + long + "联系方式:privacy@workly.ai。<新>"
+	html, ins, del := diffHTML(from, to)
+	got := string(html)
+	for _, want := range []string{
+		`<ins><span class="diff-label">[新增]</span>`, `<del><span class="diff-label">[删除]</span>`,
+		`<details class="diff-fold"><summary>未改动的 `, "。&lt;<del>", "</ins>&gt;",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("diff lacks %s:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "<新") || strings.Contains(got, "<旧") {
+		t.Error("text was not escaped")
+	}
+	if ins == 0 || del == 0 {
+		t.Errorf("counted %d inserted, %d deleted", ins, del)
+	}
+	// The folded text is still all there, so nothing is lost by folding.
+	plain := strings.NewReplacer(`<span class="diff-label">[新增]</span>`, "", `<span class="diff-label">[删除]</span>`, "").Replace(got)
+	if !strings.Contains(plain, long[:30]) {
+		t.Error("the unchanged text is missing")
+	}
+	if same, _, _ := diffHTML("相同", "相同"); string(same) != "相同" {
+		t.Errorf("identical texts: %s", same)
+	}
+}
+
+// The golden file pins the rendered comparison of the real 2022-01-01 and
+// 2024-03-01 policies.
+func TestDiffGolden(t *testing.T) {
+	srcs, err := readPolicies("../web/policies")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _, _ := diffHTML(string(bodyOf(srcs, "2022-01-01")), string(bodyOf(srcs, "2024-03-01")))
+	path := filepath.Join("testdata", "diff-2022-01-01-2024-03-01.html")
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(path, []byte(html), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update writes it)", err)
+	}
+	if string(html) != string(want) {
+		t.Errorf("the diff differs from %s (go test -update rewrites it)", path)
+	}
+	for _, want := range []string{"荣耀推送(com.hihonor.push)", "privacy@workly.ai"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("the diff does not show %s", want)
+		}
+	}
+}

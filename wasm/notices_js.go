@@ -1,0 +1,81 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"github.com/hack-pad/safejs"
+
+	"workly.ai/consent"
+)
+
+// closeNotices removes every notice and open dialog of the module.
+func (m *module) closeNotices() error {
+	return removeAll("[data-consent-root],dialog[data-consent-notice],[data-consent-notice=minor]")
+}
+
+// continuedUse records that a person shown the minor-change note went on
+// using the service: leaving the page with the note shown acknowledges the
+// revised policy (policy section 8(三)), so the note shows once.
+func (m *module) continuedUse() error {
+	if kind, _ := m.cfg.policies.NoticeFor(m.current().Policy); kind != consent.NoticeMinor {
+		return nil
+	}
+	fn, err := callback("pagehide", func(safejs.Value, []safejs.Value) any {
+		// Synchronous on purpose: the page is going away. Writing a cookie
+		// does not block.
+		if err := m.acknowledge(); err != nil {
+			consoleError("consent: continued use: " + err.Error())
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	m.funcs = append(m.funcs, fn)
+	_, err = call("window", "addEventListener", "pagehide", fn)
+	return err
+}
+
+// showStatus fills every [data-consent-status] element (the archive pages)
+// with what the person acknowledged and what changed since, and marks the
+// archive's entries ([data-policy-version]) newer than that version.
+func (m *module) showStatus() error {
+	slots, err := querySelectorAll("[data-consent-status]")
+	if err != nil || len(slots) == 0 {
+		return err
+	}
+	s, l := m.current(), locale()
+	acked, on, iso := "", "", ""
+	if !s.IsZero() {
+		acked = s.Policy
+		y, mo, d := s.Updated.Date()
+		on, iso = consent.FormatDate(y, int(mo), d, l), consent.ISODate(y, int(mo), d)
+	}
+	for _, slot := range slots {
+		el, err := m.cfg.view("status:"+acked, l)
+		if err != nil {
+			return err
+		}
+		if date, err := el.Call("querySelector", "[data-consent-date]"); err == nil && !date.IsNull() {
+			date.Set("textContent", on)
+			date.Set("dateTime", iso)
+		}
+		if _, err := slot.Call("replaceChildren", el); err != nil {
+			return err
+		}
+	}
+	if acked == "" {
+		return nil
+	}
+	newer := false
+	for _, v := range m.cfg.policies.Versions {
+		if newer {
+			els, _ := querySelectorAll(`[data-policy-version="` + v.ID + `"]`)
+			for _, el := range els {
+				el.Call("setAttribute", "data-consent-since", acked)
+			}
+		}
+		newer = newer || v.ID == acked
+	}
+	return nil
+}
