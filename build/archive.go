@@ -34,9 +34,9 @@ type archiveVersion struct {
 
 // changeGroup is the changes of one kind.
 type changeGroup struct {
-	Kind     consent.Kind
-	Label    string
-	Material bool
+	Kind      consent.Kind
+	Label     string
+	Material  bool
 	Summaries []string
 }
 
@@ -87,10 +87,10 @@ func newArchive(srcs []policySource) (*archive, error) {
 
 // diffPage is one comparison.
 type diffPage struct {
-	From, To           archiveVersion
-	Changes            []changeGroup // what the versions after From declare
-	Diff               template.HTML
-	Inserted, Deleted  int // characters
+	From, To          archiveVersion
+	Changes           []changeGroup // what the versions after From declare
+	Diff              template.HTML
+	Inserted, Deleted int // characters
 }
 
 // foldContext is how many characters of unchanged text stay visible on each

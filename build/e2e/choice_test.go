@@ -35,7 +35,7 @@ func TestAcceptAll(t *testing.T) {
 	if want := []string{"analytics", "functional", "marketing"}; !slices.Equal(s.Granted, want) {
 		t.Errorf("granted %v, want %v", s.Granted, want)
 	}
-	if s.Policy != "2022-01-01" || !consent.ValidConsentID(s.ID) {
+	if s.Policy != currentPolicy(t) || !consent.ValidConsentID(s.ID) {
 		t.Errorf("cookie state %+v", s)
 	}
 	v.poll(`window.demoAnalyticsLoaded === true`)

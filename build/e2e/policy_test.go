@@ -159,6 +159,21 @@ func TestArchiveWithoutJavaScript(t *testing.T) {
 	}
 }
 
+// currentPolicy returns the newest version in GET /v1/policies.
+func currentPolicy(t *testing.T) string {
+	t.Helper()
+	resp, err := http.Get(baseURL + "/v1/policies")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m consent.Manifest
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.Current().ID
+}
+
 // policiesManifest returns each version's SHA-256 from GET /v1/policies.
 func policiesManifest(t *testing.T) map[string]string {
 	t.Helper()
