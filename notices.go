@@ -43,7 +43,7 @@ func BannerView(site *Site, policy Version, l Locale) Node {
 	}
 	return El("section", A("class", "cm cm-banner", "lang", string(l), "aria-labelledby", "cm-banner-title", "data-consent-notice", string(NoticeBanner)),
 		El("div", A("class", "cm-body"),
-			El("h2", A("class", "cm-title", "id", "cm-banner-title"), T(textBannerTitle.In(l))),
+			El("div", A("class", "cm-head"), El("h2", A("class", "cm-title", "id", "cm-banner-title"), T(textBannerTitle.In(l))), LocaleSwitch(l)),
 			El("p", nil, T(textBannerBody.In(l)+" "),
 				El("a", A("href", PolicyURL(policy.ID), "data-consent-policy", policy.ID), T(textPolicyLink.In(l)))),
 			El("ul", A("class", "cm-cats", "aria-label", textCategoriesFor.In(l)), cats...)),
@@ -51,6 +51,16 @@ func BannerView(site *Site, policy Version, l Locale) Node {
 			button("accept-all", textAcceptAll.In(l)),
 			button("reject-all", textRejectAll.In(l)),
 			button("open-preferences", textPreferences.In(l))))
+}
+
+// LocaleSwitch is the control that shows a notice in the other locale. Its
+// label is the other language's name, in that language.
+func LocaleSwitch(l Locale) Node {
+	other, name := En, "English"
+	if l == En {
+		other, name = ZhCN, "中文"
+	}
+	return El("button", A("type", "button", "class", "cm-lang", "lang", string(other), "data-consent-locale", string(other)), T(name))
 }
 
 func button(action, label string) Node {
@@ -100,6 +110,7 @@ func PreferencesView(site *Site, s State, policy Version, l Locale) Node {
 	body := []Node{
 		El("div", A("class", "cm-prefs-head"),
 			El("h2", A("class", "cm-title", "id", "cm-prefs-title"), T(textPrefsTitle.In(l))),
+			LocaleSwitch(l),
 			El("button", A("type", "button", "class", "cm-close", "data-consent-action", string(ActionDismiss), "aria-label", textClose.In(l)), T("×"))),
 		El("p", nil, T(textPrefsIntro.In(l)+" "),
 			El("a", A("href", PolicyURL(policy.ID), "data-consent-policy", policy.ID), T(textPolicyLink.In(l)))),

@@ -70,7 +70,7 @@ func ChangesView(changes []Change, l Locale) []Node {
 // only the acknowledgement does.
 func MaterialNoticeView(acked string, changes []Change, current Version, l Locale) Node {
 	body := []Node{
-		El("h2", A("class", "cm-title", "id", "cm-notice-title"), T(textMaterialTitle.In(l))),
+		El("div", A("class", "cm-head"), El("h2", A("class", "cm-title", "id", "cm-notice-title"), T(textMaterialTitle.In(l))), LocaleSwitch(l)),
 		El("p", nil, T(fill(textMaterialIntro.In(l), acked))),
 	}
 	body = append(body, ChangesView(changes, l)...)
@@ -95,7 +95,7 @@ func MinorNoteView(acked string, changes []Change, current Version, l Locale) No
 	return El("section", A("class", "cm cm-note", "lang", string(l), "aria-labelledby", "cm-note-title",
 		"data-consent-notice", string(NoticeMinor), "data-consent-acked", acked),
 		El("div", A("class", "cm-body"),
-			El("h2", A("class", "cm-title", "id", "cm-note-title"), T(textMinorTitle.In(l))),
+			El("div", A("class", "cm-head"), El("h2", A("class", "cm-title", "id", "cm-note-title"), T(textMinorTitle.In(l))), LocaleSwitch(l)),
 			El("ul", nil, items...),
 			El("p", nil, T(textMinorOutro.In(l)+" "),
 				El("a", A("href", DiffURL(acked, current.ID)), T(textSeeChanges.In(l))))),

@@ -245,6 +245,18 @@ func (m *module) listenClicks() error {
 		if err != nil || target.Type() != safejs.TypeObject {
 			return nil
 		}
+		if sw, err := target.Call("closest", "[data-consent-locale]"); err == nil && !sw.IsNull() {
+			name, _ := sw.Call("getAttribute", "data-consent-locale")
+			s, _ := name.String()
+			if l, ok := consent.MatchLocale(s); ok {
+				go func() {
+					if err := m.switchLocale(l); err != nil {
+						consoleError("consent: switch language: " + err.Error())
+					}
+				}()
+			}
+			return nil
+		}
 		el, err := target.Call("closest", "[data-consent-action]")
 		if err != nil || el.IsNull() {
 			return nil

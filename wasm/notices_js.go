@@ -79,3 +79,74 @@ func (m *module) showStatus() error {
 	}
 	return nil
 }
+
+// switchLocale shows every view of the module in locale l: the notice the
+// loader painted (re-rendered from the trees the loader holds, consent._n),
+// the preferences centre and the archive's status line.
+func (m *module) switchLocale(l consent.Locale) error {
+	if store, err := global("sessionStorage"); err == nil && store.Type() == safejs.TypeObject {
+		store.Call("setItem", localeKey, string(l))
+	}
+	var r jsReader
+	roots, err := querySelectorAll("[data-consent-root]")
+	if err != nil {
+		return err
+	}
+	doc, err := global("document")
+	if err != nil {
+		return err
+	}
+	for _, old := range roots {
+		acked, _ := old.Call("getAttribute", "data-consent-acked")
+		key := ""
+		if acked.Type() == safejs.TypeString {
+			key, _ = acked.String()
+		}
+		t := r.get(r.get(r.get(m.api, "_n"), key), string(l))
+		if r.err != nil || t.IsUndefined() {
+			return r.err
+		}
+		el, err := renderTree(doc, t)
+		if err != nil {
+			return err
+		}
+		el.Call("setAttribute", "data-consent-root", "")
+		if _, err := old.Call("replaceWith", el); err != nil {
+			return err
+		}
+		if show := r.get(el, "showModal"); show.Type() == safejs.TypeFunction {
+			if err := m.blockCancel(el); err != nil {
+				return err
+			}
+			el.Call("showModal")
+		}
+		if sw, err := el.Call("querySelector", "[data-consent-locale]"); err == nil && !sw.IsNull() {
+			sw.Call("focus")
+		}
+	}
+	if open, _ := querySelectorAll(`dialog[data-consent-notice="preferences"]`); len(open) > 0 {
+		for _, d := range open {
+			d.Call("remove")
+		}
+		if err := m.openPreferences(); err != nil {
+			return err
+		}
+	}
+	return m.showStatus()
+}
+
+// blockCancel keeps Esc from closing a dialog that needs an answer.
+func (m *module) blockCancel(dialog safejs.Value) error {
+	fn, err := callback("cancel", func(_ safejs.Value, args []safejs.Value) any {
+		if len(args) > 0 {
+			args[0].Call("preventDefault")
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	m.funcs = append(m.funcs, fn)
+	_, err = dialog.Call("addEventListener", "cancel", fn)
+	return err
+}

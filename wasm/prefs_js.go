@@ -8,10 +8,22 @@ import (
 	"workly.ai/consent"
 )
 
-// locale returns the page's locale: <html lang>, then the browser's language,
-// then the default.
+// localeKey is the sessionStorage key of the locale a person switched to.
+const localeKey = "consent.locale"
+
+// locale returns the locale to show: the one the person switched to in this
+// tab, else <html lang>, else the browser's language, else the default. The
+// loader chooses the same way.
 func locale() consent.Locale {
 	var r jsReader
+	if store, err := global("sessionStorage"); err == nil && store.Type() == safejs.TypeObject {
+		if v, err := store.Call("getItem", localeKey); err == nil && v.Type() == safejs.TypeString {
+			s, _ := v.String()
+			if l, ok := consent.MatchLocale(s); ok {
+				return l
+			}
+		}
+	}
 	if doc, err := global("document"); err == nil {
 		if l, ok := consent.MatchLocale(r.str(r.get(doc, "documentElement"), "lang")); ok {
 			return l

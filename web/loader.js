@@ -20,7 +20,7 @@
 (function () {
   "use strict";
   var D = /*DATA*/ null;
-  var w = window, doc = document, QKEY = "consent.queue";
+  var w = window, doc = document, QKEY = "consent.queue", LKEY = "consent.locale";
   var api = w.consent = w.consent || {};
   if (api._loader) return; // loaded twice: the first one stands
   api._loader = 1;
@@ -71,8 +71,12 @@
     return e;
   }
 
+  // The locale: the one the person switched to in this tab, else <html lang>,
+  // else the browser's; as the module's locale() chooses.
   function locale() {
-    var l = (doc.documentElement.lang || navigator.language || "").slice(0, 2).toLowerCase();
+    var l = "";
+    try { l = sessionStorage.getItem(LKEY) || ""; } catch (e) {}
+    l = (l || doc.documentElement.lang || navigator.language || "").slice(0, 2).toLowerCase();
     return l == "en" ? "en" : "zh-CN";
   }
 
@@ -117,18 +121,20 @@
 
   var notice = null, pending = queue().length > 0;
   var entry = !pending && (state ? (state.policy == D.v ? null : D.n[state.policy] || D.n[""]) : D.n[""]);
-  styled(function () {
-    if (entry) {
-      notice = h(entry[locale()]);
-      notice.setAttribute("data-consent-root", "");
-      doc.body.appendChild(notice);
-      // A material change blocks the page until acknowledged: Esc does not close it.
-      if (notice.showModal) {
-        notice.addEventListener("cancel", function (e) { e.preventDefault(); });
-        notice.showModal();
-      }
+  // paint shows the notice in locale l, in place of the one shown before.
+  function paint(l) {
+    var old = notice;
+    notice = h(entry[l]);
+    notice.setAttribute("data-consent-root", "");
+    if (old) old.replaceWith(notice); else doc.body.appendChild(notice);
+    // A material change blocks the page until acknowledged: Esc does not close it.
+    if (notice.showModal) {
+      notice.addEventListener("cancel", function (e) { e.preventDefault(); });
+      notice.showModal();
     }
-  });
+  }
+  api._n = D.n; // the module re-renders these trees after it loads
+  styled(function () { if (entry) paint(locale()); });
   // A person who chose before keeps their choice while a newer policy waits
   // for them: nothing newer is assumed, nothing older is taken away.
   // (A version the manifest does not know counts as no consent.)
@@ -138,10 +144,17 @@
   // Clicks on any notice control, until and after the module loads.
   var hides = { "accept-all": 1, "reject-all": 1, save: 1, acknowledge: 1, dismiss: 1 };
   doc.addEventListener("click", function (ev) {
-    var el = ev.target.closest && ev.target.closest("[data-consent-action]");
+    if (api._apply || !ev.target.closest) return; // the module handles its own controls
+    var sw = ev.target.closest("[data-consent-locale]");
+    if (sw && notice && notice.contains(sw)) {
+      try { sessionStorage.setItem(LKEY, sw.getAttribute("data-consent-locale")); } catch (e) {}
+      paint(locale());
+      notice.querySelector("[data-consent-locale]").focus();
+      return;
+    }
+    var el = ev.target.closest("[data-consent-action]");
     if (!el) return;
     var action = el.getAttribute("data-consent-action");
-    if (api._apply) return; // the module handles its own controls
     var q = queue();
     q.push({ a: action, t: Date.now() });
     try { sessionStorage.setItem(QKEY, JSON.stringify(q)); } catch (e) {}
