@@ -9,7 +9,7 @@ import "time"
 // later one keeps both. Times are truncated to seconds, as the cookie holds
 // them.
 func Decide(prev State, site *Site, granted []string, policy string, now time.Time, newID func() string) State {
-	now = now.Truncate(time.Second).UTC()
+	now = time.Unix(now.Unix(), 0).UTC()
 	next := State{ID: prev.ID, Policy: policy, Given: prev.Given, Updated: now}
 	if prev.IsZero() {
 		next.ID = newID()

@@ -3,7 +3,6 @@ package consent
 import (
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -25,11 +24,15 @@ func MatchLocale(tag string) (Locale, bool) {
 	if len(tag) < 2 || (len(tag) > 2 && tag[2] != '-' && tag[2] != '_') {
 		return "", false
 	}
-	switch strings.ToLower(tag[:2]) {
-	case "zh":
-		return ZhCN, true
-	case "en":
-		return En, true
+	switch tag[0] | 0x20 {
+	case 'z':
+		if tag[1]|0x20 == 'h' {
+			return ZhCN, true
+		}
+	case 'e':
+		if tag[1]|0x20 == 'n' {
+			return En, true
+		}
 	}
 	return "", false
 }

@@ -175,3 +175,32 @@ func ISODate(y, m, d int) string {
 	}
 	return strconv.Itoa(y) + "-" + two(m) + "-" + two(d)
 }
+
+// CivilDate returns the UTC calendar day of a Unix time, computed directly
+// (Howard Hinnant's days-to-civil): time.Time.Date would bring the time-zone
+// machinery into the browser module.
+func CivilDate(unix int64) (y, m, d int) {
+	days := unix / 86400
+	if unix < 0 && unix%86400 != 0 {
+		days--
+	}
+	z := days + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = int(doy - (153*mp+2)/5 + 1)
+	m = int(mp + 3)
+	if m > 12 {
+		m -= 12
+	}
+	y = int(yoe + era*400)
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -114,6 +115,15 @@ func TestFormatDate(t *testing.T) {
 	}
 	if got := FormatDate(2024, 3, 1, En); got != "1 March 2024" {
 		t.Errorf("en: %q", got)
+	}
+	for _, day := range []string{"1970-01-01", "2000-02-29", "2024-03-01", "2026-12-31", "2100-03-01", "1969-12-31"} {
+		tm, _ := time.Parse(time.DateOnly, day)
+		for _, offset := range []int64{0, 86399} {
+			y, m, d := CivilDate(tm.Unix() + offset)
+			if got := ISODate(y, m, d); got != day {
+				t.Errorf("CivilDate(%s + %ds) = %s", day, offset, got)
+			}
+		}
 	}
 	if got := ISODate(2024, 3, 1); got != "2024-03-01" {
 		t.Errorf("ISODate: %q", got)

@@ -48,8 +48,8 @@ func (m *module) showStatus() error {
 	acked, on, iso := "", "", ""
 	if !s.IsZero() {
 		acked = s.Policy
-		y, mo, d := s.Updated.Date()
-		on, iso = consent.FormatDate(y, int(mo), d, l), consent.ISODate(y, int(mo), d)
+		y, mo, d := consent.CivilDate(s.Updated.Unix())
+		on, iso = consent.FormatDate(y, mo, d, l), consent.ISODate(y, mo, d)
 	}
 	for _, slot := range slots {
 		el, err := m.cfg.view("status:"+acked, l)
