@@ -12,6 +12,8 @@ var (
 	textRejectAll     = Text{"全部拒绝", "Reject all"}
 	textPreferences   = Text{"偏好设置", "Preferences"}
 	textCategoriesFor = Text{"Cookie 类别", "Cookie categories"}
+	textGPC           = Text{"您的浏览器发出了“全局隐私控制”（GPC）信号，因此我们默认拒绝所有可选 Cookie。您仍可以自行选择。", "Your browser sends a Global Privacy Control (GPC) signal, so we refuse all optional cookies by default. You can still choose for yourself."}
+	textResetID       = Text{"重置匿名标识符", "Reset the anonymous identifier"}
 	textPrefsTitle    = Text{"Cookie 偏好设置", "Cookie preferences"}
 	textPrefsIntro    = Text{"请选择您允许我们使用的 Cookie 类别。您可以随时回到这里更改，关闭某一类别即撤回对它的同意，我们会删除它保存的数据。", "Choose which kinds of cookies we may use. You can come back here at any time: switching a category off withdraws your consent to it, and we delete what it stored."}
 	textSave          = Text{"保存设置", "Save settings"}
@@ -46,6 +48,8 @@ func BannerView(site *Site, policy Version, l Locale) Node {
 			El("div", A("class", "cm-head"), El("h2", A("class", "cm-title", "id", "cm-banner-title"), T(textBannerTitle.In(l))), LocaleSwitch(l)),
 			El("p", nil, T(textBannerBody.In(l)+" "),
 				El("a", A("href", PolicyURL(policy.ID), "data-consent-policy", policy.ID), T(textPolicyLink.In(l)))),
+			// Shown by the loader when the browser sends GPC (or DNT, if honoured).
+			El("p", A("class", "cm-gpc", "data-consent-gpc", "", "hidden", ""), T(textGPC.In(l))),
 			El("ul", A("class", "cm-cats", "aria-label", textCategoriesFor.In(l)), cats...)),
 		El("div", A("class", "cm-actions"),
 			button("accept-all", textAcceptAll.In(l)),
@@ -90,6 +94,11 @@ func PreferencesView(site *Site, s State, policy Version, l Locale) Node {
 		kids := []Node{
 			El("div", A("class", "cm-cat-head"), head...),
 			El("p", A("class", "cm-cat-purpose"), T(c.Purpose.In(l))),
+		}
+		for _, id := range site.Identifiers {
+			if id.Category == c.ID {
+				kids = append(kids, El("p", nil, El("button", A("type", "button", "class", "cm-link", "data-consent-reset", id.Name), T(textResetID.In(l)))))
+			}
 		}
 		if items := append(append([]Item(nil), c.Cookies...), c.Storage...); len(items) > 0 {
 			head := El("thead", nil, El("tr", nil,

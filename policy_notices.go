@@ -204,3 +204,19 @@ func CivilDate(unix int64) (y, m, d int) {
 	}
 	return y, m, d
 }
+
+// Texts of the placeholder of a refused embed.
+var (
+	textPlaceholder      = Text{"此处的内容由第三方提供，会使用“%s”类 Cookie。您尚未允许该类别，因此它没有加载。", "This content comes from a third party and uses %s cookies. You have not allowed them, so it has not loaded."}
+	textPlaceholderGrant = Text{"允许“%s”并加载", "Allow %s and load"}
+)
+
+// PlaceholderView stands in for an embed (iframe data-consent=CATEGORY) while
+// its category is refused: what it is, and a button that grants the
+// category, after which the embed loads.
+func PlaceholderView(c Category, l Locale) Node {
+	title := c.Title.In(l)
+	return El("div", A("class", "cm cm-placeholder", "lang", string(l), "data-consent-placeholder", c.ID),
+		El("p", nil, T(fill(textPlaceholder.In(l), title))),
+		El("button", A("type", "button", "class", "cm-btn", "data-consent-grant", c.ID), T(fill(textPlaceholderGrant.In(l), title))))
+}

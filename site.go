@@ -17,6 +17,30 @@ type Site struct {
 	// Categories lists the categories in display order. The first must be the
 	// required ("strictly necessary") one.
 	Categories []Category `json:"categories"`
+	// HonorDNT treats Do Not Track like Global Privacy Control: the optional
+	// categories are refused until the person chooses otherwise. GPC is always
+	// honoured.
+	HonorDNT bool `json:"honorDNT,omitempty"`
+	// ConsentMode maps each Google Consent Mode v2 type (ConsentModeTypes) to
+	// the category that grants it; a type mapped to a required category is
+	// always granted. Empty: the module sends no consent-mode signals.
+	ConsentMode map[string]string `json:"consentMode,omitempty"`
+	// Identifiers are the anonymous identifiers (匿名标识符) the module manages.
+	Identifiers []Identifier `json:"identifiers,omitempty"`
+}
+
+// ConsentModeTypes are the seven consent types of Google Consent Mode v2.
+var ConsentModeTypes = []string{"ad_storage", "ad_user_data", "ad_personalization", "analytics_storage",
+	"functionality_storage", "personalization_storage", "security_storage"}
+
+// Identifier is an anonymous identifier: a cookie holding 128 random bits,
+// created only once its category is granted, replaced every RotateDays,
+// resettable by the person, and deleted when the category is withdrawn.
+type Identifier struct {
+	// Name is the cookie's name; the category must declare it among its cookies.
+	Name       string `json:"name"`
+	Category   string `json:"category"`
+	RotateDays int    `json:"rotateDays"`
 }
 
 // CookieConfig sets the consent cookie's attributes.
@@ -41,6 +65,10 @@ type Category struct {
 	Cookies  []Item `json:"cookies,omitempty"`
 	// Storage lists localStorage and sessionStorage keys the category uses.
 	Storage []Item `json:"storage,omitempty"`
+	// IndexedDB and Caches list the IndexedDB databases and Cache Storage
+	// caches the category uses; they are deleted when it is refused.
+	IndexedDB []Item `json:"indexedDB,omitempty"`
+	Caches    []Item `json:"caches,omitempty"`
 }
 
 // Item is one cookie or storage key a category uses, as the preferences
@@ -133,7 +161,7 @@ func (s *Site) Validate() error {
 		if l := c.Purpose.missing(); l != "" {
 			bad(field+".purpose", "missing "+string(l)+" purpose")
 		}
-		for kind, items := range map[string][]Item{"cookies": c.Cookies, "storage": c.Storage} {
+		for kind, items := range map[string][]Item{"cookies": c.Cookies, "storage": c.Storage, "indexedDB": c.IndexedDB, "caches": c.Caches} {
 			for j, it := range items {
 				f := field + "." + kind + "[" + strconv.Itoa(j) + "]"
 				if it.Name == "" || it.Name == "*" || strings.ContainsAny(it.Name, " ;,=") || strings.Contains(strings.TrimSuffix(it.Name, "*"), "*") {
@@ -154,5 +182,41 @@ func (s *Site) Validate() error {
 			}
 		}
 	}
+	for k, cat := range s.ConsentMode {
+		if !containsString(ConsentModeTypes, k) {
+			bad("consentMode."+k, strconv.Quote(k)+" is not a Consent Mode v2 type ("+strings.Join(ConsentModeTypes, ", ")+")")
+		} else if _, ok := s.Category(cat); !ok {
+			bad("consentMode."+k, "unknown category "+strconv.Quote(cat))
+		}
+	}
+	if len(s.ConsentMode) > 0 {
+		for _, k := range ConsentModeTypes {
+			if _, ok := s.ConsentMode[k]; !ok {
+				bad("consentMode", "missing "+k+": map all seven types")
+			}
+		}
+	}
+	for i, id := range s.Identifiers {
+		f := "identifiers[" + strconv.Itoa(i) + "]"
+		cat, ok := s.Category(id.Category)
+		switch {
+		case !ok || cat.Required:
+			bad(f+".category", strconv.Quote(id.Category)+" is not an optional category")
+		case !declaresCookie(cat, id.Name):
+			bad(f+".name", "category "+strconv.Quote(id.Category)+" does not declare the cookie "+strconv.Quote(id.Name))
+		}
+		if id.RotateDays < 1 || id.RotateDays > 400 {
+			bad(f+".rotateDays", "want 1 to 400")
+		}
+	}
 	return errors.Join(errs...)
+}
+
+func declaresCookie(c Category, name string) bool {
+	for _, it := range c.Cookies {
+		if it.Name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -125,9 +125,14 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 		return nil, err
 	}
 	cssPath := b.hashed("consent.css", moduleCSS)
+	viewsCSS, err := readMinified(filepath.Join(root, "web/module.css"))
+	if err != nil {
+		return nil, err
+	}
+	viewsCSSPath := b.hashed("module.css", viewsCSS)
 
 	// The wasm module, and Go's wasm_exec.js from the same toolchain.
-	wasm, goroot, err := compileWasm(root, &site, &manifest)
+	wasm, goroot, err := compileWasm(root, &site, &manifest, viewsCSSPath)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +148,7 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	data, err := json.Marshal(map[string]any{
 		"v": manifest.Current().ID, "c": site.CookieName(),
 		"css": string(moduleCSS), "cssUrl": cssPath, "wasm": wasmPath, "exec": execPath,
-		"n": notices(&site, &manifest),
+		"n": notices(&site, &manifest), "cm": consentModeDefaults(&site), "dnt": site.HonorDNT,
 	})
 	if err != nil {
 		return nil, err
@@ -216,6 +221,23 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	return &b, nil
 }
 
+// consentModeDefaults maps each Consent Mode type to the category that
+// grants it, "" for types that are always granted (mapped to a required
+// category); nil when the site uses no Consent Mode.
+func consentModeDefaults(site *consent.Site) map[string]string {
+	if len(site.ConsentMode) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	for typ, id := range site.ConsentMode {
+		if c, _ := site.Category(id); c.Required {
+			id = ""
+		}
+		out[typ] = id
+	}
+	return out
+}
+
 func readMinified(file string) ([]byte, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -225,9 +247,10 @@ func readMinified(file string) ([]byte, error) {
 }
 
 // compileWasm builds ./wasm for GOOS=js GOARCH=wasm with the site
-// configuration and policy manifest linked in, and returns the binary and the
+// configuration, the policy manifest, the pre-rendered views and the path of
+// their stylesheet linked in, and returns the binary and the
 // GOROOT of the toolchain that built it.
-func compileWasm(root string, site *consent.Site, m *consent.Manifest) ([]byte, string, error) {
+func compileWasm(root string, site *consent.Site, m *consent.Manifest, cssPath string) ([]byte, string, error) {
 	// Static views, pre-rendered: the preferences centre, and the archive's
 	// status line for each version a person may have acknowledged
 	// ("status:" + version; "status:" for none).
@@ -244,8 +267,13 @@ func compileWasm(root string, site *consent.Site, m *consent.Manifest) ([]byte, 
 	for _, acked := range append([]string{""}, versionIDs(m)...) {
 		view("status:"+acked, func(l consent.Locale) consent.Node { return m.StatusView(acked, l) })
 	}
+	for _, c := range site.Categories {
+		if !c.Required {
+			view("placeholder:"+c.ID, func(l consent.Locale) consent.Node { return consent.PlaceholderView(c, l) })
+		}
+	}
 
-	cfg, err := json.Marshal(map[string]any{"site": site, "policies": m, "views": views})
+	cfg, err := json.Marshal(map[string]any{"site": site, "policies": m, "views": views, "css": cssPath})
 	if err != nil {
 		return nil, "", err
 	}

@@ -14,6 +14,10 @@ import (
 // build/tools/doc.go), and built into .cache/bin.
 var testTools = []string{"github.com/agnivade/wasmbrowsertest", "github.com/hack-pad/safejs/jsguard/cmd/jsguard"}
 
+// npmPackages are the npm packages only the tests use, pinned, installed
+// into .cache/npm (axe-core: the accessibility checks of the end-to-end tests).
+var npmPackages = []string{"axe-core@4.14.1"}
+
 // debianPackages are installed with apt-get when missing: Chromium for the
 // browser tiers, and CJK fonts so screenshots show the Chinese notices.
 var debianPackages = map[string]string{"chromium": "/usr/bin/chromium", "fonts-noto-cjk": "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"}
@@ -26,6 +30,9 @@ var debianPackages = map[string]string{"chromium": "/usr/bin/chromium", "fonts-n
 //  3. end to end: build, start the real server, drive Chromium.
 func test(root string, args []string) error {
 	if err := ensureDebian(); err != nil {
+		return err
+	}
+	if err := ensureNPM(root); err != nil {
 		return err
 	}
 	bin := filepath.Join(root, ".cache", "bin")
@@ -100,6 +107,31 @@ func ensureDebian() error {
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("%s: %w", c, err)
 		}
+	}
+	return nil
+}
+
+// ensureNPM installs the tests' npm packages into .cache/npm unless there.
+func ensureNPM(root string) error {
+	prefix := filepath.Join(root, ".cache", "npm")
+	var missing []string
+	for _, p := range npmPackages {
+		name := p[:strings.LastIndex(p, "@")]
+		if _, err := os.Stat(filepath.Join(prefix, "node_modules", name, "package.json")); err != nil {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if _, err := exec.LookPath("npm"); err != nil {
+		return fmt.Errorf("npm not found: install Node.js and npm (Debian: apt-get install -y nodejs npm)")
+	}
+	fmt.Printf("== installing %s with npm\n", strings.Join(missing, ", "))
+	cmd := exec.Command("npm", append([]string{"install", "--prefix", prefix, "--no-audit", "--no-fund", "--no-save"}, missing...)...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("npm install %s: %w", strings.Join(missing, " "), err)
 	}
 	return nil
 }

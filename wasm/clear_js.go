@@ -5,6 +5,8 @@ package main
 import (
 	"strings"
 
+	"github.com/hack-pad/safejs"
+
 	"workly.ai/consent"
 )
 
@@ -75,17 +77,76 @@ func (m *module) clearRefused(s consent.State) error {
 		}
 		for _, k := range r.list(keys, "") {
 			key, _ := k.String()
-			if declaresStorage(refused, key) {
+			if declared(refused, key, func(c consent.Category) []consent.Item { return c.Storage }) {
 				store.Call("removeItem", key)
+			}
+		}
+	}
+	if r.err != nil {
+		return r.err
+	}
+	return clearDatabases(refused)
+}
+
+// clearDatabases deletes the refused categories' IndexedDB databases and
+// Cache Storage caches. It waits on promises: call it from a goroutine.
+func clearDatabases(refused []consent.Category) error {
+	var r jsReader
+	if idb, err := global("indexedDB"); err == nil && idb.Type() == safejs.TypeObject {
+		if p, err := idb.Call("databases"); err == nil {
+			list, err := await(p)
+			if err != nil {
+				return err
+			}
+			for _, db := range r.list(list, "") {
+				name := r.str(db, "name")
+				if declared(refused, name, func(c consent.Category) []consent.Item { return c.IndexedDB }) {
+					idb.Call("deleteDatabase", name)
+				}
+			}
+		}
+	}
+	if caches, err := global("caches"); err == nil && caches.Type() == safejs.TypeObject {
+		if p, err := caches.Call("keys"); err == nil {
+			keys, err := await(p)
+			if err != nil {
+				return err
+			}
+			for _, k := range r.list(keys, "") {
+				name, _ := k.String()
+				if declared(refused, name, func(c consent.Category) []consent.Item { return c.Caches }) {
+					if p, err := caches.Call("delete", name); err == nil {
+						await(p)
+					}
+				}
 			}
 		}
 	}
 	return r.err
 }
 
-func declaresStorage(cats []consent.Category, name string) bool {
+// reportUndeclared warns in the console about cookies this page holds that no
+// category declares, so the site owner can declare them (or stop setting them).
+func (m *module) reportUndeclared() error {
+	var r jsReader
+	jar := r.str(r.get(safejs.Global(), "document"), "cookie")
+	var undeclared []string
+	for _, part := range strings.Split(jar, "; ") {
+		name, _, _ := strings.Cut(part, "=")
+		if name != "" && name != m.cfg.site.CookieName() &&
+			!declared(m.cfg.site.Categories, name, func(c consent.Category) []consent.Item { return c.Cookies }) {
+			undeclared = append(undeclared, name)
+		}
+	}
+	if len(undeclared) > 0 {
+		consoleWarn("consent: cookies no category declares (add them to the site configuration): " + strings.Join(undeclared, ", "))
+	}
+	return r.err
+}
+
+func declared(cats []consent.Category, name string, items func(consent.Category) []consent.Item) bool {
 	for _, c := range cats {
-		for _, it := range c.Storage {
+		for _, it := range items(c) {
 			if it.Matches(name) {
 				return true
 			}

@@ -23,6 +23,8 @@ type config struct {
 	// views are the static views pre-rendered by the build from the views in
 	// package consent, as trees (see renderTree): views[name][locale].
 	views safejs.Value
+	// css is the path of the views' stylesheet, relative to the loader.
+	css string
 }
 
 // loadConfig decodes configJSON with the browser's JSON.parse: encoding/json
@@ -47,10 +49,16 @@ func loadConfig(raw string) (*config, error) {
 			ID: r.str(cv, "id"), Required: r.bool(cv, "required"),
 			Title: readText(&r, cv, "title"), Purpose: readText(&r, cv, "purpose"),
 			Cookies: readItems(&r, cv, "cookies"), Storage: readItems(&r, cv, "storage"),
+			IndexedDB: readItems(&r, cv, "indexedDB"), Caches: readItems(&r, cv, "caches"),
 		}
 		c.site.Categories = append(c.site.Categories, cat)
 	}
+	for _, iv := range r.list(site, "identifiers") {
+		c.site.Identifiers = append(c.site.Identifiers, consent.Identifier{
+			Name: r.str(iv, "name"), Category: r.str(iv, "category"), RotateDays: r.int(iv, "rotateDays")})
+	}
 	c.views = r.get(v, "views")
+	c.css = r.str(v, "css")
 	for _, vv := range r.list(r.get(v, "policies"), "versions") {
 		ver := consent.Version{ID: r.str(vv, "id"), Title: readText(&r, vv, "title"), SHA256: r.str(vv, "sha256")}
 		for _, ch := range r.list(vv, "changes") {

@@ -46,16 +46,23 @@ func clearConsentCookie(site *consent.Site) error {
 	return setCookie(site.CookieName() + "=; Path=/; Max-Age=0" + cookieScope(site))
 }
 
+// cookieScope returns the attributes that scope the module's cookies:
+// SameSite=Lax, Secure on https, and the configured Domain when the page is
+// on that domain or a subdomain of it (elsewhere, such as localhost during
+// development, the cookie is host-only: a browser refuses a foreign Domain).
 func cookieScope(site *consent.Site) string {
 	attrs := "; SameSite=Lax"
-	if d := site.Cookie.Domain; d != "" {
+	loc, err := global("location")
+	if err != nil {
+		return attrs
+	}
+	var r jsReader
+	host := r.str(loc, "hostname")
+	if d := site.Cookie.Domain; d != "" && (host == d || strings.HasSuffix(host, "."+d)) {
 		attrs += "; Domain=" + d
 	}
-	if loc, err := global("location"); err == nil {
-		var r jsReader
-		if r.str(loc, "protocol") == "https:" {
-			attrs += "; Secure"
-		}
+	if r.str(loc, "protocol") == "https:" {
+		attrs += "; Secure"
 	}
 	return attrs
 }

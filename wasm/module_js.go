@@ -25,8 +25,9 @@ type module struct {
 	mu    sync.Mutex // guards state; JS callbacks and goroutines share it
 	state consent.State
 
-	api   safejs.Value
-	funcs []safejs.Func // kept alive for the page's lifetime
+	api    safejs.Value
+	funcs  []safejs.Func // kept alive for the page's lifetime
+	styled chan struct{} // closed once module.css has loaded (or failed)
 }
 
 func newModule(configJSON string) (*module, error) {
@@ -64,11 +65,24 @@ func (m *module) start() error {
 	if err := m.installAPI(); err != nil {
 		return fmt.Errorf("install window.consent: %w", err)
 	}
+	if err := m.loadStylesheet(); err != nil {
+		return fmt.Errorf("load module.css: %w", err)
+	}
 	if err := m.listenClicks(); err != nil {
 		return err
 	}
 	if err := m.applyQueue(); err != nil {
 		consoleError("consent: " + err.Error())
+	}
+	for _, step := range []func() error{
+		func() error { return m.ensureIdentifiers("") },
+		m.release,
+		m.watchPage,
+		m.reportUndeclared,
+	} {
+		if err := step(); err != nil {
+			consoleError("consent: " + err.Error())
+		}
 	}
 	if err := m.continuedUse(); err != nil {
 		consoleError("consent: " + err.Error())
@@ -132,8 +146,14 @@ func (m *module) choose(granted []string) error {
 	if err := m.closeNotices(); err != nil {
 		return err
 	}
-	if err := releaseScripts(next.Has); err != nil {
-		return fmt.Errorf("release scripts: %w", err)
+	if err := m.ensureIdentifiers(""); err != nil {
+		return fmt.Errorf("anonymous identifiers: %w", err)
+	}
+	if err := m.release(); err != nil {
+		return fmt.Errorf("release gated content: %w", err)
+	}
+	if err := m.signalConsentMode(); err != nil {
+		return fmt.Errorf("consent mode: %w", err)
 	}
 	if err := m.showStatus(); err != nil {
 		return err
@@ -255,6 +275,26 @@ func (m *module) listenClicks() error {
 					}
 				}()
 			}
+			return nil
+		}
+		for _, hook := range []string{"data-consent-grant", "data-consent-reset"} {
+			el, err := target.Call("closest", "["+hook+"]")
+			if err != nil || el.IsNull() {
+				continue
+			}
+			v, _ := el.Call("getAttribute", hook)
+			name, _ := v.String()
+			go func() {
+				var err error
+				if hook == "data-consent-grant" {
+					err = m.choose(append(m.current().Granted, name))
+				} else {
+					err = m.ensureIdentifiers(name)
+				}
+				if err != nil {
+					consoleError("consent: " + hook + ": " + err.Error())
+				}
+			}()
 			return nil
 		}
 		el, err := target.Call("closest", "[data-consent-action]")

@@ -3,6 +3,8 @@
 package main
 
 import (
+	"sync"
+
 	"github.com/hack-pad/safejs"
 
 	"workly.ai/consent"
@@ -40,6 +42,7 @@ func locale() consent.Locale {
 // openPreferences shows the preferences centre as a modal dialog. Focus goes
 // back where it was when it closes.
 func (m *module) openPreferences() error {
+	<-m.styled
 	if els, _ := querySelectorAll(`dialog[data-consent-notice="preferences"]`); len(els) > 0 {
 		return nil // already open
 	}
@@ -120,4 +123,43 @@ func (m *module) switchedOn() ([]string, error) {
 		}
 	}
 	return on, r.err
+}
+
+// loadStylesheet adds the stylesheet of the module's views (module.css) to
+// the page. m.styled is closed once it has loaded or failed, so a view is
+// never shown unstyled for long.
+func (m *module) loadStylesheet() error {
+	m.styled = make(chan struct{})
+	var once sync.Once
+	done, err := callback("stylesheet", func(safejs.Value, []safejs.Value) any {
+		once.Do(func() { close(m.styled) })
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	m.funcs = append(m.funcs, done)
+	ctor, err := global("URL")
+	if err != nil {
+		return err
+	}
+	var r jsReader
+	href, err := ctor.New(m.cfg.css, r.get(m.api, "_base"))
+	if err != nil {
+		return err
+	}
+	link, err := call("document", "createElement", "link")
+	if err != nil {
+		return err
+	}
+	link.Set("rel", "stylesheet")
+	link.Set("href", r.str(href, "href"))
+	link.Call("addEventListener", "load", done)
+	link.Call("addEventListener", "error", done)
+	head, err := call("document", "querySelector", "head")
+	if err != nil {
+		return err
+	}
+	_, err = head.Call("appendChild", link)
+	return err
 }

@@ -17,6 +17,8 @@
 //   n    notices: n[acked] = {k: kind, "zh-CN": tree, en: tree}, where acked is
 //        "" (no consent) or an older version id; a tree is
 //        [tag, [name, value, ...], child...] or a text string
+//   cm   Google Consent Mode: type -> category granting it ("" = always), or null
+//   dnt  whether Do Not Track counts like Global Privacy Control
 (function () {
   "use strict";
   var D = /*DATA*/ null;
@@ -25,6 +27,7 @@
   if (api._loader) return; // loaded twice: the first one stands
   api._loader = 1;
   var base = doc.currentScript && doc.currentScript.src || location.href;
+  api._base = base; // the module's files are relative to the loader
 
   var ready = new Promise(function (resolve) { api._resolve = resolve; });
   api.ready = ready;
@@ -80,22 +83,55 @@
     return l == "en" ? "en" : "zh-CN";
   }
 
-  // release runs gated scripts of the granted categories.
+  // Trusted Types: on a page that enforces them, the module's script URLs and
+  // the page's own gated scripts pass through the "consent" policy, which the
+  // page's CSP must allow (trusted-types consent).
+  var tt = { createScriptURL: String, createScript: String };
+  try { if (w.trustedTypes) tt = trustedTypes.createPolicy("consent", tt); } catch (e) {}
+  api._tt = tt;
+
+  // release runs gated scripts and loads gated iframes of the granted categories.
   function release(granted) {
-    var s = doc.querySelectorAll('script[type="text/plain"][data-consent]');
+    var s = doc.querySelectorAll('script[type="text/plain"][data-consent], iframe[data-consent][data-src]');
     for (var i = 0; i < s.length; i++) {
-      if (granted.indexOf(s[i].getAttribute("data-consent")) < 0) continue;
-      var o = s[i], x = doc.createElement("script");
+      var o = s[i];
+      if (granted.indexOf(o.getAttribute("data-consent")) < 0) continue;
+      if (o.tagName == "IFRAME") {
+        o.src = o.getAttribute("data-src");
+        o.removeAttribute("data-src");
+        continue;
+      }
+      var x = doc.createElement("script");
       for (var j = 0; j < o.attributes.length; j++) {
-        var at = o.attributes[j].name;
-        if (at != "type" && at != "data-consent") x.setAttribute(at, o.attributes[j].value);
+        var at = o.attributes[j].name, val = o.attributes[j].value;
+        if (at == "src") x.src = tt.createScriptURL(val);
+        else if (at != "type" && at != "data-consent" && at != "nonce") x.setAttribute(at, val);
       }
       if (o.nonce) x.nonce = o.nonce;
       x.type = o.getAttribute("data-type") || "text/javascript";
-      x.text = o.text;
+      if (o.text) x.text = tt.createScript(o.text);
       o.parentNode.replaceChild(x, o);
     }
   }
+
+  // Google Consent Mode v2: every type denied by default before any tag can
+  // run (those of required categories granted), then the person's choice.
+  function gtag() { (w.dataLayer = w.dataLayer || []).push(arguments); }
+  function modes(granted) {
+    var m = {};
+    for (var t in D.cm) m[t] = !D.cm[t] || granted.indexOf(D.cm[t]) >= 0 ? "granted" : "denied";
+    return m;
+  }
+  if (D.cm) {
+    api._gtag = gtag;
+    api._modes = modes;
+    var dflt = modes([]);
+    dflt.wait_for_update = 500;
+    gtag("consent", "default", dflt);
+  }
+
+  // Global Privacy Control (and Do Not Track, where the site honours it).
+  var signal = navigator.globalPrivacyControl === true || (D.dnt && navigator.doNotTrack == "1");
 
   function queue() {
     try { return JSON.parse(sessionStorage.getItem(QKEY)) || []; } catch (e) { return []; }
@@ -126,6 +162,8 @@
     var old = notice;
     notice = h(entry[l]);
     notice.setAttribute("data-consent-root", "");
+    var gpc = notice.querySelector("[data-consent-gpc]");
+    if (gpc && signal) gpc.hidden = false;
     if (old) old.replaceWith(notice); else doc.body.appendChild(notice);
     // A material change blocks the page until acknowledged: Esc does not close it.
     if (notice.showModal) {
@@ -139,7 +177,10 @@
   // for them: nothing newer is assumed, nothing older is taken away.
   // (A version the manifest does not know counts as no consent.)
   var known = state && (state.policy == D.v || D.n[state.policy]);
-  if (known) release(state.granted);
+  if (known) {
+    if (D.cm) gtag("consent", "update", modes(state.granted));
+    release(state.granted);
+  }
 
   // Clicks on any notice control, until and after the module loads.
   var hides = { "accept-all": 1, "reject-all": 1, save: 1, acknowledge: 1, dismiss: 1 };
@@ -167,7 +208,7 @@
   // The wasm module, after first paint and off the critical path.
   function load() {
     var x = doc.createElement("script");
-    x.src = new URL(D.exec, base);
+    x.src = tt.createScriptURL(new URL(D.exec, base).href);
     x.onload = function () {
       var go = new w.Go();
       WebAssembly.instantiateStreaming(fetch(new URL(D.wasm, base)), go.importObject).then(function (r) {

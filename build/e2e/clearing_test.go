@@ -17,8 +17,8 @@ func TestWithdrawalClears(t *testing.T) {
 	v.poll(`window.demoAnalyticsLoaded === true`)
 	// What the functional category stores, set as a site script would.
 	v.do(chromedp.Evaluate[chromedp.Void](`localStorage.setItem("ui.theme", "dark");
-		document.cookie = "lang=en; Path=/app; Max-Age=3600; Domain=consent.test"`))
-	everywhere := []string{siteURL + "/", siteURL + "/app/", "http://consent.test/app/"}
+		document.cookie = "lang=en; Path=/app; Max-Age=3600; Domain=workly.ai"`))
+	everywhere := []string{siteURL + "/", siteURL + "/app/", "http://workly.ai/app/"}
 	jar := v.cookies(everywhere...)
 	for _, name := range []string{"_ga", "lang", "consent"} {
 		if _, ok := jar[name]; !ok {
@@ -46,7 +46,7 @@ func TestWithdrawalClears(t *testing.T) {
 	}
 
 	// A script re-creates _ga after the withdrawal: the next page removes it.
-	v.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "_ga=GA1.1.again; Path=/; Max-Age=3600; Domain=consent.test"`))
+	v.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "_ga=GA1.1.again; Path=/; Max-Age=3600; Domain=workly.ai"`))
 	v.do(chromedp.Navigate(siteURL + "/app/"))
 	v.ready()
 	if _, ok := v.cookies(everywhere...)["_ga"]; ok {

@@ -25,7 +25,7 @@ var update = flag.Bool("update", false, "rewrite the screenshots in testdata/scr
 var (
 	root    string          // the module root
 	baseURL string          // the running server
-	siteURL string          // the same server as http://www.consent.test:PORT
+	siteURL string          // the same server as http://www.workly.ai:PORT
 	browser context.Context // one Chromium for the whole package
 )
 
@@ -74,7 +74,7 @@ func run(m *testing.M) (int, error) {
 		srv.Wait()
 	}()
 	baseURL = addr
-	siteURL = strings.Replace(addr, "127.0.0.1", "www.consent.test", 1)
+	siteURL = strings.Replace(addr, "127.0.0.1", "www.workly.ai", 1)
 
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		append(chromedp.DefaultExecAllocatorOptions[:],
@@ -85,7 +85,7 @@ func run(m *testing.M) (int, error) {
 			chromedp.Flag("disable-quic", true),
 			chromedp.Flag("lang", "zh-CN"),
 			// Names on a real domain with subdomains, all on the test server.
-			chromedp.Flag("host-resolver-rules", "MAP *.consent.test 127.0.0.1"),
+			chromedp.Flag("host-resolver-rules", "MAP *.workly.ai 127.0.0.1"),
 			chromedp.WindowSize(1280, 800),
 			chromedp.UserDataDir(filepath.Join(tmp, "chromium")),
 		)...)

@@ -1,0 +1,276 @@
+package e2e
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"workly.ai/consent"
+)
+
+// requests records the URLs the page requests from now on.
+func (v *visitor) requests() func() []string {
+	events := chromedp.Events(v.ctx, network.RequestWillBeSent)
+	var urls []string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev, err := range events {
+			if err != nil {
+				return
+			}
+			urls = append(urls, ev.Request.URL)
+		}
+	}()
+	return func() []string {
+		time.Sleep(300 * time.Millisecond) // let the last events arrive
+		return slices.Clone(urls)
+	}
+}
+
+// Nothing optional before consent: on a first visit no gated source is
+// requested, and no optional cookie or storage key exists, even after the
+// module has loaded.
+func TestNothingOptionalBeforeConsent(t *testing.T) {
+	v := newVisitor(t)
+	seen := v.requests()
+	v.open("/")
+	v.ready()
+	for _, u := range seen() {
+		if strings.Contains(u, "/analytics.") || strings.Contains(u, "/demo/promo") {
+			t.Errorf("requested %s before consent", u)
+		}
+	}
+	jar := v.cookies(baseURL + "/")
+	for name := range jar {
+		t.Errorf("cookie %s set before any choice", name)
+	}
+	if n := eval[int](v, `localStorage.length + sessionStorage.length`); n != 0 {
+		t.Errorf("%d storage keys before any choice", n)
+	}
+	v.noProblems()
+}
+
+// A refused embed shows a placeholder; its button grants the category and
+// the embed loads. Content added after load is gated the same way.
+func TestEmbedsAndLateContent(t *testing.T) {
+	v := newVisitor(t)
+	v.open("/")
+	v.ready()
+	v.do(chromedp.Click(chromedp.CSS(`[data-consent-action="reject-all"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-consent-placeholder="marketing"]`)))
+	if !eval[bool](v, `document.querySelector("iframe.promo").hidden && !document.querySelector("iframe.promo").src`) {
+		t.Error("the refused embed is visible or loading")
+	}
+	v.screenshot("placeholder")
+	v.do(chromedp.Click(chromedp.CSS(`[data-consent-grant="marketing"]`)))
+	v.poll(`document.querySelector("iframe.promo").src.endsWith("/demo/promo.html") && !document.querySelector("iframe.promo").hidden`)
+	if s := v.waitConsentCookie(); !slices.Equal(s.Granted, []string{"marketing"}) {
+		t.Errorf("the placeholder granted %v", s.Granted)
+	}
+	if n := eval[int](v, `document.querySelectorAll("[data-consent-placeholder]").length`); n != 0 {
+		t.Error("the placeholder stayed after loading")
+	}
+
+	// Added later, as a single-page app would: a granted category's script
+	// runs, a refused category's embed gets a placeholder, an unknown
+	// category is ignored.
+	v.do(chromedp.Evaluate[chromedp.Void](`
+		const s = document.createElement("script");
+		s.type = "text/plain"; s.dataset.consent = "marketing"; s.src = "` + analyticsURL(t) + `";
+		document.body.append(s);
+		const f = document.createElement("iframe");
+		f.dataset.consent = "analytics"; f.dataset.src = "/demo/promo.html"; f.className = "late";
+		document.body.append(f);
+		const u = document.createElement("script");
+		u.type = "text/plain"; u.dataset.consent = "telemetry"; u.text = "window.unknownRan = true";
+		document.body.append(u);`))
+	v.poll(`window.demoAnalyticsLoaded === true`)
+	v.poll(`!!document.querySelector('[data-consent-placeholder="analytics"]') && document.querySelector("iframe.late").hidden`)
+	if eval[bool](v, `!!window.unknownRan`) {
+		t.Error("content gated by an unknown category ran")
+	}
+	v.noProblems()
+}
+
+// analyticsURL is the hashed path of the demo analytics script.
+func analyticsURL(t *testing.T) string {
+	t.Helper()
+	v := newVisitor(t)
+	v.open("/")
+	return eval[string](v, `document.querySelector('script[data-consent="analytics"]').getAttribute("src")`)
+}
+
+// Withdrawing takes no more steps than granting (PIPL art. 15): from the
+// page, each is: open the preferences, flip the category, save.
+func TestWithdrawingTakesNoMoreStepsThanGranting(t *testing.T) {
+	v := newVisitor(t)
+	v.open("/")
+	v.ready()
+	v.do(chromedp.Click(chromedp.CSS(`[data-consent-action="reject-all"]`)))
+	v.waitConsentCookie()
+	steps := func(want bool) int {
+		clicks := []string{
+			`footer [data-consent-action="open-preferences"]`,
+			`#cm-cat-analytics`,
+			`dialog [data-consent-action="save"]`,
+		}
+		for _, sel := range clicks {
+			v.do(chromedp.Click(chromedp.CSS(sel)))
+		}
+		v.do(chromedp.WaitNotPresent(chromedp.CSS(`dialog[data-consent-notice]`)))
+		if got := eval[bool](v, `window.consent.granted("analytics")`); got != want {
+			t.Fatalf("after %d steps analytics granted = %v, want %v", len(clicks), got, want)
+		}
+		return len(clicks)
+	}
+	grant := steps(true)
+	withdraw := steps(false)
+	if withdraw > grant {
+		t.Errorf("withdrawing takes %d steps, granting %d", withdraw, grant)
+	}
+	v.noProblems()
+}
+
+// Global Privacy Control refuses the optional categories by default and the
+// banner says so; an explicit choice overrides it.
+func TestGlobalPrivacyControl(t *testing.T) {
+	v := newVisitor(t)
+	if _, err := chromedp.Call(v.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `Object.defineProperty(Navigator.prototype, "globalPrivacyControl", {get: () => true})`,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	v.open("/")
+	v.do(chromedp.WaitVisible(chromedp.CSS(`.cm-banner [data-consent-gpc]`)))
+	v.ready()
+	if eval[bool](v, `window.consent.granted("analytics") || !!window.demoAnalyticsLoaded`) {
+		t.Error("analytics on despite GPC")
+	}
+	v.screenshot("banner-gpc")
+	v.do(chromedp.Click(chromedp.CSS(`[data-consent-action="accept-all"]`)))
+	v.poll(`window.demoAnalyticsLoaded === true`)
+	v.noProblems()
+}
+
+// Google Consent Mode v2: before any tag runs, the default denies every type
+// but security_storage; each choice sends an update; a returning visitor's
+// update comes from the loader straight away.
+func TestConsentMode(t *testing.T) {
+	v := newVisitor(t)
+	v.open("/")
+	v.ready()
+	first := eval[[]any](v, `Array.from(window.dataLayer[0])`)
+	if len(first) != 3 || first[0] != "consent" || first[1] != "default" {
+		t.Fatalf("dataLayer[0] = %v, want the consent default", first)
+	}
+	defaults := first[2].(map[string]any)
+	for _, typ := range consent.ConsentModeTypes {
+		want := "denied"
+		if typ == "security_storage" {
+			want = "granted"
+		}
+		if defaults[typ] != want {
+			t.Errorf("default %s = %v, want %s", typ, defaults[typ], want)
+		}
+	}
+	v.do(chromedp.Click(chromedp.CSS(`[data-consent-action="accept-all"]`)))
+	v.poll(`Array.from(window.dataLayer.at(-1))[1] === "update"`)
+	update := eval[[]any](v, `Array.from(window.dataLayer.at(-1))`)[2].(map[string]any)
+	for _, typ := range consent.ConsentModeTypes {
+		if update[typ] != "granted" {
+			t.Errorf("after accept all, %s = %v", typ, update[typ])
+		}
+	}
+	v.blockWasm(true)
+	v.open("/")
+	if got := eval[[]any](v, `Array.from(window.dataLayer[1])`); len(got) != 3 || got[1] != "update" {
+		t.Errorf("a returning visitor's update from the loader: %v", got)
+	}
+	v.expectModuleBlocked()
+}
+
+// Anonymous identifiers: made only once their category is granted, 128
+// random bits, resettable from the preferences centre, replaced when due,
+// deleted on withdrawal.
+func TestAnonymousIdentifiers(t *testing.T) {
+	v := newVisitor(t)
+	v.open("/")
+	v.ready()
+	if _, ok := v.cookies()["yq_aid"]; ok {
+		t.Fatal("identifier before consent")
+	}
+	v.do(chromedp.Click(chromedp.CSS(`[data-consent-action="accept-all"]`)))
+	v.poll(`document.cookie.includes("yq_aid=")`)
+	first := v.cookies()["yq_aid"]
+	id := consent.Identifier{RotateDays: 90}
+	if id.Due(first, time.Now().Unix()) {
+		t.Fatalf("a new identifier %q is malformed or already due", first)
+	}
+	v.do(chromedp.Click(chromedp.CSS(`footer [data-consent-action="open-preferences"]`)),
+		chromedp.Click(chromedp.CSS(`[data-consent-reset="yq_aid"]`)))
+	v.poll(`!document.cookie.includes("yq_aid=` + first + `")`)
+	reset := v.cookies()["yq_aid"]
+	if reset == first || id.Due(reset, time.Now().Unix()) {
+		t.Errorf("reset gave %q (was %q)", reset, first)
+	}
+	// An identifier past its rotation is replaced on the next page.
+	old := consent.IdentifierValue("q83vEjRWeJq83vEjRWeJqw", time.Now().Add(-91*24*time.Hour).Unix())
+	v.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "yq_aid=` + old + `; Path=/"`))
+	v.open("/")
+	v.ready()
+	if got := v.cookies()["yq_aid"]; got == old || id.Due(got, time.Now().Unix()) {
+		t.Errorf("a 91-day-old identifier was not replaced: %q", got)
+	}
+	// Withdrawal deletes it.
+	v.do(chromedp.Click(chromedp.CSS(`footer [data-consent-action="open-preferences"]`)),
+		chromedp.Click(chromedp.CSS(`#cm-cat-analytics`)),
+		chromedp.Click(chromedp.CSS(`dialog [data-consent-action="save"]`)))
+	v.poll(`!document.cookie.includes("yq_aid=")`)
+	v.noProblems()
+}
+
+// Refusal also deletes IndexedDB databases and Cache Storage caches, and a
+// cookie a script re-creates is removed again without a reload.
+func TestRefusalClearsDatabasesAndRecreatedCookies(t *testing.T) {
+	v := newVisitor(t)
+	v.open("/")
+	v.ready()
+	v.do(chromedp.Click(chromedp.CSS(`[data-consent-action="accept-all"]`)))
+	v.waitConsentCookie()
+	eval[bool](v, `new Promise(ok => { const r = indexedDB.open("yq-analytics"); r.onsuccess = () => { r.result.close(); ok(true) } })`)
+	eval[bool](v, `caches.open("yq-ui-v1").then(() => true)`)
+	v.do(chromedp.Click(chromedp.CSS(`footer [data-consent-action="open-preferences"]`)),
+		chromedp.Click(chromedp.CSS(`dialog [data-consent-action="reject-all"]`)))
+	v.poll(`indexedDB.databases().then(l => !l.some(d => d.name === "yq-analytics"))`)
+	v.poll(`caches.keys().then(k => !k.includes("yq-ui-v1"))`)
+
+	v.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "_ga=GA1.1.back; Path=/"`))
+	v.poll(`!document.cookie.includes("_ga=")`)
+	v.noProblems()
+}
+
+// One consent across the official site and the web client on sibling
+// subdomains: the consent cookie's configured domain covers both.
+func TestConsentAcrossSubdomains(t *testing.T) {
+	v := newVisitor(t)
+	v.do(chromedp.Navigate(siteURL + "/"))
+	v.ready()
+	v.do(chromedp.Click(chromedp.CSS(`[data-consent-action="accept-all"]`)))
+	v.poll(`document.cookie.includes("consent=")`)
+	on := eval[string](v, `window.consent.state().id`)
+	v.do(chromedp.Navigate(strings.Replace(siteURL, "www.", "app.", 1) + "/app/"))
+	v.ready()
+	if n := eval[int](v, `document.querySelectorAll("[data-consent-notice]").length`); n != 0 {
+		t.Error("the web client asks again")
+	}
+	if got := eval[string](v, `window.consent.state().id`); got != on {
+		t.Errorf("the web client sees consent %q, the site %q", got, on)
+	}
+	v.noProblems()
+}
