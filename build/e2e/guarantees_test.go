@@ -82,13 +82,14 @@ func TestEmbedsAndLateContent(t *testing.T) {
 	// category is ignored.
 	v.do(chromedp.Evaluate[chromedp.Void](`
 		const s = document.createElement("script");
-		s.type = "text/plain"; s.dataset.consent = "marketing"; s.src = "` + analyticsURL(t) + `";
+		s.type = "text/plain"; s.dataset.consent = "marketing";
+		s.src = window.consent._tt.createScriptURL("` + analyticsURL(t) + `"); // the page enforces Trusted Types
 		document.body.append(s);
 		const f = document.createElement("iframe");
 		f.dataset.consent = "analytics"; f.dataset.src = "/demo/promo.html"; f.className = "late";
 		document.body.append(f);
 		const u = document.createElement("script");
-		u.type = "text/plain"; u.dataset.consent = "telemetry"; u.text = "window.unknownRan = true";
+		u.type = "text/plain"; u.dataset.consent = "telemetry"; u.text = window.consent._tt.createScript("window.unknownRan = true");
 		document.body.append(u);`))
 	v.poll(`window.demoAnalyticsLoaded === true`)
 	v.poll(`!!document.querySelector('[data-consent-placeholder="analytics"]') && document.querySelector("iframe.late").hidden`)

@@ -17,12 +17,13 @@ import (
 )
 
 // ContentSecurityPolicy is sent with every response. The demo pages run under
-// it, and so must any page that embeds the module: scripts only from the
+// it, and so can any page that embeds the module: scripts only from the
 // origin (the loader and the wasm glue), WebAssembly compilation allowed, no
-// inline scripts or styles.
+// inline scripts or styles, and Trusted Types enforced, with the module's own
+// policy "consent" the only one allowed.
 const ContentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; " +
 	"img-src 'self' data:; connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; " +
-	"form-action 'self'; frame-ancestors 'self'"
+	"form-action 'self'; frame-ancestors 'self'; require-trusted-types-for 'script'; trusted-types consent"
 
 // Server answers the module's HTTP endpoints.
 type Server struct {

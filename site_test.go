@@ -1,0 +1,53 @@
+package consent
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestSiteValidate(t *testing.T) {
+	fullMode := func() map[string]string {
+		m := map[string]string{}
+		for _, k := range ConsentModeTypes {
+			m[k] = "analytics"
+		}
+		m["security_storage"] = "necessary"
+		return m
+	}
+	good := func() *Site {
+		s := testSite()
+		s.Categories[2].Cookies = []Item{{Name: "aid", Provider: "p", Purpose: Text{"x", "x"}, Lifetime: Text{"x", "x"}}}
+		s.ConsentMode = fullMode()
+		s.Identifiers = []Identifier{{Name: "aid", Category: "analytics", RotateDays: 90}}
+		return s
+	}
+	if err := good().Validate(); err != nil {
+		t.Fatalf("valid site: %v", err)
+	}
+	for _, tc := range []struct {
+		name   string
+		mutate func(*Site)
+		want   string
+	}{
+		{"unknown consent type", func(s *Site) { s.ConsentMode["ads"] = "marketing" }, `consentMode.ads: "ads" is not a Consent Mode v2 type`},
+		{"unknown category in consent mode", func(s *Site) { s.ConsentMode["ad_storage"] = "ads" }, `consentMode.ad_storage: unknown category "ads"`},
+		{"consent type missing", func(s *Site) { delete(s.ConsentMode, "ad_user_data") }, "consentMode: missing ad_user_data"},
+		{"identifier in required category", func(s *Site) { s.Identifiers[0].Category = "necessary" }, `identifiers[0].category: "necessary" is not an optional category`},
+		{"identifier not declared", func(s *Site) { s.Identifiers[0].Name = "other" }, `identifiers[0].name: category "analytics" does not declare the cookie "other"`},
+		{"rotation out of range", func(s *Site) { s.Identifiers[0].RotateDays = 0 }, "identifiers[0].rotateDays: want 1 to 400"},
+		{"storage with a path", func(s *Site) {
+			s.Categories[1].Storage = []Item{{Name: "k", Path: "/app", Provider: "p", Purpose: Text{"x", "x"}, Lifetime: Text{"x", "x"}}}
+		}, `categories[1].storage[0].path: "/app" is not a cookie path`},
+		{"bad cookie domain", func(s *Site) { s.Cookie.Domain = ".workly.ai" }, `cookie.domain: ".workly.ai" is not a registrable domain`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := good()
+			tc.mutate(s)
+			err := s.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrInvalid) {
+				t.Fatalf("Validate() = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,72 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/hack-pad/safejs"
+
+	"workly.ai/consent"
+)
+
+// testModule is a module for testSite with analytics granted, and an API
+// object whose Trusted Types policy passes values through, as the loader's
+// does where the browser has no Trusted Types.
+func testModule(t *testing.T) *module {
+	t.Helper()
+	m := &module{cfg: &config{site: *testSite()}, now: time.Now}
+	m.cfg.policies.Versions = []consent.Version{{ID: "2022-01-01"}}
+	m.state = consent.State{ID: newID(), Policy: "2022-01-01", Granted: []string{"analytics"}}
+	api, _ := call("Object", "create", safejs.Null())
+	tt, _ := call("Object", "create", safejs.Null())
+	str, _ := global("String")
+	tt.Set("createScriptURL", str)
+	tt.Set("createScript", str)
+	api.Set("_tt", tt)
+	m.api = api
+	return m
+}
+
+// A granted gated script runs with its attributes and its nonce; a refused
+// or unknown one does not.
+func TestReleaseCarriesNonce(t *testing.T) {
+	m := testModule(t)
+	body, _ := call("document", "querySelector", "body")
+	add := func(cat, code string) safejs.Value {
+		s, _ := call("document", "createElement", "script")
+		s.Set("type", "text/plain")
+		s.Call("setAttribute", "data-consent", cat)
+		s.Call("setAttribute", "nonce", "n0nce")
+		s.Call("setAttribute", "data-extra", "kept")
+		s.Set("text", code)
+		body.Call("append", s)
+		return s
+	}
+	add("analytics", "window.gatedRan = (window.gatedRan || 0) + 1")
+	add("marketing", "window.refusedRan = true")
+	add("nope", "window.unknownRan = true")
+	if err := m.release(); err != nil {
+		t.Fatal(err)
+	}
+	var r jsReader
+	w := safejs.Global()
+	if n := r.int(w, "gatedRan"); n != 1 {
+		t.Fatalf("the granted script ran %d times", n)
+	}
+	if r.bool(w, "refusedRan") || r.bool(w, "unknownRan") {
+		t.Fatal("a refused or unknown script ran")
+	}
+	ran, _ := call("document", "querySelector", `script[data-extra="kept"]:not([type="text/plain"])`)
+	if ran.IsNull() || r.str(ran, "nonce") != "n0nce" {
+		t.Fatalf("the running script lost its attributes or nonce")
+	}
+	// Releasing again runs nothing twice.
+	if err := m.release(); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.int(w, "gatedRan"); n != 1 {
+		t.Fatalf("after a second release the script ran %d times", n)
+	}
+}
