@@ -54,3 +54,30 @@ func TestWithdrawalClears(t *testing.T) {
 	}
 	v.noProblems()
 }
+
+// "Reject all" from the preferences removes what a third-party script set on
+// the parent domain; cookies no category declares are reported in the
+// console for the site owner.
+func TestRejectAllClearsParentDomainAndReportsUndeclared(t *testing.T) {
+	v := newVisitor(t)
+	v.do(chromedp.Navigate(siteURL + "/"))
+	v.ready()
+	v.do(chromedp.Click(chromedp.CSS(`[data-consent-action="accept-all"]`)))
+	v.poll(`window.demoAnalyticsLoaded === true`)
+	if _, ok := v.cookies("http://workly.ai/")["_ga"]; !ok {
+		t.Fatal("setup: the analytics script did not set _ga on the parent domain")
+	}
+	v.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "mystery=1; Path=/"`))
+	v.do(chromedp.Click(chromedp.CSS(`footer [data-consent-action="open-preferences"]`)),
+		chromedp.Click(chromedp.CSS(`dialog [data-consent-action="reject-all"]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`dialog[data-consent-notice]`)))
+	for _, u := range []string{"http://workly.ai/", siteURL + "/"} {
+		if _, ok := v.cookies(u)["_ga"]; ok {
+			t.Errorf("_ga survived reject all at %s", u)
+		}
+	}
+	v.do(chromedp.Navigate(siteURL + "/app/"))
+	v.ready()
+	v.waitWarning("mystery")
+	v.noProblems()
+}

@@ -136,6 +136,7 @@ type visitor struct {
 	t        *testing.T
 	ctx      context.Context
 	problems chan string // console errors and uncaught exceptions
+	warnings chan string // console warnings
 }
 
 func newVisitor(t *testing.T) *visitor {
@@ -146,7 +147,7 @@ func newVisitor(t *testing.T) *visitor {
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatal(err)
 	}
-	v := &visitor{t: t, ctx: ctx, problems: make(chan string, 100)}
+	v := &visitor{t: t, ctx: ctx, problems: make(chan string, 100), warnings: make(chan string, 100)}
 	console := chromedp.Events(ctx, runtime.ConsoleAPICalled)
 	exceptions := chromedp.Events(ctx, runtime.ExceptionThrown)
 	go func() {
@@ -154,12 +155,18 @@ func newVisitor(t *testing.T) *visitor {
 			if err != nil {
 				return
 			}
-			if ev.Type == runtime.ConsoleAPICalledTypeError {
-				var parts []string
-				for _, a := range ev.Args {
-					parts = append(parts, string(a.Value)+a.Description)
-				}
+			var parts []string
+			for _, a := range ev.Args {
+				parts = append(parts, string(a.Value)+a.Description)
+			}
+			switch ev.Type {
+			case runtime.ConsoleAPICalledTypeError:
 				v.report("console.error: " + strings.Join(parts, " "))
+			case runtime.ConsoleAPICalledTypeWarning:
+				select {
+				case v.warnings <- strings.Join(parts, " "):
+				default:
+				}
 			}
 		}
 	}()
@@ -194,6 +201,22 @@ func (v *visitor) noProblems() {
 			v.t.Errorf("page problem: %s", p)
 		default:
 			return
+		}
+	}
+}
+
+// waitWarning waits for a console warning containing text.
+func (v *visitor) waitWarning(text string) {
+	v.t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case w := <-v.warnings:
+			if strings.Contains(w, text) {
+				return
+			}
+		case <-timeout:
+			v.t.Fatalf("no console warning about %q", text)
 		}
 	}
 }
