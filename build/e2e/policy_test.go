@@ -159,8 +159,8 @@ func TestArchiveWithoutJavaScript(t *testing.T) {
 	}
 }
 
-// currentPolicy returns the newest version in GET /v1/policies.
-func currentPolicy(t *testing.T) string {
+// fetchManifest reads GET /v1/policies.
+func fetchManifest(t *testing.T) consent.Manifest {
 	t.Helper()
 	resp, err := http.Get(baseURL + "/v1/policies")
 	if err != nil {
@@ -171,23 +171,19 @@ func currentPolicy(t *testing.T) string {
 	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+// currentPolicy returns the newest version in the served manifest.
+func currentPolicy(t *testing.T) string {
+	m := fetchManifest(t)
 	return m.Current().ID
 }
 
-// policiesManifest returns each version's SHA-256 from GET /v1/policies.
+// policiesManifest returns each version's SHA-256 from the served manifest.
 func policiesManifest(t *testing.T) map[string]string {
-	t.Helper()
-	resp, err := http.Get(baseURL + "/v1/policies")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var m consent.Manifest
-	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]string{}
-	for _, v := range m.Versions {
+	for _, v := range fetchManifest(t).Versions {
 		out[v.ID] = v.SHA256
 	}
 	return out
