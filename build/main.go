@@ -6,6 +6,7 @@
 //	go run ./build serve [-addr :8080] [-data ./data]
 //	                                build, then run the server with the SQLite store
 //	go run ./build test             every test tier: host, wasm (in Chromium), end to end
+//	go run ./build bench            measure beside vanilla-cookieconsent, Klaro and nginx
 //
 // It prints every built file's raw, gzip and brotli size beside its budget.
 package main
@@ -32,6 +33,8 @@ func main() {
 			err = serve(root, args)
 		case "test":
 			err = test(root, args)
+		case "bench":
+			err = bench(root, args)
 		case "help", "-h", "--help":
 			fmt.Print(usage)
 		default:
@@ -48,6 +51,8 @@ const usage = `usage: go run ./build [command]
   all (default)  build everything into server/assets/dist and print the sizes
   serve          build, then serve on :8080 (-addr, -data to change)
   test           run every test tier: host, wasm in Chromium, end to end
+  bench          measure the module beside its peers and nginx; write a report
+                 (-runs N, -seconds N, -publish to copy it into testdata/bench)
 `
 
 // moduleRoot returns the directory of the go.mod this command belongs to.

@@ -113,27 +113,7 @@ func ensureDebian() error {
 
 // ensureNPM installs the tests' npm packages into .cache/npm unless there.
 func ensureNPM(root string) error {
-	prefix := filepath.Join(root, ".cache", "npm")
-	var missing []string
-	for _, p := range npmPackages {
-		name := p[:strings.LastIndex(p, "@")]
-		if _, err := os.Stat(filepath.Join(prefix, "node_modules", name, "package.json")); err != nil {
-			missing = append(missing, p)
-		}
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	if _, err := exec.LookPath("npm"); err != nil {
-		return fmt.Errorf("npm not found: install Node.js and npm (Debian: apt-get install -y nodejs npm)")
-	}
-	fmt.Printf("== installing %s with npm\n", strings.Join(missing, ", "))
-	cmd := exec.Command("npm", append([]string{"install", "--prefix", prefix, "--no-audit", "--no-fund", "--no-save"}, missing...)...)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("npm install %s: %w", strings.Join(missing, " "), err)
-	}
-	return nil
+	return npmInstall(filepath.Join(root, ".cache", "npm"), npmPackages)
 }
 
 func output(dir string, env []string, name string, args ...string) (string, error) {

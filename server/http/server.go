@@ -70,12 +70,18 @@ func oddPaths(next http.Handler) http.Handler {
 	})
 }
 
+var (
+	cspH      = []string{ContentSecurityPolicy}
+	nosniffH  = []string{"nosniff"}
+	referrerH = []string{"strict-origin-when-cross-origin"}
+)
+
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", ContentSecurityPolicy)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		h["Content-Security-Policy"] = cspH
+		h["X-Content-Type-Options"] = nosniffH
+		h["Referrer-Policy"] = referrerH
 		next.ServeHTTP(w, r)
 	})
 }

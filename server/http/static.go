@@ -14,12 +14,42 @@ import (
 	"time"
 )
 
-// asset is one file served from memory, with its precompressed siblings.
+// asset is one file served from memory, with its precompressed siblings and
+// the header values of each, computed once.
 type asset struct {
 	data, gz, br []byte
 	etag         string // strong, of the uncompressed bytes; a suffix marks each encoding
 	contentType  string
 	immutable    bool // content-hashed name: cache for a year
+
+	contentTypeH, cacheH   []string
+	identity, brotli, gzip variant
+}
+
+// variant is one encoding of an asset as sent: its body and header values.
+type variant struct {
+	body                   []byte
+	etag, length, encoding []string
+}
+
+var varyH = []string{"Accept-Encoding"}
+
+func (a *asset) prepare() {
+	a.contentTypeH = []string{a.contentType}
+	a.cacheH = []string{"no-cache"}
+	if a.immutable {
+		a.cacheH = []string{"public, max-age=31536000, immutable"}
+	}
+	mk := func(body []byte, suffix, enc string) variant {
+		v := variant{body: body, etag: []string{a.etag + suffix + `"`}, length: []string{strconv.Itoa(len(body))}}
+		if enc != "" {
+			v.encoding = []string{enc}
+		}
+		return v
+	}
+	a.identity = mk(a.data, "", "")
+	a.brotli = mk(a.br, "-br", "br")
+	a.gzip = mk(a.gz, "-gz", "gzip")
 }
 
 // static serves the built site from memory.
@@ -63,6 +93,7 @@ func loadStatic(fsys fs.FS) (*static, error) {
 		}
 		a.gz, _ = fs.ReadFile(fsys, p+".gz")
 		a.br, _ = fs.ReadFile(fsys, p+".br")
+		a.prepare()
 		s.files[p] = a
 		return nil
 	})
@@ -123,6 +154,21 @@ func (s *static) lookup(urlPath string) (name string, a *asset, redirect string)
 	return "", nil, ""
 }
 
+// Static returns a handler that serves the built files of fsys from memory,
+// as the server does, but without the site's security headers: the
+// benchmarks serve the module and its peers with it, alike.
+func Static(fsys fs.FS) (http.Handler, error) {
+	st, err := loadStatic(fsys)
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !st.serve(w, r) {
+			notFound(w)
+		}
+	}), nil
+}
+
 // serve answers GET and HEAD for a file, or reports false.
 func (s *static) serve(w http.ResponseWriter, r *http.Request) bool {
 	_, a, redirect := s.lookup(r.URL.Path)
@@ -134,28 +180,55 @@ func (s *static) serve(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	h := w.Header()
-	h.Set("Content-Type", a.contentType)
-	if a.immutable {
-		h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
-		h.Set("Cache-Control", "no-cache")
-	}
-	body, etag := a.data, a.etag
+	h["Content-Type"] = a.contentTypeH
+	h["Cache-Control"] = a.cacheH
+	v := &a.identity
 	if a.gz != nil || a.br != nil {
-		h.Set("Vary", "Accept-Encoding")
-		switch enc := negotiate(r.Header.Get("Accept-Encoding"), a.br != nil, a.gz != nil); enc {
+		h["Vary"] = varyH
+		switch negotiate(r.Header.Get("Accept-Encoding"), a.br != nil, a.gz != nil) {
 		case "br":
-			body, etag = a.br, a.etag+"-br"
-			h.Set("Content-Encoding", "br")
+			v = &a.brotli
 		case "gzip":
-			body, etag = a.gz, a.etag+"-gz"
-			h.Set("Content-Encoding", "gzip")
+			v = &a.gzip
+		}
+		if v.encoding != nil {
+			h["Content-Encoding"] = v.encoding
 		}
 	}
-	h.Set("ETag", etag+`"`)
-	// ServeContent answers If-None-Match with 304, Range with 206, and HEAD.
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+	h["Etag"] = v.etag
+	if r.Header.Get("Range") != "" || r.Header.Get("If-Range") != "" {
+		// ServeContent answers ranges (206) and their preconditions.
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(v.body))
+		return true
+	}
+	// The common case, answered directly: revalidation, HEAD, GET.
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, v.etag[0]) {
+		delete(h, "Content-Type")
+		delete(h, "Content-Encoding")
+		w.WriteHeader(http.StatusNotModified)
+		return true
+	}
+	h["Content-Length"] = v.length
+	h["Accept-Ranges"] = acceptRangesH
+	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
+		return true
+	}
+	w.Write(v.body)
 	return true
+}
+
+var acceptRangesH = []string{"bytes"}
+
+// etagMatch reports whether an If-None-Match header lists etag (or is "*").
+func etagMatch(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
 }
 
 // negotiate picks "br", "gzip" or "" (identity) from an Accept-Encoding

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	consenthttp "workly.ai/consent/server/http"
+)
+
+// benchPage is one consent manager on the bench page.
+type benchPage struct {
+	Name   string
+	Path   string
+	Banner string // CSS selector of its first-visit banner
+	Accept string // CSS selector of its "accept all" control
+}
+
+var benchPages = []benchPage{
+	{"this module", "/bench/ours.html", `[data-consent-notice="banner"]`, `[data-consent-action="accept-all"]`},
+	{"vanilla-cookieconsent 3.1", "/bench/vcc.html", `#cc-main .cm`, `#cc-main .cm [data-role="all"]`},
+	{"Klaro 0.7", "/bench/klaro.html", `.klaro .cookie-notice`, `.klaro .cookie-notice .cm-btn-success`},
+}
+
+// benchProfile is a device: its network and CPU.
+type benchProfile struct {
+	Name       string
+	LatencyMS  float64 // added round trip
+	Throughput float64 // download bytes/s, 0 for unthrottled
+	CPU        float64 // slowdown factor
+}
+
+var benchProfiles = []benchProfile{
+	{Name: "desktop", CPU: 1},
+	{Name: "mobile", LatencyMS: 150, Throughput: 1.6e6 / 8, CPU: 4},
+}
+
+// probe runs in the page before anything else: it records when the banner
+// first has a box (performance.now(), from navigation start), the layout
+// shift, and when a gated script ran (granted.js sets __grantedAt).
+const probe = `(() => {
+  const t = window.__bench = { cls: 0 };
+  new PerformanceObserver(l => { for (const e of l.getEntries()) if (!e.hadRecentInput) t.cls += e.value; })
+    .observe({ type: "layout-shift", buffered: true });
+  const check = () => {
+    const el = document.querySelector(%q);
+    if (el) {
+      const r = el.getBoundingClientRect(), s = getComputedStyle(el);
+      if (r.width > 0 && r.height > 0 && s.visibility !== "hidden" && s.display !== "none") { t.banner = performance.now(); return; }
+    }
+    requestAnimationFrame(check);
+  };
+  requestAnimationFrame(check);
+})();`
+
+// bytesBefore sums what the page received up to a moment (ms), the document
+// included: the bytes on the critical path when the moment is the banner.
+const bytesBefore = `((until) => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  let n = nav ? nav.transferSize : 0;
+  for (const e of performance.getEntriesByType("resource")) if (e.responseEnd <= until) n += e.transferSize;
+  return n;
+})`
+
+// sample is one page load.
+type sample struct {
+	Banner, Ready, Granted float64 // ms
+	Critical, Total        float64 // bytes
+	CLS                    float64
+}
+
+func benchBrowser(site string, runs int, r *benchReport) error {
+	h, err := consenthttp.Static(os.DirFS(site))
+	if err != nil {
+		return err
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
+		append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath("chromium"), chromedp.NoSandbox,
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-quic", true),
+			chromedp.WindowSize(412, 915))...)
+	defer cancel()
+	browser, cancel := chromedp.NewContext(alloc)
+	defer cancel()
+	if err := chromedp.Do(browser, chromedp.Navigate("about:blank")); err != nil {
+		return fmt.Errorf("start chromium: %w", err)
+	}
+	for _, prof := range benchProfiles {
+		for _, p := range benchPages {
+			var first, back []sample
+			for i := 0; i < runs; i++ {
+				s, err := loadOnce(browser, srv.URL, p, prof, i == 0)
+				if err != nil {
+					return fmt.Errorf("%s, %s: %w", p.Name, prof.Name, err)
+				}
+				first = append(first, s[0])
+				back = append(back, s[1])
+			}
+			r.add(prof.Name, p.Name, first, back)
+			fmt.Printf("   %-8s %-27s banner %s\n", prof.Name, p.Name, spread(first, func(s sample) float64 { return s.Banner }, "ms"))
+		}
+	}
+	return nil
+}
+
+// loadOnce loads p cold in a fresh profile as a first-time visitor, accepts
+// all, then loads it again as a returning visitor. It returns both samples.
+func loadOnce(browser context.Context, base string, p benchPage, prof benchProfile, screenshot bool) ([2]sample, error) {
+	var out [2]sample
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancelTimeout()
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		return out, err
+	}
+	throughput := prof.Throughput
+	if throughput == 0 {
+		throughput = -1
+	}
+	steps := []func() error{
+		func() error {
+			_, err := chromedp.Call(ctx, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true})
+			return err
+		},
+		func() error {
+			_, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+				MatchedNetworkConditions: []*network.Conditions{{Latency: prof.LatencyMS, DownloadThroughput: throughput, UploadThroughput: throughput}},
+			})
+			return err
+		},
+		func() error {
+			_, err := chromedp.Call(ctx, emulation.SetCPUThrottlingRate, emulation.SetCPUThrottlingRateParams{Rate: prof.CPU})
+			return err
+		},
+		func() error {
+			_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: fmt.Sprintf(probe, p.Banner)})
+			return err
+		},
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return out, err
+		}
+	}
+	measure := func(expr string) (float64, error) {
+		return chromedp.Run(ctx, chromedp.Poll[float64](expr, chromedp.WithPollingTimeout(90*time.Second)))
+	}
+	// First visit.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+p.Path)); err != nil {
+		return out, err
+	}
+	banner, err := measure(`window.__bench.banner`)
+	if err != nil {
+		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(
+			`(() => { const e = document.querySelector(%q); return e ? JSON.stringify([e.getBoundingClientRect(), getComputedStyle(e).visibility, getComputedStyle(e).display]) : "absent; scripts: " + [...document.scripts].map(s => s.src + ":" + s.type).join(", ") + "; CookieConsent " + typeof window.CookieConsent })()`, p.Banner)))
+		return out, fmt.Errorf("no banner (%s): %w", state, err)
+	}
+	out[0].Banner = banner
+	if out[0].Critical, err = chromedp.Run(ctx, chromedp.Evaluate[float64](fmt.Sprintf("%s(%f)", bytesBefore, banner))); err != nil {
+		return out, err
+	}
+	if p.Path == benchPages[0].Path {
+		ready, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`window.consent.ready.then(() => performance.now())`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			return out, err
+		}
+		out[0].Ready = ready
+	}
+	time.Sleep(time.Second) // let late shifts and requests land
+	if out[0].Total, err = chromedp.Run(ctx, chromedp.Evaluate[float64](bytesBefore+"(Infinity)")); err != nil {
+		return out, err
+	}
+	if out[0].CLS, err = chromedp.Run(ctx, chromedp.Evaluate[float64](`window.__bench.cls`)); err != nil {
+		return out, err
+	}
+	// Accept all, wait until the choice is stored, then come back.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(p.Accept))); err != nil {
+		return out, fmt.Errorf("accept all: %w", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.cookie.length > 0 || localStorage.length > 0`)); err != nil {
+		return out, fmt.Errorf("the choice was not stored: %w", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+p.Path)); err != nil {
+		return out, err
+	}
+	if out[1].Granted, err = measure(`window.__grantedAt`); err != nil {
+		return out, fmt.Errorf("the granted script did not run: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+)
+
+// benchReport is what one bench run measured.
+type benchReport struct {
+	When                     time.Time
+	Runs                     int
+	LoaderBrotli, WasmBrotli int
+	Pages                    []pageResult
+	Static                   []staticResult
+	Store                    *storeResult
+	Notes                    []string
+}
+
+type pageResult struct {
+	Profile, Page string
+	First, Back   []sample
+}
+
+type staticResult struct {
+	Server, Path   string
+	Rate, MBPerSec float64 // requests/s, megabytes/s
+}
+
+type storeResult struct {
+	Rate     float64 // receipts/s
+	P50, P99 time.Duration
+	Writers  int
+}
+
+func (r *benchReport) add(profile, page string, first, back []sample) {
+	r.Pages = append(r.Pages, pageResult{profile, page, first, back})
+}
+
+func (r *benchReport) page(profile, name string) *pageResult {
+	for i := range r.Pages {
+		if r.Pages[i].Profile == profile && strings.HasPrefix(r.Pages[i].Page, name) {
+			return &r.Pages[i]
+		}
+	}
+	return nil
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func values(ss []sample, f func(sample) float64) []float64 {
+	out := make([]float64, len(ss))
+	for i, s := range ss {
+		out[i] = f(s)
+	}
+	return out
+}
+
+// spread formats the median and the range of a measure.
+func spread(ss []sample, f func(sample) float64, unit string) string {
+	v := values(ss, f)
+	if len(v) == 0 {
+		return "-"
+	}
+	lo, hi := v[0], v[0]
+	for _, x := range v {
+		lo, hi = math.Min(lo, x), math.Max(hi, x)
+	}
+	if unit == "KB" {
+		return fmt.Sprintf("%.1f KB (%.1f–%.1f)", median(v)/1000, lo/1000, hi/1000)
+	}
+	if unit == "" {
+		return fmt.Sprintf("%.3f (%.3f–%.3f)", median(v), lo, hi)
+	}
+	return fmt.Sprintf("%.0f %s (%.0f–%.0f)", median(v), unit, lo, hi)
+}
+
+var (
+	bannerOf   = func(s sample) float64 { return s.Banner }
+	grantedOf  = func(s sample) float64 { return s.Granted }
+	readyOf    = func(s sample) float64 { return s.Ready }
+	criticalOf = func(s sample) float64 { return s.Critical }
+	totalOf    = func(s sample) float64 { return s.Total }
+	clsOf      = func(s sample) float64 { return s.CLS }
+)
+
+// budget is one line of DESIGN's budgets with its figure.
+type budget struct {
+	What, Figure string
+	Met          bool
+	Measured     bool
+}
+
+func (r *benchReport) budgets() []budget {
+	var out []budget
+	out = append(out,
+		budget{"loader + CSS ≤ 6 KB brotli", fmt.Sprintf("%.1f KB", float64(r.LoaderBrotli)/1000), r.LoaderBrotli <= loaderBudget, true},
+		budget{"wasm ≤ 650 KB brotli", fmt.Sprintf("%.1f KB", float64(r.WasmBrotli)/1000), r.WasmBrotli <= wasmBudget, true})
+	ours, vcc := r.page("mobile", "this module"), r.page("mobile", "vanilla")
+	if ours != nil && vcc != nil {
+		a, b := median(values(ours.First, bannerOf)), median(values(vcc.First, bannerOf))
+		out = append(out, budget{"time to banner, mobile ≤ 0.7× vanilla-cookieconsent", fmt.Sprintf("%.0f ms vs %.0f ms (%.2f×)", a, b, a/b), a <= 0.7*b, true})
+		a, b = median(values(ours.Back, grantedOf)), median(values(vcc.Back, grantedOf))
+		out = append(out, budget{"returning visitor's granted script ≤ vanilla-cookieconsent", fmt.Sprintf("%.0f ms vs %.0f ms", a, b), a <= b, true})
+	}
+	if ours != nil {
+		worst := 0.0
+		for _, p := range []*pageResult{ours, r.page("desktop", "this module")} {
+			for _, s := range p.First {
+				worst = math.Max(worst, s.CLS)
+			}
+		}
+		out = append(out, budget{"banner layout shift = 0", fmt.Sprintf("%.3f (worst run)", worst), worst == 0, true})
+	}
+	if r.Store != nil {
+		out = append(out, budget{"ingest ≥ 20,000 receipts/s (SQLite)", fmt.Sprintf("%.0f/s at the store, one receipt per commit; HTTP ingest not built yet", r.Store.Rate), r.Store.Rate >= 20000, true},
+			budget{"ingest p99 ≤ 20 ms at 5,000/s", "not measured: needs the HTTP ingest (issue 5)", false, false})
+	}
+	for _, path := range []string{"/loader.js", "wasm"} {
+		var ours, nginx *staticResult
+		for i := range r.Static {
+			if strings.Contains(r.Static[i].Path, path) {
+				if r.Static[i].Server == "nginx" {
+					nginx = &r.Static[i]
+				} else {
+					ours = &r.Static[i]
+				}
+			}
+		}
+		if ours != nil && nginx != nil {
+			out = append(out, budget{"static " + path + " ≥ 0.8× nginx", fmt.Sprintf("%.0f vs %.0f req/s (%.2f×)", ours.Rate, nginx.Rate, ours.Rate/nginx.Rate), ours.Rate >= 0.8*nginx.Rate, true})
+		}
+	}
+	return out
+}
+
+// markdown renders the report.
+func (r *benchReport) markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Benchmark report\n\n%s, %d cold loads per page and profile, headless Chromium; medians with the range.\n", r.When.UTC().Format("2006-01-02 15:04 MST"), r.Runs)
+	b.WriteString("Profiles: desktop (no throttling) and mobile (150 ms added round trip, 1.6 Mbit/s, CPU slowed 4×). Reproduce with `go run ./build bench`.\n\n")
+	b.WriteString("## Budgets\n\n| budget | figure | |\n|---|---|---|\n")
+	for _, bu := range r.budgets() {
+		verdict := "missed"
+		switch {
+		case !bu.Measured:
+			verdict = "not measured"
+		case bu.Met:
+			verdict = "met"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", bu.What, bu.Figure, verdict)
+	}
+	b.WriteString("\n## Pages\n\n| profile | manager | time to banner | returning: granted script runs | module ready | critical bytes | total bytes | layout shift |\n|---|---|---|---|---|---|---|---|\n")
+	for _, p := range r.Pages {
+		ready := "-"
+		if p.First[0].Ready > 0 {
+			ready = spread(p.First, readyOf, "ms")
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", p.Profile, p.Page, spread(p.First, bannerOf, "ms"),
+			spread(p.Back, grantedOf, "ms"), ready, spread(p.First, criticalOf, "KB"), spread(p.First, totalOf, "KB"), spread(p.First, clsOf, ""))
+	}
+	if len(r.Static) > 0 {
+		b.WriteString("\n## Static files (loopback, 32 connections, brotli)\n\n| server | file | requests/s | MB/s |\n|---|---|---|---|\n")
+		for _, s := range r.Static {
+			fmt.Fprintf(&b, "| %s | %s | %.0f | %.1f |\n", s.Server, s.Path, s.Rate, s.MBPerSec)
+		}
+	}
+	if r.Store != nil {
+		fmt.Fprintf(&b, "\n## Receipt store (SQLite file, WAL, synchronous=FULL)\n\n%d writers, one receipt per transaction: **%.0f receipts/s**, commit latency p50 %s, p99 %s.\n",
+			r.Store.Writers, r.Store.Rate, r.Store.P50.Round(10*time.Microsecond), r.Store.P99.Round(10*time.Microsecond))
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "\n%s\n", n)
+	}
+	return b.String()
+}
+
+// svg draws the time to banner of each manager, per profile, as bars.
+func (r *benchReport) svg() string {
+	const width, left, barH, gap = 720, 210, 22, 8
+	max := 1.0
+	for _, p := range r.Pages {
+		max = math.Max(max, median(values(p.First, bannerOf)))
+	}
+	var rows strings.Builder
+	y := 48
+	for _, prof := range benchProfiles {
+		fmt.Fprintf(&rows, `<text x="10" y="%d" font-weight="600">%s</text>`+"\n", y, prof.Name)
+		y += 10
+		for i, p := range r.Pages {
+			if p.Profile != prof.Name {
+				continue
+			}
+			m := median(values(p.First, bannerOf))
+			w := (width - left - 90) * m / max
+			colors := []string{"#0b57d0", "#9aa0a6", "#c58af9"}
+			fmt.Fprintf(&rows, `<text x="%d" y="%d" text-anchor="end">%s</text><rect x="%d" y="%d" width="%.0f" height="%d" fill="%s"/><text x="%.0f" y="%d">%.0f ms</text>`+"\n",
+				left-8, y+16, p.Page, left, y, w, barH, colors[i%len(colors)], float64(left)+w+6, y+16, m)
+			y += barH + gap
+		}
+		y += 18
+	}
+	return fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="system-ui, sans-serif" font-size="14">
+<rect width="100%%" height="100%%" fill="#fff"/>
+<text x="10" y="24" font-size="16" font-weight="700">Time from navigation to banner visible, first visit (median of %d, lower is better)</text>
+%s</svg>
+`, width, y, r.Runs, rows.String())
+}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestMedian(t *testing.T) {
+	for _, tc := range []struct {
+		in   []float64
+		want float64
+	}{{[]float64{3, 1, 2}, 2}, {[]float64{4, 1, 3, 2}, 2.5}, {[]float64{7}, 7}} {
+		if got := median(tc.in); got != tc.want {
+			t.Errorf("median(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+// The report marks each budget met or missed from the figures, and the chart
+// has a bar per manager and profile.
+func TestReportBudgets(t *testing.T) {
+	r := &benchReport{Runs: 2, LoaderBrotli: 5300, WasmBrotli: 660_000}
+	r.add("mobile", "this module", []sample{{Banner: 600}, {Banner: 700}}, []sample{{Granted: 500}, {Granted: 500}})
+	r.add("mobile", "vanilla-cookieconsent 3.1", []sample{{Banner: 1000}, {Banner: 1000}}, []sample{{Granted: 400}, {Granted: 400}})
+	r.add("desktop", "this module", []sample{{Banner: 100, CLS: 0.01}}, []sample{{Granted: 50}})
+	r.Static = []staticResult{{"consentd", "/loader.js", 900, 1}, {"nginx", "/loader.js", 1000, 1}}
+	got := map[string]bool{}
+	for _, b := range r.budgets() {
+		got[b.What] = b.Met
+	}
+	want := map[string]bool{
+		"loader + CSS ≤ 6 KB brotli":                                 true,
+		"wasm ≤ 650 KB brotli":                                       false,
+		"time to banner, mobile ≤ 0.7× vanilla-cookieconsent":        true, // 650 ≤ 700
+		"returning visitor's granted script ≤ vanilla-cookieconsent": false,
+		"banner layout shift = 0":                                    false,
+		"static /loader.js ≥ 0.8× nginx":                             true,
+	}
+	for what, met := range want {
+		if m, ok := got[what]; !ok || m != met {
+			t.Errorf("%s: met = %v (present %v), want %v", what, m, ok, met)
+		}
+	}
+	md := r.markdown()
+	if !strings.Contains(md, "| wasm ≤ 650 KB brotli | 660.0 KB | missed |") {
+		t.Errorf("report:\n%s", md)
+	}
+	if svg := r.svg(); strings.Count(svg, "<rect") != 4 { // background + 3 bars
+		t.Errorf("chart has %d rects:\n%s", strings.Count(svg, "<rect"), svg)
+	}
+}

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"workly.ai/consent"
+	"workly.ai/consent/server/sqlite"
+)
+
+// benchServer measures consentd serving the built files beside nginx serving
+// the same files (same machine, same load generator, one after the other),
+// and the SQLite receipt store.
+func benchServer(root, site string, d time.Duration, r *benchReport) error {
+	bin, err := buildServer(root)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "consent-bench-server-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	ours, stop, err := startConsentd(bin, tmp)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	wasm := ""
+	for _, e := range mustGlob(filepath.Join(site, "assets", "consent.*.wasm")) {
+		wasm = "/assets/" + filepath.Base(e)
+	}
+	paths := []string{"/loader.js", wasm}
+	nginx, stopNginx, err := startNginx(site, tmp)
+	if err != nil {
+		r.Notes = append(r.Notes, "nginx could not be started, so static serving was not compared: "+err.Error())
+	} else {
+		defer stopNginx()
+	}
+	for _, p := range paths {
+		for _, s := range []struct{ name, base string }{{"consentd", ours}, {"nginx", nginx}} {
+			if s.base == "" {
+				continue
+			}
+			rate, mbps, err := load(s.base+p, 32, d)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", s.name, p, err)
+			}
+			r.Static = append(r.Static, staticResult{s.name, p, rate, mbps})
+			fmt.Printf("   %-8s %-40s %8.0f req/s %7.1f MB/s\n", s.name, p, rate, mbps)
+		}
+	}
+	store, err := benchStore(filepath.Join(tmp, "store.db"), 8, d)
+	if err != nil {
+		return err
+	}
+	r.Store = store
+	fmt.Printf("   store    %d writers: %.0f receipts/s, p50 %s, p99 %s\n", store.Writers, store.Rate, store.P50, store.P99)
+	return nil
+}
+
+func mustGlob(pattern string) []string {
+	m, _ := filepath.Glob(pattern)
+	return m
+}
+
+// startConsentd runs the built server on a free port.
+func startConsentd(bin, data string) (base string, stop func(), err error) {
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-data", data)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	stop = func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if _, after, ok := strings.Cut(sc.Text(), "addr=http://"); ok {
+				found <- "http://" + strings.Fields(after)[0]
+			}
+		}
+	}()
+	select {
+	case base = <-found:
+		return base, stop, nil
+	case <-time.After(20 * time.Second):
+		stop()
+		return "", nil, fmt.Errorf("consentd did not start")
+	}
+}
+
+// startNginx serves dir with nginx (installed with apt-get when missing, as
+// root), with its gzip_static and brotli_static modules so it sends the same
+// precompressed files.
+func startNginx(dir, tmp string) (base string, stop func(), err error) {
+	const brotliModule = "/usr/lib/nginx/modules/ngx_http_brotli_static_module.so"
+	if _, err := exec.LookPath("nginx"); err != nil || !exists(brotliModule) {
+		if os.Geteuid() != 0 {
+			return "", nil, fmt.Errorf("install it with: sudo apt-get install -y nginx libnginx-mod-http-brotli-static")
+		}
+		fmt.Println("== installing nginx")
+		cmd := exec.Command("sh", "-c", "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-http-brotli-static")
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return "", nil, err
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	conf := fmt.Sprintf(`load_module %s;
+worker_processes 2;
+daemon off;
+pid %s/nginx.pid;
+error_log %s/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  include /etc/nginx/mime.types;
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  gzip_static on;
+  brotli_static on;
+  client_body_temp_path %s;
+  proxy_temp_path %s;
+  fastcgi_temp_path %s;
+  uwsgi_temp_path %s;
+  scgi_temp_path %s;
+  server {
+    listen %s;
+    root %s;
+    location / { try_files $uri $uri.html $uri/index.html =404; add_header Cache-Control no-cache; add_header Vary Accept-Encoding; }
+    location /assets/ { add_header Cache-Control "public, max-age=31536000, immutable"; add_header Vary Accept-Encoding; }
+  }
+}
+`, brotliModule, tmp, tmp, tmp, tmp, tmp, tmp, tmp, addr, dir)
+	path := filepath.Join(tmp, "nginx.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		return "", nil, err
+	}
+	cmd := exec.Command("nginx", "-c", path, "-p", tmp)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	stop = func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }
+	base = "http://" + addr
+	for i := 0; i < 100; i++ {
+		if resp, err := http.Get(base + "/loader.js"); err == nil {
+			resp.Body.Close()
+			return base, stop, nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	stop()
+	return "", nil, fmt.Errorf("nginx did not answer")
+}
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// load sends GET url with Accept-Encoding: br from conns keep-alive
+// connections for d and returns the requests and megabytes per second.
+func load(url string, conns int, d time.Duration) (float64, float64, error) {
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	var n, bytes atomic.Int64
+	var firstErr error
+	var once sync.Once
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < conns; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+				req.Header.Set("Accept-Encoding", "br")
+				resp, err := client.Do(req)
+				if err != nil {
+					if ctx.Err() == nil {
+						once.Do(func() { firstErr = err })
+					}
+					return
+				}
+				m, _ := io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "br" {
+					once.Do(func() {
+						firstErr = fmt.Errorf("status %d, encoding %q", resp.StatusCode, resp.Header.Get("Content-Encoding"))
+					})
+					return
+				}
+				n.Add(1)
+				bytes.Add(m)
+			}
+		}()
+	}
+	wg.Wait()
+	secs := time.Since(start).Seconds()
+	return float64(n.Load()) / secs, float64(bytes.Load()) / secs / 1e6, firstErr
+}
+
+// benchStore measures the SQLite store: writers goroutines each storing one
+// receipt per transaction for d.
+func benchStore(path string, writers int, d time.Duration) (*storeResult, error) {
+	db, err := sqlite.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var mu sync.Mutex
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	var failed error
+	start := time.Now()
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			var mine []time.Duration
+			for i := 0; ctx.Err() == nil; i++ {
+				rec := consent.Receipt{ID: fmt.Sprintf("b%02d%019d", w, i), Subject: "q83vEjRWeJq83vEjRWeJqw",
+					Event: consent.EventConsentGiven, Policy: "2025-06-01", Locale: consent.ZhCN,
+					Granted: []string{"analytics"}, Time: time.Now(), Method: "banner"}
+				t := time.Now()
+				if _, err := db.Put(context.Background(), []consent.Receipt{rec}); err != nil {
+					mu.Lock()
+					failed = err
+					mu.Unlock()
+					return
+				}
+				mine = append(mine, time.Since(t))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}(w)
+	}
+	wg.Wait()
+	if failed != nil {
+		return nil, failed
+	}
+	secs := time.Since(start).Seconds()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	res := &storeResult{Rate: float64(len(lat)) / secs, Writers: writers}
+	if len(lat) > 0 {
+		res.P50, res.P99 = lat[len(lat)/2], lat[len(lat)*99/100]
+	}
+	return res, nil
+}
