@@ -1,6 +1,9 @@
 package consent
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Event is what a receipt records. The values are written into receipts:
 // append only.
@@ -45,4 +48,60 @@ type Receipt struct {
 	Method string `json:"method"`
 	// GPC records whether the browser sent Global Privacy Control.
 	GPC bool `json:"gpc"`
+}
+
+// Events lists every event a receipt can record.
+var Events = []Event{EventBannerShown, EventConsentGiven, EventConsentRefused, EventWithdrawn, EventNoticeDisplayed,
+	EventAcknowledged, EventContinuedUse, EventIdentifierReset, EventPermissionAnswered}
+
+// Methods lists how a choice can be collected.
+var Methods = []string{"banner", "preferences", "notice", "api", "placeholder", "prompt"}
+
+// Validate checks r's values against the site and its policies at time now:
+// ids well-formed, a known event and method, a published policy version with
+// the hash of its exact text, a supported locale, granted categories the site
+// has (optional ones, each once), and a time neither before 2020 nor more
+// than a day ahead of now. Errors wrap ErrInvalid.
+func (r Receipt) Validate(site *Site, m *Manifest, now time.Time) error {
+	bad := func(msg string) error { return receiptError("receipt " + r.ID + ": " + msg) }
+	switch {
+	case !ValidConsentID(r.ID):
+		return receiptError("receipt: malformed id")
+	case !ValidConsentID(r.Subject):
+		return bad("malformed subject")
+	case !containsEvent(r.Event):
+		return bad("unknown event " + strconv.Quote(string(r.Event)))
+	case !containsString(Methods, r.Method):
+		return bad("unknown method " + strconv.Quote(r.Method))
+	case r.Locale != ZhCN && r.Locale != En:
+		return bad("unsupported locale " + strconv.Quote(string(r.Locale)))
+	case r.Time.Unix() < minCookieTime || r.Time.After(now.Add(24*time.Hour)):
+		return bad("time out of range")
+	}
+	v, err := m.Lookup(r.Policy)
+	if err != nil {
+		return bad("unknown policy version " + strconv.Quote(r.Policy))
+	}
+	if r.PolicySHA256 != v.SHA256 {
+		return bad("policy hash does not match version " + r.Policy)
+	}
+	optional := site.Optional()
+	for i, g := range r.Granted {
+		if !containsString(optional, g) {
+			return bad("unknown or required category " + strconv.Quote(g))
+		}
+		if containsString(r.Granted[:i], g) {
+			return bad("category " + strconv.Quote(g) + " granted twice")
+		}
+	}
+	return nil
+}
+
+func containsEvent(e Event) bool {
+	for _, known := range Events {
+		if e == known {
+			return true
+		}
+	}
+	return false
 }

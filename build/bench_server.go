@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -17,7 +19,6 @@ import (
 	"time"
 
 	"workly.ai/consent"
-	"workly.ai/consent/server/sqlite"
 )
 
 // benchServer measures consentd serving the built files beside nginx serving
@@ -33,7 +34,7 @@ func benchServer(root, site string, d time.Duration, r *benchReport) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	ours, stop, err := startConsentd(bin, tmp)
+	ours, stop, err := startConsentd(bin, tmp, "-rate", "0")
 	if err != nil {
 		return err
 	}
@@ -62,12 +63,23 @@ func benchServer(root, site string, d time.Duration, r *benchReport) error {
 			fmt.Printf("   %-8s %-40s %8.0f req/s %7.1f MB/s\n", s.name, p, rate, mbps)
 		}
 	}
-	store, err := benchStore(filepath.Join(tmp, "store.db"), 8, d)
+	policy, err := currentPolicyOf(site)
 	if err != nil {
 		return err
 	}
-	r.Store = store
-	fmt.Printf("   store    %d writers: %.0f receipts/s, p50 %s, p99 %s\n", store.Writers, store.Rate, store.P50, store.P99)
+	for _, load := range []struct {
+		batch     int
+		perSecond float64
+	}{{1, 0}, {10, 0}, {1, 5000}} {
+		res, err := ingest(ours, policy, 64, load.batch, load.perSecond, d)
+		if err != nil {
+			return err
+		}
+		r.Ingest = append(r.Ingest, res)
+	}
+	for _, x := range r.Ingest {
+		fmt.Printf("   ingest   %s: %.0f receipts/s, p50 %s, p99 %s\n", x.Load, x.Rate, x.P50, x.P99)
+	}
 	return nil
 }
 
@@ -77,8 +89,8 @@ func mustGlob(pattern string) []string {
 }
 
 // startConsentd runs the built server on a free port.
-func startConsentd(bin, data string) (base string, stop func(), err error) {
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-data", data)
+func startConsentd(bin, data string, flags ...string) (base string, stop func(), err error) {
+	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-data", data}, flags...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return "", nil, err
@@ -223,51 +235,95 @@ func load(url string, conns int, d time.Duration) (float64, float64, error) {
 	return float64(n.Load()) / secs, float64(bytes.Load()) / secs / 1e6, firstErr
 }
 
-// benchStore measures the SQLite store: writers goroutines each storing one
-// receipt per transaction for d.
-func benchStore(path string, writers int, d time.Duration) (*storeResult, error) {
-	db, err := sqlite.Open(path)
+// currentPolicyOf reads the current policy version from the built manifest.
+func currentPolicyOf(site string) (consent.Version, error) {
+	data, err := os.ReadFile(filepath.Join(site, "v1", "policies.json"))
 	if err != nil {
-		return nil, err
+		return consent.Version{}, err
 	}
-	defer db.Close()
+	var m consent.Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return consent.Version{}, err
+	}
+	return m.Current(), nil
+}
+
+// ingest posts batches of batch receipts to POST /v1/receipts from conns
+// clients for d: as fast as they are answered (perSecond 0), or at a steady
+// perSecond posts in all, each client on its own schedule. It returns the
+// receipts stored per second and the latency of each post, which is answered
+// only once its receipts are committed.
+func ingest(base string, policy consent.Version, conns, batch int, perSecond float64, d time.Duration) (ingestResult, error) {
+	res := ingestResult{Load: fmt.Sprintf("%d clients, %d receipt(s) a post, as fast as answered", conns, batch), Batch: batch}
+	if perSecond > 0 {
+		res.Load = fmt.Sprintf("%.0f posts/s of %d receipt(s), %d clients", perSecond, batch, conns)
+	}
+	tr := &http.Transport{MaxIdleConnsPerHost: conns}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	var mu sync.Mutex
 	var lat []time.Duration
+	var firstErr error
+	var seq atomic.Int64
 	var wg sync.WaitGroup
-	var failed error
 	start := time.Now()
-	for w := 0; w < writers; w++ {
+	interval := time.Duration(0)
+	if perSecond > 0 {
+		interval = time.Duration(float64(conns) / perSecond * float64(time.Second))
+	}
+	for c := 0; c < conns; c++ {
 		wg.Add(1)
-		go func(w int) {
+		go func(c int) {
 			defer wg.Done()
 			var mine []time.Duration
-			for i := 0; ctx.Err() == nil; i++ {
-				rec := consent.Receipt{ID: fmt.Sprintf("b%02d%019d", w, i), Subject: "q83vEjRWeJq83vEjRWeJqw",
-					Event: consent.EventConsentGiven, Policy: "2025-06-01", Locale: consent.ZhCN,
-					Granted: []string{"analytics"}, Time: time.Now(), Method: "banner"}
+			defer func() { mu.Lock(); lat = append(lat, mine...); mu.Unlock() }()
+			next := start.Add(interval * time.Duration(c) / time.Duration(conns))
+			for ctx.Err() == nil {
+				if interval > 0 {
+					time.Sleep(time.Until(next))
+					next = next.Add(interval)
+				}
+				recs := make([]consent.Receipt, batch)
+				for i := range recs {
+					recs[i] = consent.Receipt{ID: fmt.Sprintf("bench%017d", seq.Add(1)), Subject: "q83vEjRWeJq83vEjRWeJqw",
+						Event: consent.EventConsentGiven, Policy: policy.ID, PolicySHA256: policy.SHA256, Locale: consent.ZhCN,
+						Granted: []string{"analytics"}, Time: time.Now(), Method: "banner"}
+				}
 				t := time.Now()
-				if _, err := db.Put(context.Background(), []consent.Receipt{rec}); err != nil {
+				resp, err := client.Post(base+"/v1/receipts", "text/plain", bytes.NewReader(consent.EncodeReceipts(recs)))
+				if err != nil {
+					if ctx.Err() == nil {
+						mu.Lock()
+						if firstErr == nil {
+							firstErr = err
+						}
+						mu.Unlock()
+					}
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
 					mu.Lock()
-					failed = err
+					if firstErr == nil {
+						firstErr = fmt.Errorf("POST /v1/receipts: status %d", resp.StatusCode)
+					}
 					mu.Unlock()
 					return
 				}
 				mine = append(mine, time.Since(t))
 			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			mu.Unlock()
-		}(w)
+		}(c)
 	}
 	wg.Wait()
-	if failed != nil {
-		return nil, failed
+	if firstErr != nil {
+		return res, firstErr
 	}
-	secs := time.Since(start).Seconds()
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	res := &storeResult{Rate: float64(len(lat)) / secs, Writers: writers}
+	res.Posts = float64(len(lat)) / time.Since(start).Seconds()
+	res.Rate = res.Posts * float64(batch)
 	if len(lat) > 0 {
 		res.P50, res.P99 = lat[len(lat)/2], lat[len(lat)*99/100]
 	}

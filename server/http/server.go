@@ -27,21 +27,35 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsaf
 
 // Server answers the module's HTTP endpoints.
 type Server struct {
-	static *static
-	store  consent.ReceiptStore
-	log    *slog.Logger
+	static   *static
+	store    consent.ReceiptStore
+	log      *slog.Logger
+	ingest   Ingest
+	allowed  map[string]bool
+	limiter  *limiter
+	site     *consent.Site     // from the built v1/site.json; nil before a build
+	policies *consent.Manifest // from the built v1/policies.json
 }
 
-// New returns a server for the built site in assets and the given store.
-func New(assets fs.FS, store consent.ReceiptStore, log *slog.Logger) (*Server, error) {
+// New returns a server for the built site in assets, storing receipts in store.
+func New(assets fs.FS, store consent.ReceiptStore, log *slog.Logger, ingest Ingest) (*Server, error) {
 	st, err := loadStatic(assets)
 	if err != nil {
 		return nil, err
 	}
-	if len(st.files) == 0 {
+	site, policies, err := loadSiteFiles(assets)
+	if err != nil {
+		return nil, err
+	}
+	if site == nil {
 		log.Warn("no built assets: run go run ./build first")
 	}
-	return &Server{static: st, store: store, log: log}, nil
+	s := &Server{static: st, store: store, log: log, ingest: ingest, site: site, policies: policies,
+		allowed: map[string]bool{}, limiter: &limiter{rate: ingest.Rate}}
+	for _, o := range ingest.Origins {
+		s.allowed[o] = true
+	}
+	return s, nil
 }
 
 // Handler returns the HTTP handler.
@@ -49,6 +63,8 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /policies/diff", s.diffForm)
+	mux.HandleFunc("POST /v1/receipts", s.receipts)
+	mux.HandleFunc("OPTIONS /v1/receipts", s.receipts)
 	mux.HandleFunc("/", s.files)
 	return securityHeaders(oddPaths(mux))
 }

@@ -60,7 +60,7 @@ func newTestServer(t *testing.T) http.Handler {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	s, err := New(builtSite(t), store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, err := New(builtSite(t), store, slog.New(slog.NewTextHandler(io.Discard, nil)), Ingest{})
 	if err != nil {
 		t.Fatal(err)
 	}

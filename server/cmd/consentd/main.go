@@ -1,7 +1,7 @@
 // Command consentd is the consent module's server: it serves the built site
 // and the policy archive, and stores receipts.
 //
-//	consentd [-addr :8080] [-data ./data] [-assets DIR]
+//	consentd [-addr :8080] [-data ./data] [-assets DIR] [-origins URL,…] [-rate N]
 //
 // It stops gracefully on SIGTERM or SIGINT: it stops accepting connections,
 // lets requests in flight finish (up to 10 s), then closes the store.
@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -41,6 +42,8 @@ func run(args []string, listening func(addr string)) error {
 	addr := fl.String("addr", ":8080", "listen address")
 	dataDir := fl.String("data", "data", "directory of the SQLite store")
 	assetsDir := fl.String("assets", "", "serve the built site from this directory instead of the embedded copy")
+	origins := fl.String("origins", "", "comma-separated origins (https://www.example.com) whose pages may post receipts, besides this server's own")
+	rate := fl.Float64("rate", 20, "receipt posts per second allowed per client address, with a burst of twice that (0: no limit)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -58,7 +61,13 @@ func run(args []string, listening func(addr string)) error {
 		return err
 	}
 	defer store.Close()
-	srv, err := consenthttp.New(site, store, log)
+	var allowed []string
+	for _, o := range strings.Split(*origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			allowed = append(allowed, o)
+		}
+	}
+	srv, err := consenthttp.New(site, store, log, consenthttp.Ingest{Origins: allowed, Rate: *rate})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,156 @@
+package http
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"workly.ai/consent"
+	"workly.ai/consent/server/sqlite"
+)
+
+var (
+	testNow    = time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)
+	testPolicy = strings.Repeat("a", 64)
+)
+
+// ingestServer is a server with a built site configuration and a real SQLite
+// store in a temporary file.
+func ingestServer(t *testing.T, ingest Ingest) (http.Handler, *sqlite.DB) {
+	t.Helper()
+	txt := consent.Text{ZhCN: "x", En: "x"}
+	site := consent.Site{Name: txt, Cookie: consent.CookieConfig{MaxAgeDays: 365}, Categories: []consent.Category{
+		{ID: "necessary", Required: true, Title: txt, Purpose: txt},
+		{ID: "analytics", Title: txt, Purpose: txt},
+	}}
+	m := consent.Manifest{Versions: []consent.Version{{ID: "2025-06-01", Effective: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), Title: txt, SHA256: testPolicy}}}
+	siteJSON, _ := json.Marshal(site)
+	policiesJSON, _ := json.Marshal(m)
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "consent.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	ingest.Now = func() time.Time { return testNow }
+	s, err := New(fstest.MapFS{"v1/site.json": {Data: siteJSON}, "v1/policies.json": {Data: policiesJSON}},
+		store, slog.New(slog.NewTextHandler(io.Discard, nil)), ingest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Handler(), store
+}
+
+func receiptBody(ids ...string) string {
+	var rs []consent.Receipt
+	for _, id := range ids {
+		rs = append(rs, consent.Receipt{ID: id, Subject: "q83vEjRWeJq83vEjRWeJqw", Event: consent.EventConsentGiven,
+			Policy: "2025-06-01", PolicySHA256: testPolicy, Locale: consent.ZhCN, Granted: []string{"analytics"},
+			Time: testNow.Add(-time.Minute), Method: "banner"})
+	}
+	return string(consent.EncodeReceipts(rs))
+}
+
+func post(h http.Handler, body string, header ...string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest("POST", "http://consent.test/v1/receipts", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Set(header[i], header[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+const id1, id2 = "AAAAAAAAAAAAAAAAAAAAAA", "BBBBBBBBBBBBBBBBBBBBBB"
+
+// A batch is stored once however often it is sent; sendBeacon's text/plain
+// works the same.
+func TestIngestStoresOnce(t *testing.T) {
+	h, store := ingestServer(t, Ingest{})
+	w := post(h, receiptBody(id1, id2))
+	if w.Code != 200 || strings.TrimSpace(w.Body.String()) != `{"received":2,"stored":2}` {
+		t.Fatalf("first post: %d %s", w.Code, w.Body.String())
+	}
+	w = post(h, receiptBody(id2, id1), "Content-Type", "text/plain;charset=UTF-8")
+	if w.Code != 200 || strings.TrimSpace(w.Body.String()) != `{"received":2,"stored":0}` {
+		t.Fatalf("resend as a beacon: %d %s", w.Code, w.Body.String())
+	}
+	if n, _ := store.Count(t.Context()); n != 2 {
+		t.Fatalf("stored %d receipts, want 2", n)
+	}
+}
+
+func TestIngestRefuses(t *testing.T) {
+	h, store := ingestServer(t, Ingest{Origins: []string{"https://www.workly.ai"}})
+	good := receiptBody(id1)
+	for _, tc := range []struct {
+		name   string
+		body   string
+		header []string
+		status int
+		want   string
+	}{
+		{"malformed JSON", `{"receipts":[{`, nil, 400, "receipts: at byte"},
+		{"unknown field", strings.Replace(good, `"gpc":false`, `"gpc":false,"email":"a@b.c"`, 1), nil, 400, `unknown field \"email\"`},
+		{"unknown policy", strings.Replace(good, "2025-06-01", "2030-01-01", 1), nil, 422, "unknown policy version"},
+		{"wrong hash", strings.Replace(good, testPolicy, strings.Repeat("b", 64), 1), nil, 422, "policy hash"},
+		{"future time", strings.Replace(good, `"time":`+itoa(testNow.Add(-time.Minute).UnixMilli()), `"time":`+itoa(testNow.Add(72*time.Hour).UnixMilli()), 1), nil, 422, "time out of range"},
+		{"too big", `{"receipts":[` + strings.Repeat(" ", MaxReceiptBody) + `]}`, nil, 413, "64 KiB"},
+		{"wrong type", good, []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, "application/json"},
+		{"foreign origin", good, []string{"Origin", "https://evil.example"}, 403, "may not post"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := post(h, tc.body, tc.header...)
+			if w.Code != tc.status || !strings.Contains(w.Body.String(), tc.want) || w.Header().Get("Content-Type") != "application/json" {
+				t.Fatalf("%d %s, want %d with %q", w.Code, w.Body.String(), tc.status, tc.want)
+			}
+		})
+	}
+	if n, _ := store.Count(t.Context()); n != 0 {
+		t.Fatalf("refused posts stored %d receipts", n)
+	}
+}
+
+// Allowed origins get CORS, including the preflight; the server's own origin
+// needs none.
+func TestIngestCORS(t *testing.T) {
+	h, _ := ingestServer(t, Ingest{Origins: []string{"https://www.workly.ai"}})
+	r := httptest.NewRequest("OPTIONS", "http://consent.test/v1/receipts", nil)
+	r.Header.Set("Origin", "https://www.workly.ai")
+	r.Header.Set("Access-Control-Request-Method", "POST")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 204 || w.Header().Get("Access-Control-Allow-Origin") != "https://www.workly.ai" || w.Header().Get("Access-Control-Allow-Methods") != "POST" {
+		t.Fatalf("preflight: %d %v", w.Code, w.Header())
+	}
+	w = post(h, receiptBody(id1), "Origin", "https://www.workly.ai")
+	if w.Code != 200 || w.Header().Get("Access-Control-Allow-Origin") != "https://www.workly.ai" {
+		t.Fatalf("cross-origin post: %d %v", w.Code, w.Header())
+	}
+	w = post(h, receiptBody(id2), "Origin", "http://consent.test")
+	if w.Code != 200 || w.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("same-origin post: %d %v", w.Code, w.Header())
+	}
+}
+
+func TestIngestRateLimit(t *testing.T) {
+	h, _ := ingestServer(t, Ingest{Rate: 2}) // burst of 4
+	codes := map[int]int{}
+	for i := 0; i < 6; i++ {
+		codes[post(h, `{"receipts":[]}`).Code]++
+	}
+	if codes[429] != 2 {
+		t.Fatalf("status counts %v, want the last 2 of 6 refused", codes)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
