@@ -222,7 +222,7 @@ func (r *benchReport) svg() string {
 	}
 	return fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="system-ui, sans-serif" font-size="14">
 <rect width="100%%" height="100%%" fill="#fff"/>
-<text x="10" y="24" font-size="16" font-weight="700">Time from navigation to banner visible, first visit (median of %d, lower is better)</text>
+<text x="10" y="24" font-size="16" font-weight="700">Time to banner, first visit (median of %d runs; lower is better)</text>
 %s</svg>
 `, width, y, r.Runs, rows.String())
 }
