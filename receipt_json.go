@@ -104,11 +104,13 @@ func appendJSONString(b []byte, s string) []byte {
 // values. Errors wrap ErrInvalid and say where. It never panics.
 func DecodeReceipts(data []byte) ([]Receipt, error) {
 	d := &jsonDecoder{data: data}
-	var out []Receipt
+	out := []Receipt{}
+	seen := false
 	err := d.object(func(key string) error {
 		if key != "receipts" {
 			return d.fail("unknown field " + strconv.Quote(key))
 		}
+		seen = true
 		return d.array(func() error {
 			if len(out) == MaxReceiptsPerBatch {
 				return d.fail("more than " + strconv.Itoa(MaxReceiptsPerBatch) + " receipts in a batch")
@@ -127,7 +129,7 @@ func DecodeReceipts(data []byte) ([]Receipt, error) {
 			err = d.fail("data after the batch")
 		}
 	}
-	if err == nil && out == nil {
+	if err == nil && !seen {
 		err = d.fail(`want {"receipts":[…]}`)
 	}
 	if err != nil {

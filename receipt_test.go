@@ -37,6 +37,13 @@ func TestReceiptRoundTrip(t *testing.T) {
 	}
 }
 
+func TestDecodeEmptyBatch(t *testing.T) {
+	rs, err := DecodeReceipts([]byte(` {"receipts" : [ ] } `))
+	if err != nil || len(rs) != 0 {
+		t.Fatalf("empty batch: %v, %v", rs, err)
+	}
+}
+
 func TestDecodeReceiptsRefuses(t *testing.T) {
 	good := string(EncodeReceipts([]Receipt{testReceipt()}))
 	for name, body := range map[string]string{
