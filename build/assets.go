@@ -132,10 +132,15 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	viewsCSSPath := b.hashed("module.css", viewsCSS)
 
 	// The wasm module, and Go's wasm_exec.js from the same toolchain.
-	wasm, goroot, err := compileWasm(root, &site, &manifest, viewsCSSPath)
+	wasm, goroot, err := compileWasm(root)
 	if err != nil {
 		return nil, err
 	}
+	cfg, err := moduleConfig(&site, &manifest, viewsCSSPath)
+	if err != nil {
+		return nil, err
+	}
+	cfgPath := b.hashed("config.json", cfg)
 	wasmPath := b.hashed("consent.wasm", wasm)
 	b.byPath[wasmPath].Budget = wasmBudget
 	execJS, err := readMinified(filepath.Join(goroot, "lib/wasm/wasm_exec.js"))
@@ -147,7 +152,7 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	// The loader, with the manifest and the pre-rendered notices baked in.
 	data, err := json.Marshal(map[string]any{
 		"v": manifest.Current().ID, "c": site.CookieName(),
-		"css": string(moduleCSS), "cssUrl": cssPath, "wasm": wasmPath, "exec": execPath,
+		"css": string(moduleCSS), "cssUrl": cssPath, "wasm": wasmPath, "exec": execPath, "cfg": cfgPath,
 		"n": notices(&site, &manifest), "cm": consentModeDefaults(&site), "dnt": site.HonorDNT,
 	})
 	if err != nil {
@@ -246,14 +251,12 @@ func readMinified(file string) ([]byte, error) {
 	return minifyAs(file, data)
 }
 
-// compileWasm builds ./wasm for GOOS=js GOARCH=wasm with the site
-// configuration, the policy manifest, the pre-rendered views and the path of
-// their stylesheet linked in, and returns the binary and the
-// GOROOT of the toolchain that built it.
-func compileWasm(root string, site *consent.Site, m *consent.Manifest, cssPath string) ([]byte, string, error) {
-	// Static views, pre-rendered: the preferences centre, and the archive's
-	// status line for each version a person may have acknowledged
-	// ("status:" + version; "status:" for none).
+// moduleConfig is what the browser module reads at start, as JSON: the site
+// configuration, the policy manifest, the path of its views' stylesheet, and
+// its static views pre-rendered ("preferences"; "status:" + the version a
+// person acknowledged, "status:" for none; "placeholder:" + category), each
+// in every locale.
+func moduleConfig(site *consent.Site, m *consent.Manifest, cssPath string) ([]byte, error) {
 	views := map[string]map[string]any{}
 	view := func(name string, render func(consent.Locale) consent.Node) {
 		views[name] = map[string]any{}
@@ -272,22 +275,21 @@ func compileWasm(root string, site *consent.Site, m *consent.Manifest, cssPath s
 			view("placeholder:"+c.ID, func(l consent.Locale) consent.Node { return consent.PlaceholderView(c, l) })
 		}
 	}
+	return json.Marshal(map[string]any{"site": site, "policies": m, "views": views, "css": cssPath})
+}
 
-	cfg, err := json.Marshal(map[string]any{"site": site, "policies": m, "views": views, "css": cssPath})
-	if err != nil {
-		return nil, "", err
-	}
+// compileWasm builds ./wasm for GOOS=js GOARCH=wasm and returns the binary
+// and the GOROOT of the toolchain that built it. The binary holds no
+// configuration (it reads moduleConfig's file at start), so it changes only
+// when its code does.
+func compileWasm(root string) ([]byte, string, error) {
 	tmp, err := os.MkdirTemp("", "consent-wasm-")
 	if err != nil {
 		return nil, "", err
 	}
 	defer os.RemoveAll(tmp)
 	out := filepath.Join(tmp, "consent.wasm")
-	// The value is single-quoted for the go command's flag parser; JSON has no
-	// newlines, and an apostrophe in a text becomes the JSON escape \u0027.
-	js := strings.ReplaceAll(string(cfg), "'", `\u0027`)
-	ldflags := "-s -w -X 'main.configJSON=" + js + "'"
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags="+ldflags, "-o", out, "./wasm")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./wasm")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if msg, err := cmd.CombinedOutput(); err != nil {

@@ -11,11 +11,6 @@ import (
 	"workly.ai/consent"
 )
 
-// configJSON is the site configuration and policy manifest as JSON, linked in
-// by the build (-ldflags "-X 'main.configJSON=…'"), so the module and the
-// configuration it was built with can never disagree. The build validated it.
-var configJSON string
-
 // config is what the module knows of the site and its policies.
 type config struct {
 	site     consent.Site
@@ -27,16 +22,49 @@ type config struct {
 	css string
 }
 
-// loadConfig decodes configJSON with the browser's JSON.parse: encoding/json
-// would add hundreds of KB to the module. It does not validate again what the
-// build validated: the module carries only the code it needs.
-func loadConfig(raw string) (*config, error) {
-	if raw == "" {
-		return nil, errors.New("no configuration linked in (build with go run ./build)")
+// fetchConfig fetches the configuration the build wrote for the module
+// (assets/config.HASH.json, named by the loader in consent._cfg) and parses it
+// with the browser's JSON: encoding/json would add hundreds of KB to the
+// module. It waits on promises: call it outside JS callbacks.
+func fetchConfig() (safejs.Value, error) {
+	var r jsReader
+	api := r.get(safejs.Global(), "consent")
+	path, base := r.str(api, "_cfg"), r.get(api, "_base")
+	if r.err != nil || path == "" {
+		return safejs.Undefined(), errors.New("no configuration: load the module with the loader (web/loader.js)")
 	}
-	v, err := call("JSON", "parse", raw)
+	ctor, err := global("URL")
 	if err != nil {
-		return nil, fmt.Errorf("configuration: %w", err)
+		return safejs.Undefined(), err
+	}
+	u, err := ctor.New(path, base)
+	if err != nil {
+		return safejs.Undefined(), err
+	}
+	p, err := call("window", "fetch", r.str(u, "href"))
+	if err != nil {
+		return safejs.Undefined(), err
+	}
+	resp, err := await(p)
+	if err != nil {
+		return safejs.Undefined(), fmt.Errorf("fetch configuration: %w", err)
+	}
+	if !r.bool(resp, "ok") {
+		return safejs.Undefined(), fmt.Errorf("fetch configuration: HTTP %d", r.int(resp, "status"))
+	}
+	p, err = resp.Call("json")
+	if err != nil {
+		return safejs.Undefined(), err
+	}
+	return await(p)
+}
+
+// loadConfig reads the configuration from its parsed JSON. It does not
+// validate again what the build validated: the module carries only the code
+// it needs.
+func loadConfig(v safejs.Value) (*config, error) {
+	if v.Type() != safejs.TypeObject {
+		return nil, errors.New("configuration: not an object")
 	}
 	var r jsReader
 	c := &config{}

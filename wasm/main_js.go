@@ -8,7 +8,12 @@
 package main
 
 func main() {
-	m, err := newModule(configJSON)
+	cfg, err := fetchConfig()
+	if err != nil {
+		consoleError("consent: " + err.Error())
+		return
+	}
+	m, err := newModule(cfg)
 	if err != nil {
 		consoleError("consent: " + err.Error())
 		return

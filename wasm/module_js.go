@@ -30,7 +30,7 @@ type module struct {
 	styled chan struct{} // closed once module.css has loaded (or failed)
 }
 
-func newModule(configJSON string) (*module, error) {
+func newModule(configJSON safejs.Value) (*module, error) {
 	cfg, err := loadConfig(configJSON)
 	if err != nil {
 		return nil, err

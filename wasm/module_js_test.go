@@ -100,9 +100,9 @@ func TestCallbackRecovers(t *testing.T) {
 }
 
 func TestLoadConfig(t *testing.T) {
-	c, err := loadConfig(`{"site":{"name":{"zh-CN":"亿洽","en":"Yiqia"},"cookie":{"maxAgeDays":30},` +
-		`"categories":[{"id":"necessary","required":true},{"id":"analytics","cookies":[{"name":"_ga"}]}]},` +
-		`"policies":{"versions":[{"id":"2022-01-01","sha256":"ab","changes":[]},{"id":"2023-06-01","changes":[{"kind":"recipients","summary":{"zh-CN":"推送","en":"push"}}]}]},"views":{}}`)
+	c, err := loadConfig(parse(t, `{"site":{"name":{"zh-CN":"亿洽","en":"Yiqia"},"cookie":{"maxAgeDays":30},`+
+		`"categories":[{"id":"necessary","required":true},{"id":"analytics","cookies":[{"name":"_ga"}]}]},`+
+		`"policies":{"versions":[{"id":"2022-01-01","sha256":"ab","changes":[]},{"id":"2023-06-01","changes":[{"kind":"recipients","summary":{"zh-CN":"推送","en":"push"}}]}]},"views":{}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,9 +112,18 @@ func TestLoadConfig(t *testing.T) {
 	if kind, _ := c.policies.NoticeFor("2022-01-01"); kind != consent.NoticeMaterial || c.policies.Current().ID != "2023-06-01" {
 		t.Errorf("policies read as %+v", c.policies)
 	}
-	for _, bad := range []string{"", "{", `{"site":{}}`, `[]`} {
-		if _, err := loadConfig(bad); err == nil {
-			t.Errorf("loadConfig(%q) accepted it", bad)
+	for _, bad := range []string{`"text"`, `{"site":{}}`, `[]`, `null`} {
+		if _, err := loadConfig(parse(t, bad)); err == nil {
+			t.Errorf("loadConfig(%s) accepted it", bad)
 		}
 	}
+}
+
+func parse(t *testing.T, s string) safejs.Value {
+	t.Helper()
+	v, err := call("JSON", "parse", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

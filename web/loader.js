@@ -12,8 +12,8 @@
 //   v    current policy version id
 //   c    consent cookie name
 //   css  the module's CSS text; cssUrl the same CSS as a hashed file
-//   wasm, exec  hashed URLs of the module and of Go's wasm_exec.js,
-//               relative to this script's URL
+//   wasm, exec, cfg  hashed URLs of the module, of Go's wasm_exec.js and of
+//               the module's configuration, relative to this script's URL
 //   n    notices: n[acked] = {k: kind, "zh-CN": tree, en: tree}, where acked is
 //        "" (no consent) or an older version id; a tree is
 //        [tag, [name, value, ...], child...] or a text string
@@ -28,6 +28,7 @@
   api._loader = 1;
   var base = doc.currentScript && doc.currentScript.src || location.href;
   api._base = base; // the module's files are relative to the loader
+  api._cfg = D.cfg;
 
   var ready = new Promise(function (resolve) { api._resolve = resolve; });
   api.ready = ready;
