@@ -1,6 +1,8 @@
 package consent
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strconv"
 	"time"
 )
@@ -48,6 +50,16 @@ type Receipt struct {
 	Method string `json:"method"`
 	// GPC records whether the browser sent Global Privacy Control.
 	GPC bool `json:"gpc"`
+	// Prev is the SHA-256 (hex) of the same subject's previous receipt, as
+	// AppendReceiptJSON writes it: a chain per person. Empty for the first.
+	Prev string `json:"prev"`
+}
+
+// Hash is the SHA-256 (hex) of r's wire form: what the next receipt of the
+// same subject carries as Prev.
+func (r Receipt) Hash() string {
+	sum := sha256.Sum256(AppendReceiptJSON(nil, r))
+	return hex.EncodeToString(sum[:])
 }
 
 // Events lists every event a receipt can record.
@@ -77,6 +89,8 @@ func (r Receipt) Validate(site *Site, m *Manifest, now time.Time) error {
 		return bad("unsupported locale " + strconv.Quote(string(r.Locale)))
 	case r.Time.Unix() < minCookieTime || r.Time.After(now.Add(24*time.Hour)):
 		return bad("time out of range")
+	case r.Prev != "" && !validSHA256(r.Prev):
+		return bad("prev is not a SHA-256")
 	}
 	v, err := m.Lookup(r.Policy)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 //	{"id":"Q9cF0lXn3bJt8m2Y5aQ1rA","subject":"q83vEjRWeJq83vEjRWeJqw",
 //	 "event":"consent_given","policy":"2025-06-01","policySha256":"aec9…d4b",
 //	 "locale":"zh-CN","granted":["analytics"],"time":1767225600000,
-//	 "method":"banner","gpc":false}
+//	 "method":"banner","gpc":false,"prev":""}
 //
 // A batch, as the browser posts it, is {"receipts":[…]}. The codec is written
 // by hand, not with encoding/json, because the browser module links it and
@@ -50,6 +50,8 @@ func AppendReceiptJSON(b []byte, r Receipt) []byte {
 	b = appendJSONString(b, r.Method)
 	b = append(b, `,"gpc":`...)
 	b = strconv.AppendBool(b, r.GPC)
+	b = append(b, `,"prev":`...)
+	b = appendJSONString(b, r.Prev)
 	return append(b, '}')
 }
 
@@ -360,7 +362,7 @@ func (d *jsonDecoder) bool() (bool, error) {
 }
 
 // receiptFields are the fields of a receipt, all required.
-var receiptFields = []string{"id", "subject", "event", "policy", "policySha256", "locale", "granted", "time", "method", "gpc"}
+var receiptFields = []string{"id", "subject", "event", "policy", "policySha256", "locale", "granted", "time", "method", "gpc", "prev"}
 
 func (d *jsonDecoder) receipt() (Receipt, error) {
 	var r Receipt
@@ -401,6 +403,8 @@ func (d *jsonDecoder) receipt() (Receipt, error) {
 			r.Method, err = d.string()
 		case "gpc":
 			r.GPC, err = d.bool()
+		case "prev":
+			r.Prev, err = d.string()
 		default:
 			return d.fail("unknown field " + strconv.Quote(key) + " in a receipt")
 		}
@@ -408,7 +412,7 @@ func (d *jsonDecoder) receipt() (Receipt, error) {
 		return err
 	})
 	if err == nil && got != len(receiptFields) {
-		err = d.fail("a receipt needs all of id, subject, event, policy, policySha256, locale, granted, time, method, gpc")
+		err = d.fail("a receipt needs all of id, subject, event, policy, policySha256, locale, granted, time, method, gpc, prev")
 	}
 	return r, err
 }

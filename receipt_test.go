@@ -12,7 +12,7 @@ func testReceipt() Receipt {
 	return Receipt{
 		ID: "Q9cF0lXn3bJt8m2Y5aQ1rA", Subject: "q83vEjRWeJq83vEjRWeJqw", Event: EventConsentGiven,
 		Policy: "2025-01-01", PolicySHA256: hash, Locale: ZhCN, Granted: []string{"analytics", "marketing"},
-		Time: time.UnixMilli(1767225600123).UTC(), Method: "banner", GPC: true,
+		Time: time.UnixMilli(1767225600123).UTC(), Method: "banner", GPC: true, Prev: strings.Repeat("c", 64),
 	}
 }
 
@@ -20,6 +20,7 @@ func testReceipt() Receipt {
 func TestReceiptWireGolden(t *testing.T) {
 	r2 := testReceipt()
 	r2.ID, r2.Event, r2.Granted, r2.GPC, r2.Locale, r2.Method = "Zz9-_aaaaaaaaaaaaaaaaa", EventWithdrawn, []string{}, false, En, "preferences"
+	r2.Prev = testReceipt().Hash()
 	golden(t, "receipts/batch.json", string(EncodeReceipts([]Receipt{testReceipt(), r2}))+"\n")
 }
 
@@ -53,6 +54,7 @@ func TestDecodeReceiptsRefuses(t *testing.T) {
 		"unknown top field": `{"receipts":[],"x":1}`,
 		"unknown field":     strings.Replace(good, `"gpc":true`, `"gpc":true,"name":"张三"`, 1),
 		"missing field":     strings.Replace(good, `,"gpc":true`, ``, 1),
+		"prev not a string": strings.Replace(good, `"prev":"`+strings.Repeat("c", 64)+`"`, `"prev":null`, 1),
 		"duplicate field":   strings.Replace(good, `"gpc":true`, `"gpc":true,"gpc":false`, 1),
 		"wrong type":        strings.Replace(good, `"gpc":true`, `"gpc":"yes"`, 1),
 		"negative time":     strings.Replace(good, `"time":1767225600123`, `"time":-1`, 1),
@@ -94,6 +96,7 @@ func TestReceiptValidate(t *testing.T) {
 		"duplicate grant":   func(r *Receipt) { r.Granted = []string{"analytics", "analytics"} },
 		"from the future":   func(r *Receipt) { r.Time = now.Add(48 * time.Hour) },
 		"before 2020":       func(r *Receipt) { r.Time = time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC) },
+		"prev not a hash":   func(r *Receipt) { r.Prev = "previous" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := testReceipt()

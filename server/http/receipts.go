@@ -33,9 +33,11 @@ type Ingest struct {
 }
 
 // receipts answers POST /v1/receipts: a batch {"receipts":[…]} as JSON or as
-// the text/plain of navigator.sendBeacon. It answers 200 with how many were
-// new only once they are durably stored; a receipt already stored counts as
-// received, not as an error, so clients may resend. Errors are JSON
+// the text/plain of navigator.sendBeacon. Only once they are durably stored
+// it answers 200 with {"received": n, "stored": new, "acks": [...]}, the
+// server's signed acknowledgement of each (consent.Ack); a receipt already
+// stored counts as received, not as an error, so clients may resend, and its
+// acknowledgement is the one it got the first time. Errors are JSON
 // {"error": "..."} with a 4xx status, or 503 while the store is unreachable.
 func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 	origin := r.Header.Get("Origin")
@@ -94,7 +96,7 @@ func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	stored, err := s.store.Put(ctx, rs)
+	acks, stored, err := s.store.Put(ctx, rs)
 	if err != nil {
 		s.log.Error("store receipts", "err", err, "receipts", len(rs))
 		jsonError(w, http.StatusServiceUnavailable, "the receipts could not be stored: try again")
@@ -102,7 +104,11 @@ func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(map[string]int{"received": len(rs), "stored": stored})
+	json.NewEncoder(w).Encode(struct {
+		Received int           `json:"received"`
+		Stored   int           `json:"stored"`
+		Acks     []consent.Ack `json:"acks"`
+	}{len(rs), stored, acks})
 }
 
 func (s *Server) now() time.Time {

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -34,7 +35,8 @@ func ingestServer(t *testing.T, ingest Ingest) (http.Handler, *sqlite.DB) {
 	m := consent.Manifest{Versions: []consent.Version{{ID: "2025-06-01", Effective: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), Title: txt, SHA256: testPolicy}}}
 	siteJSON, _ := json.Marshal(site)
 	policiesJSON, _ := json.Marshal(m)
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "consent.db"))
+	_, key, _ := ed25519.GenerateKey(nil)
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "consent.db"), key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,13 +77,24 @@ const id1, id2 = "AAAAAAAAAAAAAAAAAAAAAA", "BBBBBBBBBBBBBBBBBBBBBB"
 // works the same.
 func TestIngestStoresOnce(t *testing.T) {
 	h, store := ingestServer(t, Ingest{})
-	w := post(h, receiptBody(id1, id2))
-	if w.Code != 200 || strings.TrimSpace(w.Body.String()) != `{"received":2,"stored":2}` {
-		t.Fatalf("first post: %d %s", w.Code, w.Body.String())
+	type answer struct {
+		Received, Stored int
+		Acks             []consent.Ack
 	}
-	w = post(h, receiptBody(id2, id1), "Content-Type", "text/plain;charset=UTF-8")
-	if w.Code != 200 || strings.TrimSpace(w.Body.String()) != `{"received":2,"stored":0}` {
-		t.Fatalf("resend as a beacon: %d %s", w.Code, w.Body.String())
+	read := func(w *httptest.ResponseRecorder) answer {
+		var a answer
+		if err := json.Unmarshal(w.Body.Bytes(), &a); err != nil || w.Code != 200 {
+			t.Fatalf("%d %s: %v", w.Code, w.Body.String(), err)
+		}
+		return a
+	}
+	first := read(post(h, receiptBody(id1, id2)))
+	if first.Received != 2 || first.Stored != 2 || len(first.Acks) != 2 || first.Acks[0].ID != id1 || first.Acks[1].Seq != 2 || first.Acks[1].Sig == "" {
+		t.Fatalf("first post: %+v", first)
+	}
+	again := read(post(h, receiptBody(id2, id1), "Content-Type", "text/plain;charset=UTF-8"))
+	if again.Received != 2 || again.Stored != 0 || again.Acks[0] != first.Acks[1] || again.Acks[1] != first.Acks[0] {
+		t.Fatalf("resend as a beacon: %+v", again)
 	}
 	if n, _ := store.Count(t.Context()); n != 2 {
 		t.Fatalf("stored %d receipts, want 2", n)
@@ -153,4 +166,3 @@ func TestIngestRateLimit(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-

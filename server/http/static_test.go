@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/ed25519"
 	"io"
 	"log/slog"
 	"net/http"
@@ -55,7 +56,8 @@ func br(t *testing.T, b []byte) []byte {
 
 func newTestServer(t *testing.T) http.Handler {
 	t.Helper()
-	store, err := sqlite.Open(t.TempDir() + "/consent.db")
+	_, key, _ := ed25519.GenerateKey(nil)
+	store, err := sqlite.Open(t.TempDir()+"/consent.db", key)
 	if err != nil {
 		t.Fatal(err)
 	}

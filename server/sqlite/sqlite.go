@@ -10,7 +10,9 @@ package sqlite
 
 import (
 	"context"
+	"crypto/ed25519"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,9 +29,14 @@ var _ consent.ReceiptStore = (*DB)(nil)
 type DB struct {
 	db  *sql.DB
 	Now func() time.Time // when a receipt was received; defaults to time.Now
+	key ed25519.PrivateKey
 
 	puts   chan putRequest
 	closed chan struct{}
+
+	// The head of the global chain; only the committer touches them.
+	lastSeq  int64
+	lastHash string
 }
 
 // putRequest is one Put waiting for the committer.
@@ -39,6 +46,7 @@ type putRequest struct {
 }
 
 type putResult struct {
+	acks   []consent.Ack
 	stored int
 	err    error
 }
@@ -59,11 +67,18 @@ var migrations = []string{
 		body     TEXT NOT NULL     -- the receipt as JSON
 	) STRICT;
 	CREATE INDEX receipts_subject ON receipts(subject, time);`,
+	// The global chain: one link per receipt, in the order stored.
+	`CREATE TABLE chain (
+		seq  INTEGER PRIMARY KEY,
+		id   TEXT NOT NULL UNIQUE REFERENCES receipts(id),
+		hash TEXT NOT NULL, -- hex ChainHash(previous hash, body)
+		sig  TEXT NOT NULL  -- base64 Ed25519 signature of hash
+	) STRICT;`,
 }
 
-// Open opens (creating if needed) the store at path and brings its schema up
-// to date.
-func Open(path string) (*DB, error) {
+// Open opens (creating if needed) the store at path, brings its schema up to
+// date, and signs the links of the global chain with key.
+func Open(path string, key ed25519.PrivateKey) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -75,8 +90,13 @@ func Open(path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &DB{db: db, Now: time.Now, puts: make(chan putRequest), closed: make(chan struct{})}
+	s := &DB{db: db, Now: time.Now, key: key, puts: make(chan putRequest), closed: make(chan struct{})}
 	if err := s.migrate(context.Background()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	err = db.QueryRow("SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1").Scan(&s.lastSeq, &s.lastHash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -114,19 +134,19 @@ func (s *DB) migrate(ctx context.Context) error {
 
 // Put stores rs durably: it returns once the transaction that holds them has
 // committed. See consent.ReceiptStore.
-func (s *DB) Put(ctx context.Context, rs []consent.Receipt) (int, error) {
+func (s *DB) Put(ctx context.Context, rs []consent.Receipt) ([]consent.Ack, int, error) {
 	req := putRequest{rs: rs, reply: make(chan putResult, 1)}
 	select {
 	case s.puts <- req:
 	case <-s.closed:
-		return 0, fmt.Errorf("put receipts: store closed")
+		return nil, 0, fmt.Errorf("put receipts: store closed")
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return nil, 0, ctx.Err()
 	}
 	// Once handed over, the receipts are committed or not whatever the
 	// caller's context does: wait for the answer.
 	res := <-req.reply
-	return res.stored, res.err
+	return res.acks, res.stored, res.err
 }
 
 // commit is the committer: it takes the Puts waiting at each moment and
@@ -151,49 +171,96 @@ func (s *DB) commit() {
 				break gather
 			}
 		}
-		stored, err := s.write(group)
+		results, err := s.write(group)
 		for i, req := range group {
 			if err != nil {
 				req.reply <- putResult{err: err}
 			} else {
-				req.reply <- putResult{stored: stored[i]}
+				req.reply <- results[i]
 			}
 		}
 	}
 }
 
-// write stores the receipts of every request of group in one transaction and
-// returns how many of each were new.
-func (s *DB) write(group []putRequest) ([]int, error) {
+// write stores the receipts of every request of group in one transaction,
+// each new one linked into the chain and signed, and returns each request's
+// acknowledgements.
+func (s *DB) write(group []putRequest) ([]putResult, error) {
 	ctx := context.Background()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("put receipts: %w", err)
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO receipts (id, subject, event, policy, time, received, body)
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO receipts (id, subject, event, policy, time, received, body)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
 	if err != nil {
 		return nil, fmt.Errorf("put receipts: %w", err)
 	}
-	defer stmt.Close()
+	defer insert.Close()
+	link, err := tx.PrepareContext(ctx, `INSERT INTO chain (seq, id, hash, sig) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return nil, fmt.Errorf("put receipts: %w", err)
+	}
+	defer link.Close()
+	lookup, err := tx.PrepareContext(ctx, `SELECT seq, hash, sig FROM chain WHERE id = ?`)
+	if err != nil {
+		return nil, fmt.Errorf("put receipts: %w", err)
+	}
+	defer lookup.Close()
+
 	received := s.Now().UnixMilli()
-	stored := make([]int, len(group))
+	seq, last := s.lastSeq, s.lastHash
+	results := make([]putResult, len(group))
 	for i, req := range group {
 		for _, r := range req.rs {
 			body := consent.AppendReceiptJSON(nil, r)
-			res, err := stmt.ExecContext(ctx, r.ID, r.Subject, string(r.Event), r.Policy, r.Time.UnixMilli(), received, string(body))
+			res, err := insert.ExecContext(ctx, r.ID, r.Subject, string(r.Event), r.Policy, r.Time.UnixMilli(), received, string(body))
 			if err != nil {
 				return nil, fmt.Errorf("put receipts: %w", err)
 			}
-			n, _ := res.RowsAffected()
-			stored[i] += int(n)
+			ack := consent.Ack{ID: r.ID}
+			if n, _ := res.RowsAffected(); n == 1 {
+				seq++
+				last = consent.ChainHash(last, body)
+				ack.Seq, ack.Hash, ack.Sig = seq, last, consent.SignHash(s.key, last)
+				if _, err := link.ExecContext(ctx, ack.Seq, ack.ID, ack.Hash, ack.Sig); err != nil {
+					return nil, fmt.Errorf("put receipts: %w", err)
+				}
+				results[i].stored++
+			} else if err := lookup.QueryRowContext(ctx, r.ID).Scan(&ack.Seq, &ack.Hash, &ack.Sig); err != nil {
+				return nil, fmt.Errorf("put receipts: %w", err)
+			}
+			results[i].acks = append(results[i].acks, ack)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("put receipts: %w", err)
 	}
-	return stored, nil
+	s.lastSeq, s.lastHash = seq, last
+	return results, nil
+}
+
+// Entries calls fn for each receipt in chain order from seq from on. See
+// consent.ReceiptStore.
+func (s *DB) Entries(ctx context.Context, from int64, fn func(body []byte, a consent.Ack) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT c.seq, c.id, c.hash, c.sig, r.body FROM chain c JOIN receipts r ON r.id = c.id
+		WHERE c.seq >= ? ORDER BY c.seq`, from)
+	if err != nil {
+		return fmt.Errorf("read receipts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a consent.Ack
+		var body string
+		if err := rows.Scan(&a.Seq, &a.ID, &a.Hash, &a.Sig, &body); err != nil {
+			return fmt.Errorf("read receipts: %w", err)
+		}
+		if err := fn([]byte(body), a); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // Count returns how many receipts are stored.

@@ -2,8 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,28 +22,31 @@ func receipt(i int) consent.Receipt {
 	}
 }
 
+var testPub, testKey, _ = ed25519.GenerateKey(nil)
+
 func TestPutIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "consent.db")
-	db, err := Open(path)
+	db, err := Open(path, testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := db.Put(ctx, []consent.Receipt{receipt(1), receipt(2)})
-	if err != nil || n != 2 {
-		t.Fatalf("first Put = %d, %v; want 2", n, err)
+	acks, n, err := db.Put(ctx, []consent.Receipt{receipt(1), receipt(2)})
+	if err != nil || n != 2 || len(acks) != 2 || acks[0].Seq != 1 || acks[1].Seq != 2 {
+		t.Fatalf("first Put = %+v, %d, %v; want 2 new at 1 and 2", acks, n, err)
 	}
-	// A resend, and a batch mixing old and new.
-	if n, err := db.Put(ctx, []consent.Receipt{receipt(1), receipt(2)}); err != nil || n != 0 {
-		t.Fatalf("resend Put = %d, %v; want 0", n, err)
+	// A resend gets the same acknowledgements; a batch mixing old and new.
+	again, n, err := db.Put(ctx, []consent.Receipt{receipt(1), receipt(2)})
+	if err != nil || n != 0 || again[0] != acks[0] || again[1] != acks[1] {
+		t.Fatalf("resend Put = %+v, %d, %v; want the first acks", again, n, err)
 	}
-	if n, err := db.Put(ctx, []consent.Receipt{receipt(2), receipt(3)}); err != nil || n != 1 {
-		t.Fatalf("mixed Put = %d, %v; want 1", n, err)
+	if mixed, n, err := db.Put(ctx, []consent.Receipt{receipt(2), receipt(3)}); err != nil || n != 1 || mixed[1].Seq != 3 {
+		t.Fatalf("mixed Put = %+v, %d, %v; want 1 new at 3", mixed, n, err)
 	}
 	db.Close()
 
-	// Reopening the file finds every receipt, and migrating again is a no-op.
-	db, err = Open(path)
+	// Reopening the file finds every receipt and goes on with the chain.
+	db, err = Open(path, testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,12 +54,67 @@ func TestPutIsIdempotent(t *testing.T) {
 	if c, err := db.Count(ctx); err != nil || c != 3 {
 		t.Fatalf("Count after reopen = %d, %v; want 3", c, err)
 	}
+	if acks, _, err := db.Put(ctx, []consent.Receipt{receipt(4)}); err != nil || acks[0].Seq != 4 {
+		t.Fatalf("after reopen: %+v, %v", acks, err)
+	}
+	verifyChain(t, db)
+}
+
+// verifyChain checks every link of the store's chain.
+func verifyChain(t *testing.T, db *DB) int {
+	t.Helper()
+	prev, n := "", 0
+	err := db.Entries(context.Background(), 1, func(body []byte, a consent.Ack) error {
+		n++
+		if a.Seq != int64(n) {
+			t.Fatalf("entry %d has seq %d", n, a.Seq)
+		}
+		if err := consent.VerifyLink(testPub, a.Seq, prev, body, a.Hash, a.Sig); err != nil {
+			return err
+		}
+		prev = a.Hash
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Changing one byte of a stored receipt breaks its link, and only from there.
+func TestTamperingShows(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(filepath.Join(t.TempDir(), "consent.db"), testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for i := 1; i <= 5; i++ {
+		if _, _, err := db.Put(ctx, []consent.Receipt{receipt(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.db.Exec(`UPDATE receipts SET body = replace(body, '"analytics"', '"analytica"') WHERE id = ?`, receipt(3).ID); err != nil {
+		t.Fatal(err)
+	}
+	prev := ""
+	var bad error
+	db.Entries(ctx, 1, func(body []byte, a consent.Ack) error {
+		if err := consent.VerifyLink(testPub, a.Seq, prev, body, a.Hash, a.Sig); err != nil && bad == nil {
+			bad = err
+		}
+		prev = a.Hash
+		return nil
+	})
+	if bad == nil || !strings.Contains(bad.Error(), "record 3") {
+		t.Fatalf("verification = %v, want record 3 named", bad)
+	}
 }
 
 // Concurrent writers share the file without SQLITE_BUSY errors.
 func TestConcurrentPuts(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(filepath.Join(t.TempDir(), "consent.db"))
+	db, err := Open(filepath.Join(t.TempDir(), "consent.db"), testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +126,7 @@ func TestConcurrentPuts(t *testing.T) {
 		go func(w int) {
 			defer wg.Done()
 			for i := 0; i < 25; i++ {
-				if _, err := db.Put(ctx, []consent.Receipt{receipt(w*1000 + i)}); err != nil {
+				if _, _, err := db.Put(ctx, []consent.Receipt{receipt(w*1000 + i)}); err != nil {
 					errs <- err
 					return
 				}
@@ -81,11 +141,15 @@ func TestConcurrentPuts(t *testing.T) {
 	if c, _ := db.Count(ctx); c != 200 {
 		t.Fatalf("stored %d of 200", c)
 	}
+	// Concurrent writers still make one unbroken chain.
+	if n := verifyChain(t, db); n != 200 {
+		t.Fatalf("chain has %d links, want 200", n)
+	}
 }
 
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "consent.db")
-	db, err := Open(path)
+	db, err := Open(path, testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +157,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	if _, err := Open(path); err == nil {
+	if _, err := Open(path, testKey); err == nil {
 		t.Fatal("Open accepted a schema newer than the server")
 	}
 }

@@ -1,10 +1,15 @@
 // Command consentd is the consent module's server: it serves the built site
-// and the policy archive, and stores receipts.
+// and the policy archive, and stores receipts as signed, chained proof.
 //
-//	consentd [-addr :8080] [-data ./data] [-assets DIR] [-origins URL,…] [-rate N]
+//	consentd [-addr :8080] [-data ./data] [-key FILE] [-assets DIR] [-origins URL,…] [-rate N]
+//	consentd keygen [-key FILE]
+//	consentd verify [-data ./data] [-key FILE]
+//	consentd export [-data ./data] [-format jsonl|csv] [-from DATE] [-to DATE] [-policy V] [-event E]
 //
-// It stops gracefully on SIGTERM or SIGINT: it stops accepting connections,
-// lets requests in flight finish (up to 10 s), then closes the store.
+// The signing key defaults to DATA/signing.key; serving creates it the first
+// time. The server stops gracefully on SIGTERM or SIGINT: it stops accepting
+// connections, lets requests in flight finish (up to 10 s), then closes the
+// store.
 package main
 
 import (
@@ -29,7 +34,25 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], nil); err != nil {
+	args := os.Args[1:]
+	var err error
+	switch cmd := ""; {
+	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
+		cmd, args = args[0], args[1:]
+		switch cmd {
+		case "keygen":
+			err = keygen(args)
+		case "verify":
+			err = verify(args)
+		case "export":
+			err = export(args)
+		default:
+			err = fmt.Errorf("unknown command %q (want keygen, verify or export, or flags to serve)", cmd)
+		}
+	default:
+		err = run(args, nil)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "consentd:", err)
 		os.Exit(1)
 	}
@@ -41,6 +64,7 @@ func run(args []string, listening func(addr string)) error {
 	fl := flag.NewFlagSet("consentd", flag.ContinueOnError)
 	addr := fl.String("addr", ":8080", "listen address")
 	dataDir := fl.String("data", "data", "directory of the SQLite store")
+	keyFile := fl.String("key", "", "the Ed25519 signing key (default DATA/signing.key, created if missing)")
 	assetsDir := fl.String("assets", "", "serve the built site from this directory instead of the embedded copy")
 	origins := fl.String("origins", "", "comma-separated origins (https://www.example.com) whose pages may post receipts, besides this server's own")
 	rate := fl.Float64("rate", 20, "receipt posts per second allowed per client address, with a burst of twice that (0: no limit)")
@@ -56,7 +80,11 @@ func run(args []string, listening func(addr string)) error {
 		}
 		site = os.DirFS(*assetsDir)
 	}
-	store, err := sqlite.Open(filepath.Join(*dataDir, "consent.db"))
+	key, err := loadOrCreateKey(*keyFile, *dataDir, log)
+	if err != nil {
+		return err
+	}
+	store, err := sqlite.Open(filepath.Join(*dataDir, "consent.db"), key)
 	if err != nil {
 		return err
 	}

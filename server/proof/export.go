@@ -1,0 +1,84 @@
+package proof
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"workly.ai/consent"
+)
+
+// Filter selects receipts to export; zero fields select everything.
+type Filter struct {
+	From, To time.Time // receipt time, From inclusive, To exclusive
+	Policy   string
+	Event    consent.Event
+}
+
+func (f Filter) match(r consent.Receipt) bool {
+	return (f.From.IsZero() || !r.Time.Before(f.From)) && (f.To.IsZero() || r.Time.Before(f.To)) &&
+		(f.Policy == "" || r.Policy == f.Policy) && (f.Event == "" || r.Event == f.Event)
+}
+
+// Formats are the export formats.
+var Formats = []string{"jsonl", "csv"}
+
+// Export writes the receipts f selects, in chain order, to w: "jsonl" (one
+// {"receipt":…,"ack":…} object a line, the receipt in its wire form, so the
+// chain can be checked from the export alone) or "csv". progress, if not nil,
+// is told every 10,000 receipts read. It returns how many were written.
+func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format string, f Filter, progress func(read, written int64)) (int64, error) {
+	bw := bufio.NewWriter(w)
+	var cw *csv.Writer
+	switch format {
+	case "jsonl":
+	case "csv":
+		cw = csv.NewWriter(bw)
+		cw.Write([]string{"seq", "id", "subject", "event", "policy", "policy_sha256", "locale", "granted", "time", "method", "gpc", "prev", "hash", "sig"})
+	default:
+		return 0, fmt.Errorf("export: unknown format %q (want %s)", format, strings.Join(Formats, " or "))
+	}
+	var read, written int64
+	err := store.Entries(ctx, 1, func(body []byte, a consent.Ack) error {
+		read++
+		if progress != nil && read%10000 == 0 {
+			progress(read, written)
+		}
+		rs, err := consent.DecodeReceipts([]byte(`{"receipts":[` + string(body) + `]}`))
+		if err != nil {
+			return fmt.Errorf("export: record %d: %w", a.Seq, err)
+		}
+		r := rs[0]
+		if !f.match(r) {
+			return nil
+		}
+		written++
+		if cw != nil {
+			return cw.Write([]string{strconv.FormatInt(a.Seq, 10), r.ID, r.Subject, string(r.Event), r.Policy, r.PolicySHA256,
+				string(r.Locale), strings.Join(r.Granted, " "), r.Time.Format(time.RFC3339Nano), r.Method,
+				strconv.FormatBool(r.GPC), r.Prev, a.Hash, a.Sig})
+		}
+		ack, _ := json.Marshal(a)
+		bw.WriteString(`{"receipt":`)
+		bw.Write(body)
+		bw.WriteString(`,"ack":`)
+		bw.Write(ack)
+		return bw.WriteByte('\n')
+	})
+	if cw != nil {
+		cw.Flush()
+		if err == nil {
+			err = cw.Error()
+		}
+	}
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
+	}
+	return written, err
+}

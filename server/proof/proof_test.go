@@ -1,0 +1,114 @@
+package proof
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"encoding/csv"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"workly.ai/consent"
+	"workly.ai/consent/server/sqlite"
+)
+
+func TestKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys", "signing.key")
+	key, err := CreateKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := LoadKey(path)
+	if err != nil || !loaded.Equal(key) {
+		t.Fatalf("LoadKey = %v, %v", loaded, err)
+	}
+	if _, err := CreateKey(path); err == nil || !strings.Contains(err.Error(), "never replaced") {
+		t.Fatalf("CreateKey over an existing key: %v", err)
+	}
+	if _, err := LoadKey(filepath.Join(t.TempDir(), "none")); err == nil {
+		t.Fatal("LoadKey of a missing file")
+	}
+}
+
+// store fills a store with n receipts: events alternate between given and
+// withdrawn, a day apart from 2026-01-01.
+func store(t *testing.T, n int) (*sqlite.DB, ed25519.PrivateKey, string) {
+	t.Helper()
+	_, key, _ := ed25519.GenerateKey(nil)
+	path := filepath.Join(t.TempDir(), "consent.db")
+	db, err := sqlite.Open(path, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	for i := 0; i < n; i++ {
+		ev := consent.EventConsentGiven
+		if i%2 == 1 {
+			ev = consent.EventWithdrawn
+		}
+		r := consent.Receipt{ID: fmt.Sprintf("r%021d", i), Subject: "q83vEjRWeJq83vEjRWeJqw", Event: ev, Policy: "2025-06-01",
+			PolicySHA256: strings.Repeat("a", 64), Locale: consent.ZhCN, Granted: []string{"analytics"},
+			Time: time.Date(2026, 1, 1+i, 12, 0, 0, 0, time.UTC), Method: "banner"}
+		if _, _, err := db.Put(context.Background(), []consent.Receipt{r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db, key, path
+}
+
+func TestVerify(t *testing.T) {
+	db, key, path := store(t, 6)
+	pub := key.Public().(ed25519.PublicKey)
+	if n, err := Verify(context.Background(), db, pub, nil); err != nil || n != 6 {
+		t.Fatalf("Verify = %d, %v", n, err)
+	}
+	// Change one byte of the fourth receipt, through another connection.
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE receipts SET body = replace(body, '"banner"', '"bannes"') WHERE id = ?`, fmt.Sprintf("r%021d", 3)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Verify(context.Background(), db, pub, nil)
+	if err == nil || !strings.Contains(err.Error(), "record 4") || !strings.Contains(err.Error(), fmt.Sprintf("r%021d", 3)) {
+		t.Fatalf("Verify after tampering = %v, want record 4 named", err)
+	}
+	other, _, _ := ed25519.GenerateKey(nil)
+	if _, err := Verify(context.Background(), db, other, nil); err == nil {
+		t.Fatal("Verify with another key succeeded")
+	}
+}
+
+func TestExport(t *testing.T) {
+	db, _, _ := store(t, 6)
+	var jsonl bytes.Buffer
+	n, err := Export(context.Background(), db, &jsonl, "jsonl", Filter{}, nil)
+	if err != nil || n != 6 || strings.Count(jsonl.String(), "\n") != 6 || !strings.Contains(jsonl.String(), `"ack":{"id":"r000000000000000000000","seq":1,`) {
+		t.Fatalf("jsonl: %d, %v\n%s", n, err, jsonl.String())
+	}
+	var out bytes.Buffer
+	f := Filter{From: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 1, 6, 0, 0, 0, 0, time.UTC), Event: consent.EventWithdrawn}
+	n, err = Export(context.Background(), db, &out, "csv", f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&out).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Withdrawals are the odd receipts; from 2 to 5 January: receipts 1 and 3.
+	if n != 2 || len(rows) != 3 || rows[1][1] != fmt.Sprintf("r%021d", 1) || rows[2][1] != fmt.Sprintf("r%021d", 3) || rows[0][0] != "seq" {
+		t.Fatalf("csv: %d rows %v", n, rows)
+	}
+	if _, err := Export(context.Background(), db, &out, "xml", Filter{}, nil); err == nil {
+		t.Fatal("unknown format accepted")
+	}
+}
