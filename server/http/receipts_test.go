@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/proof"
 	"workly.ai/consent/server/sqlite"
 )
 
@@ -36,7 +37,7 @@ func ingestServer(t *testing.T, ingest Ingest) (http.Handler, *sqlite.DB) {
 	siteJSON, _ := json.Marshal(site)
 	policiesJSON, _ := json.Marshal(m)
 	_, key, _ := ed25519.GenerateKey(nil)
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "consent.db"), key)
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "consent.db"), proof.Signer(key))
 	if err != nil {
 		t.Fatal(err)
 	}

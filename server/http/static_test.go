@@ -14,6 +14,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 
+	"workly.ai/consent/server/proof"
 	"workly.ai/consent/server/sqlite"
 )
 
@@ -57,7 +58,7 @@ func br(t *testing.T, b []byte) []byte {
 func newTestServer(t *testing.T) http.Handler {
 	t.Helper()
 	_, key, _ := ed25519.GenerateKey(nil)
-	store, err := sqlite.Open(t.TempDir()+"/consent.db", key)
+	store, err := sqlite.Open(t.TempDir()+"/consent.db", proof.Signer(key))
 	if err != nil {
 		t.Fatal(err)
 	}

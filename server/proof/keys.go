@@ -6,12 +6,17 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+
+	"workly.ai/consent"
 )
 
 // CreateKey makes a new Ed25519 signing key and writes it to path (PEM,
@@ -65,4 +70,29 @@ func LoadKey(path string) (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("load key: %s is not an Ed25519 key", path)
 	}
 	return key, nil
+}
+
+// Signer returns the function a store signs chain hashes with: base64
+// Ed25519 signatures of the hash's bytes.
+func Signer(key ed25519.PrivateKey) func(hash string) string {
+	return func(hash string) string {
+		raw, _ := hex.DecodeString(hash)
+		return base64.StdEncoding.EncodeToString(ed25519.Sign(key, raw))
+	}
+}
+
+// VerifyLink checks one link of the chain: that hash is
+// consent.ChainHash(prev, body) and sig the server's signature of it. The
+// error says which, and where.
+func VerifyLink(pub ed25519.PublicKey, seq int64, prev string, body []byte, hash, sig string) error {
+	where := "record " + strconv.FormatInt(seq, 10)
+	if consent.ChainHash(prev, body) != hash {
+		return fmt.Errorf("%s: the chain hash does not match the stored receipt (changed or reordered)", where)
+	}
+	raw, _ := hex.DecodeString(hash)
+	s, err := base64.StdEncoding.DecodeString(sig)
+	if err != nil || !ed25519.Verify(pub, raw, s) {
+		return fmt.Errorf("%s: the signature does not verify", where)
+	}
+	return nil
 }

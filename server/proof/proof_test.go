@@ -42,7 +42,7 @@ func store(t *testing.T, n int) (*sqlite.DB, ed25519.PrivateKey, string) {
 	t.Helper()
 	_, key, _ := ed25519.GenerateKey(nil)
 	path := filepath.Join(t.TempDir(), "consent.db")
-	db, err := sqlite.Open(path, key)
+	db, err := sqlite.Open(path, Signer(key))
 	if err != nil {
 		t.Fatal(err)
 	}

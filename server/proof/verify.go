@@ -19,7 +19,7 @@ func Verify(ctx context.Context, store consent.ReceiptStore, pub ed25519.PublicK
 		if a.Seq != n {
 			return fmt.Errorf("record %d is missing: the chain jumps to %d", n, a.Seq)
 		}
-		if err := consent.VerifyLink(pub, a.Seq, prev, body, a.Hash, a.Sig); err != nil {
+		if err := VerifyLink(pub, a.Seq, prev, body, a.Hash, a.Sig); err != nil {
 			return fmt.Errorf("%w (receipt %s)", err, a.ID)
 		}
 		prev = a.Hash

@@ -10,7 +10,6 @@ package sqlite
 
 import (
 	"context"
-	"crypto/ed25519"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -27,9 +26,9 @@ var _ consent.ReceiptStore = (*DB)(nil)
 
 // DB is a receipt store in one SQLite file.
 type DB struct {
-	db  *sql.DB
-	Now func() time.Time // when a receipt was received; defaults to time.Now
-	key ed25519.PrivateKey
+	db   *sql.DB
+	Now  func() time.Time // when a receipt was received; defaults to time.Now
+	sign func(hash string) string
 
 	puts   chan putRequest
 	closed chan struct{}
@@ -77,8 +76,8 @@ var migrations = []string{
 }
 
 // Open opens (creating if needed) the store at path, brings its schema up to
-// date, and signs the links of the global chain with key.
-func Open(path string, key ed25519.PrivateKey) (*DB, error) {
+// date, and signs the links of the global chain with sign (proof.Signer).
+func Open(path string, sign func(hash string) string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -90,7 +89,7 @@ func Open(path string, key ed25519.PrivateKey) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &DB{db: db, Now: time.Now, key: key, puts: make(chan putRequest), closed: make(chan struct{})}
+	s := &DB{db: db, Now: time.Now, sign: sign, puts: make(chan putRequest), closed: make(chan struct{})}
 	if err := s.migrate(context.Background()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -223,7 +222,7 @@ func (s *DB) write(group []putRequest) ([]putResult, error) {
 			if n, _ := res.RowsAffected(); n == 1 {
 				seq++
 				last = consent.ChainHash(last, body)
-				ack.Seq, ack.Hash, ack.Sig = seq, last, consent.SignHash(s.key, last)
+				ack.Seq, ack.Hash, ack.Sig = seq, last, s.sign(last)
 				if _, err := link.ExecContext(ctx, ack.Seq, ack.ID, ack.Hash, ack.Sig); err != nil {
 					return nil, fmt.Errorf("put receipts: %w", err)
 				}

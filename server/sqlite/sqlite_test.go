@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/proof"
 )
 
 func receipt(i int) consent.Receipt {
@@ -27,7 +28,7 @@ var testPub, testKey, _ = ed25519.GenerateKey(nil)
 func TestPutIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "consent.db")
-	db, err := Open(path, testKey)
+	db, err := Open(path, proof.Signer(testKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func TestPutIsIdempotent(t *testing.T) {
 	db.Close()
 
 	// Reopening the file finds every receipt and goes on with the chain.
-	db, err = Open(path, testKey)
+	db, err = Open(path, proof.Signer(testKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func verifyChain(t *testing.T, db *DB) int {
 		if a.Seq != int64(n) {
 			t.Fatalf("entry %d has seq %d", n, a.Seq)
 		}
-		if err := consent.VerifyLink(testPub, a.Seq, prev, body, a.Hash, a.Sig); err != nil {
+		if err := proof.VerifyLink(testPub, a.Seq, prev, body, a.Hash, a.Sig); err != nil {
 			return err
 		}
 		prev = a.Hash
@@ -84,7 +85,7 @@ func verifyChain(t *testing.T, db *DB) int {
 // Changing one byte of a stored receipt breaks its link, and only from there.
 func TestTamperingShows(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(filepath.Join(t.TempDir(), "consent.db"), testKey)
+	db, err := Open(filepath.Join(t.TempDir(), "consent.db"), proof.Signer(testKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func TestTamperingShows(t *testing.T) {
 	prev := ""
 	var bad error
 	db.Entries(ctx, 1, func(body []byte, a consent.Ack) error {
-		if err := consent.VerifyLink(testPub, a.Seq, prev, body, a.Hash, a.Sig); err != nil && bad == nil {
+		if err := proof.VerifyLink(testPub, a.Seq, prev, body, a.Hash, a.Sig); err != nil && bad == nil {
 			bad = err
 		}
 		prev = a.Hash
@@ -114,7 +115,7 @@ func TestTamperingShows(t *testing.T) {
 // Concurrent writers share the file without SQLITE_BUSY errors.
 func TestConcurrentPuts(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(filepath.Join(t.TempDir(), "consent.db"), testKey)
+	db, err := Open(filepath.Join(t.TempDir(), "consent.db"), proof.Signer(testKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +150,7 @@ func TestConcurrentPuts(t *testing.T) {
 
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "consent.db")
-	db, err := Open(path, testKey)
+	db, err := Open(path, proof.Signer(testKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	if _, err := Open(path, testKey); err == nil {
+	if _, err := Open(path, proof.Signer(testKey)); err == nil {
 		t.Fatal("Open accepted a schema newer than the server")
 	}
 }

@@ -30,6 +30,7 @@ import (
 
 	"workly.ai/consent/server/assets"
 	consenthttp "workly.ai/consent/server/http"
+	"workly.ai/consent/server/proof"
 	"workly.ai/consent/server/sqlite"
 )
 
@@ -84,7 +85,7 @@ func run(args []string, listening func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	store, err := sqlite.Open(filepath.Join(*dataDir, "consent.db"), key)
+	store, err := sqlite.Open(filepath.Join(*dataDir, "consent.db"), proof.Signer(key))
 	if err != nil {
 		return err
 	}

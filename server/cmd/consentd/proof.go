@@ -65,7 +65,7 @@ func openStore(fl *flag.FlagSet, args []string) (*sqlite.DB, ed25519.PrivateKey,
 	if _, err := os.Stat(path); err != nil {
 		return nil, nil, fmt.Errorf("no store at %s: %w", path, err)
 	}
-	db, err := sqlite.Open(path, k)
+	db, err := sqlite.Open(path, proof.Signer(k))
 	return db, k, err
 }
 
