@@ -1,10 +1,5 @@
 package consent
 
-import (
-	"crypto/sha256"
-	"encoding/hex"
-)
-
 // The server keeps every stored receipt in one global hash chain and signs
 // each link, so that the proof cannot be edited afterwards without it showing:
 //
@@ -13,8 +8,9 @@ import (
 //
 // where body(n) is the receipt's wire form (AppendReceiptJSON) and hashes are
 // the 32 raw bytes, written as hex. Every store computes the chain the same
-// way; consentd verify recomputes it (server/proof signs and verifies: the
-// browser module has no use for Ed25519, so the domain does not import it).
+// way, with server/proof's ChainHash; consentd verify recomputes it. (Hashing
+// and signing live there, not here: Go's crypto packages would add ~40 KB
+// brotli to the browser module, which hashes with WebCrypto when it must.)
 
 // Ack is the server's acknowledgement of one stored receipt: its place in the
 // global chain, the chain hash there and the server's signature of it. The
@@ -24,15 +20,4 @@ type Ack struct {
 	Seq  int64  `json:"seq"`
 	Hash string `json:"hash"`
 	Sig  string `json:"sig"`
-}
-
-// ChainHash returns hash(n) from hash(n-1) (hex, "" for the first) and
-// body(n).
-func ChainHash(prev string, body []byte) string {
-	h := sha256.New()
-	if p, err := hex.DecodeString(prev); err == nil {
-		h.Write(p)
-	}
-	h.Write(body)
-	return hex.EncodeToString(h.Sum(nil))
 }

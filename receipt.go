@@ -1,8 +1,6 @@
 package consent
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"strconv"
 	"time"
 )
@@ -50,16 +48,9 @@ type Receipt struct {
 	Method string `json:"method"`
 	// GPC records whether the browser sent Global Privacy Control.
 	GPC bool `json:"gpc"`
-	// Prev is the SHA-256 (hex) of the same subject's previous receipt, as
-	// AppendReceiptJSON writes it: a chain per person. Empty for the first.
+	// Prev is the SHA-256 (hex) of the same subject's previous receipt in its
+	// wire form (AppendReceiptJSON): a chain per person. Empty for the first.
 	Prev string `json:"prev"`
-}
-
-// Hash is the SHA-256 (hex) of r's wire form: what the next receipt of the
-// same subject carries as Prev.
-func (r Receipt) Hash() string {
-	sum := sha256.Sum256(AppendReceiptJSON(nil, r))
-	return hex.EncodeToString(sum[:])
 }
 
 // Events lists every event a receipt can record.

@@ -20,7 +20,7 @@ func testReceipt() Receipt {
 func TestReceiptWireGolden(t *testing.T) {
 	r2 := testReceipt()
 	r2.ID, r2.Event, r2.Granted, r2.GPC, r2.Locale, r2.Method = "Zz9-_aaaaaaaaaaaaaaaaa", EventWithdrawn, []string{}, false, En, "preferences"
-	r2.Prev = testReceipt().Hash()
+	r2.Prev = "5b3a1e0f9c2d4b6a8e7f1029384756abcdef0123456789abcdef0123456789ab"
 	golden(t, "receipts/batch.json", string(EncodeReceipts([]Receipt{testReceipt(), r2}))+"\n")
 }
 

@@ -1,4 +1,4 @@
-package proof
+package proof_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"workly.ai/consent"
+	. "workly.ai/consent/server/proof"
 	"workly.ai/consent/server/sqlite"
 )
 
@@ -110,5 +111,16 @@ func TestExport(t *testing.T) {
 	}
 	if _, err := Export(context.Background(), db, &out, "xml", Filter{}, nil); err == nil {
 		t.Fatal("unknown format accepted")
+	}
+}
+
+func TestChainHash(t *testing.T) {
+	// The first link is SHA-256 of the body alone: SHA-256("abc").
+	first := ChainHash("", []byte("abc"))
+	if first != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
+		t.Fatalf("first link %s", first)
+	}
+	if second := ChainHash(first, []byte("abc")); second == first || len(second) != 64 {
+		t.Fatalf("second link %s", second)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/proof"
 )
 
 var _ consent.ReceiptStore = (*DB)(nil)
@@ -75,8 +76,9 @@ var migrations = []string{
 	) STRICT;`,
 }
 
-// Open opens (creating if needed) the store at path, brings its schema up to
-// date, and signs the links of the global chain with sign (proof.Signer).
+// Open opens (creating if needed) the store at path and brings its schema up
+// to date. It links the global chain with proof.ChainHash and signs each link
+// with sign (proof.Signer).
 func Open(path string, sign func(hash string) string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -221,7 +223,7 @@ func (s *DB) write(group []putRequest) ([]putResult, error) {
 			ack := consent.Ack{ID: r.ID}
 			if n, _ := res.RowsAffected(); n == 1 {
 				seq++
-				last = consent.ChainHash(last, body)
+				last = proof.ChainHash(last, body)
 				ack.Seq, ack.Hash, ack.Sig = seq, last, s.sign(last)
 				if _, err := link.ExecContext(ctx, ack.Seq, ack.ID, ack.Hash, ack.Sig); err != nil {
 					return nil, fmt.Errorf("put receipts: %w", err)
