@@ -25,7 +25,7 @@ var debianPackages = map[string]string{"chromium": "/usr/bin/chromium", "fonts-n
 // test runs every tier and fails on the first that fails:
 //
 //  1. host: go vet (host and GOOS=js), jsguard, go test of every package but
-//     the end-to-end one;
+//     the end-to-end one, and the fuzz targets for a bounded time;
 //  2. wasm: GOOS=js GOARCH=wasm go test ./wasm/... inside headless Chromium;
 //  3. end to end: build, start the real server, drive Chromium.
 func test(root string, args []string) error {
@@ -67,6 +67,9 @@ func test(root string, args []string) error {
 		{"vet (GOOS=js GOARCH=wasm)", js, []string{"go", "vet", "./wasm/..."}},
 		{"jsguard (no raw syscall/js)", js, []string{filepath.Join(bin, "jsguard"), "./wasm/..."}},
 		{"tier 1: host tests", nil, append(append([]string{"go", "test", "-count=1"}, verbose...), host...)},
+		{"fuzz: cookie codec (15 s)", nil, []string{"go", "test", "-run", "^$", "-fuzz", "^FuzzDecodeCookie$", "-fuzztime", "15s", "."}},
+		{"fuzz: receipt codec (15 s)", nil, []string{"go", "test", "-run", "^$", "-fuzz", "^FuzzDecodeReceipts$", "-fuzztime", "15s", "."}},
+		{"fuzz: receipt ingest (15 s)", nil, []string{"go", "test", "-run", "^$", "-fuzz", "^FuzzIngest$", "-fuzztime", "15s", "./server/http"}},
 		{"tier 2: wasm tests in Chromium", js, append(append([]string{"go", "test", "-count=1", "-exec=" + filepath.Join(bin, "wasmbrowsertest")}, verbose...), "./wasm/...")},
 		{"tier 3: end to end in Chromium", nil, append(append([]string{"go", "test", "-count=1", "-timeout=20m"}, verbose...), "./build/e2e/...")},
 	}

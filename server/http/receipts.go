@@ -43,7 +43,7 @@ func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 	origin := r.Header.Get("Origin")
 	if origin != "" && !s.sameOrigin(r, origin) {
 		if !s.allowed[origin] {
-			jsonError(w, http.StatusForbidden, "origin "+origin+" may not post receipts")
+			s.reject(w, "origin", http.StatusForbidden, "origin "+origin+" may not post receipts")
 			return
 		}
 		h := w.Header()
@@ -60,48 +60,52 @@ func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.limiter.allow(clientAddr(r), s.now()) {
 		w.Header().Set("Retry-After", "1")
-		jsonError(w, http.StatusTooManyRequests, "too many requests: slow down")
+		s.reject(w, "rate", http.StatusTooManyRequests, "too many requests: slow down")
 		return
 	}
 	if s.site == nil || s.policies == nil {
-		jsonError(w, http.StatusServiceUnavailable, "the site is not built: receipts cannot be checked")
+		s.reject(w, "unbuilt", http.StatusServiceUnavailable, "the site is not built: receipts cannot be checked")
 		return
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "application/json" && mt != "text/plain" {
-		jsonError(w, http.StatusUnsupportedMediaType, "send application/json or text/plain")
+		s.reject(w, "content_type", http.StatusUnsupportedMediaType, "send application/json or text/plain")
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxReceiptBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			jsonError(w, http.StatusRequestEntityTooLarge, "body larger than 64 KiB: send smaller batches")
+			s.reject(w, "too_large", http.StatusRequestEntityTooLarge, "body larger than 64 KiB: send smaller batches")
 			return
 		}
-		jsonError(w, http.StatusBadRequest, "reading the body failed")
+		s.reject(w, "read", http.StatusBadRequest, "reading the body failed")
 		return
 	}
 	rs, err := consent.DecodeReceipts(body)
 	if err != nil {
-		jsonError(w, http.StatusBadRequest, err.Error())
+		s.reject(w, "malformed", http.StatusBadRequest, err.Error())
 		return
 	}
 	now := s.now()
 	for _, rec := range rs {
 		if err := rec.Validate(s.site, s.policies, now); err != nil {
-			jsonError(w, http.StatusUnprocessableEntity, err.Error())
+			s.reject(w, "invalid", http.StatusUnprocessableEntity, err.Error())
 			return
 		}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
+	s.metrics.batch.Observe(float64(len(rs)))
+	start := time.Now()
 	acks, stored, err := s.store.Put(ctx, rs)
 	if err != nil {
 		s.log.Error("store receipts", "err", err, "receipts", len(rs))
-		jsonError(w, http.StatusServiceUnavailable, "the receipts could not be stored: try again")
+		s.reject(w, "store", http.StatusServiceUnavailable, "the receipts could not be stored: try again")
 		return
 	}
+	s.metrics.commit.Observe(time.Since(start).Seconds())
+	s.metrics.accepted.Add(float64(len(rs)))
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(struct {
@@ -109,6 +113,12 @@ func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 		Stored   int           `json:"stored"`
 		Acks     []consent.Ack `json:"acks"`
 	}{len(rs), stored, acks})
+}
+
+// reject answers an error and counts it by reason.
+func (s *Server) reject(w http.ResponseWriter, reason string, status int, msg string) {
+	s.metrics.rejected.WithLabelValues(reason).Inc()
+	jsonError(w, status, msg)
 }
 
 func (s *Server) now() time.Time {

@@ -26,7 +26,7 @@ var (
 
 // ingestServer is a server with a built site configuration and a real SQLite
 // store in a temporary file.
-func ingestServer(t *testing.T, ingest Ingest) (http.Handler, *sqlite.DB) {
+func ingestServer(t testing.TB, ingest Ingest) (http.Handler, *sqlite.DB) {
 	t.Helper()
 	txt := consent.Text{ZhCN: "x", En: "x"}
 	site := consent.Site{Name: txt, Cookie: consent.CookieConfig{MaxAgeDays: 365}, Categories: []consent.Category{
@@ -167,3 +167,40 @@ func TestIngestRateLimit(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// /metrics counts accepted receipts and rejected posts by reason.
+func TestIngestMetrics(t *testing.T) {
+	h, _ := ingestServer(t, Ingest{})
+	post(h, receiptBody(id1, id2))
+	post(h, `{"receipts":[{`)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	body := w.Body.String()
+	for _, want := range []string{"consent_receipts_accepted_total 2", `consent_receipt_posts_rejected_total{reason="malformed"} 1`,
+		"consent_receipt_commit_seconds_count 1", "consent_receipt_batch_size_sum 2"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
+// Whatever is posted, the handler answers a JSON status it documents, never
+// panics, and stores only what it acknowledged.
+func FuzzIngest(f *testing.F) {
+	f.Add(receiptBody(id1))
+	f.Add(`{"receipts":[]}`)
+	f.Add(`{"receipts":[{"id":"\u0000"}]}`)
+	h, _ := ingestServer(f, Ingest{})
+	f.Fuzz(func(t *testing.T, body string) {
+		w := post(h, body)
+		switch w.Code {
+		case 200, 400, 413, 422:
+		default:
+			t.Fatalf("status %d for %q", w.Code, body)
+		}
+		var answer map[string]any
+		if err := json.Unmarshal(w.Body.Bytes(), &answer); err != nil {
+			t.Fatalf("answer is not JSON: %q", w.Body.String())
+		}
+	})
+}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"workly.ai/consent"
 )
 
@@ -35,6 +37,7 @@ type Server struct {
 	limiter  *limiter
 	site     *consent.Site     // from the built v1/site.json; nil before a build
 	policies *consent.Manifest // from the built v1/policies.json
+	metrics  *metrics
 }
 
 // New returns a server for the built site in assets, storing receipts in store.
@@ -51,7 +54,7 @@ func New(assets fs.FS, store consent.ReceiptStore, log *slog.Logger, ingest Inge
 		log.Warn("no built assets: run go run ./build first")
 	}
 	s := &Server{static: st, store: store, log: log, ingest: ingest, site: site, policies: policies,
-		allowed: map[string]bool{}, limiter: &limiter{rate: ingest.Rate}}
+		allowed: map[string]bool{}, limiter: &limiter{rate: ingest.Rate}, metrics: newMetrics()}
 	for _, o := range ingest.Origins {
 		s.allowed[o] = true
 	}
@@ -65,6 +68,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /policies/diff", s.diffForm)
 	mux.HandleFunc("POST /v1/receipts", s.receipts)
 	mux.HandleFunc("OPTIONS /v1/receipts", s.receipts)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", s.files)
 	return securityHeaders(oddPaths(mux))
 }

@@ -1,0 +1,39 @@
+package http
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the server's Prometheus metrics, served at GET /metrics. Each
+// server has its own registry, so tests and several servers in one process
+// do not collide. No label carries personal data.
+type metrics struct {
+	registry *prometheus.Registry
+	accepted prometheus.Counter
+	rejected *prometheus.CounterVec
+	commit   prometheus.Histogram
+	batch    prometheus.Histogram
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		accepted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "consent_receipts_accepted_total", Help: "Receipts received and durably stored (resends included).",
+		}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "consent_receipt_posts_rejected_total", Help: "Posts to /v1/receipts refused, by reason.",
+		}, []string{"reason"}),
+		commit: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "consent_receipt_commit_seconds", Help: "Time from a post's receipts reaching the store to their commit.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 12),
+		}),
+		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "consent_receipt_batch_size", Help: "Receipts per post.", Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200},
+		}),
+	}
+	m.registry.MustRegister(m.accepted, m.rejected, m.commit, m.batch,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
