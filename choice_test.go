@@ -8,7 +8,7 @@ import (
 
 func testSite() *Site {
 	t := Text{"x", "x"}
-	return &Site{Name: t, Cookie: CookieConfig{MaxAgeDays: 365}, Categories: []Category{
+	return &Site{Name: t, Cookie: CookieConfig{MaxAgeDays: 365}, Controller: Controller{"c", "a", "e@x", "1", "https://x"}, Categories: []Category{
 		{ID: "necessary", Required: true, Title: t, Purpose: t},
 		{ID: "functional", Title: t, Purpose: t},
 		{ID: "analytics", Title: t, Purpose: t},

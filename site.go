@@ -27,6 +27,18 @@ type Site struct {
 	ConsentMode map[string]string `json:"consentMode,omitempty"`
 	// Identifiers are the anonymous identifiers (匿名标识符) the module manages.
 	Identifiers []Identifier `json:"identifiers,omitempty"`
+	// Controller is who is responsible for the personal information, as the
+	// policy's contact section names them; exports of receipts carry it.
+	Controller Controller `json:"controller"`
+}
+
+// Controller is the personal information controller.
+type Controller struct {
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	Email   string `json:"email"`
+	Phone   string `json:"phone"`
+	URL     string `json:"url"`
 }
 
 // ConsentModeTypes are the seven consent types of Google Consent Mode v2.
@@ -132,6 +144,9 @@ func (s *Site) Validate() error {
 	bad := func(field, msg string) { errs = append(errs, &SiteFieldError{Field: field, Msg: msg}) }
 	if l := s.Name.missing(); l != "" {
 		bad("name", "missing "+string(l)+" name")
+	}
+	if c := s.Controller; c.Name == "" || c.Address == "" || c.Email == "" || c.Phone == "" || c.URL == "" {
+		bad("controller", "name, address, email, phone and url of the controller are all required (the policy's contact section)")
 	}
 	if s.Cookie.Name != "" && !ValidCategoryID(s.Cookie.Name) {
 		bad("cookie.name", strconv.Quote(s.Cookie.Name)+" is not a plain cookie name (a–z, 0–9, '_')")

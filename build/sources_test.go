@@ -110,6 +110,7 @@ func TestPolicyErrorsNameFileAndLine(t *testing.T) {
 
 const goodSite = `{
   "name": {"zh-CN": "亿洽", "en": "Yiqia"},
+  "controller": {"name": "c", "address": "a", "email": "e@x", "phone": "1", "url": "https://x"},
   "cookie": {"maxAgeDays": 365},
   "categories": [
     {"id": "necessary", "required": true,
@@ -125,15 +126,15 @@ const goodSite = `{
 func TestSiteErrorsNameFileAndLine(t *testing.T) {
 	for _, tc := range []struct{ name, text, want string }{
 		{"good", goodSite, ""},
-		{"syntax", strings.Replace(goodSite, `"required": true,`, `"required": true`, 1), "site.json:6: JSON syntax"},
-		{"unknown field", strings.Replace(goodSite, `"required"`, `"requird"`, 1), `site.json:5: unknown field "requird"`},
-		{"wrong type", strings.Replace(goodSite, `"maxAgeDays": 365`, `"maxAgeDays": "365"`, 1), "site.json:3: cookie.maxAgeDays: want int"},
-		{"bad category id", strings.Replace(goodSite, `"id": "analytics"`, `"id": "Analytics!"`, 1), `site.json:8: categories[1].id: "Analytics!" is not a category id`},
-		{"duplicate category", strings.Replace(goodSite, `"id": "analytics"`, `"id": "necessary"`, 1), `site.json:8: categories[1].id: duplicate category "necessary"`},
-		{"missing English", strings.Replace(goodSite, `"en": "Statistics"`, `"en": ""`, 1), "site.json:10: categories[1].purpose: missing en purpose"},
-		{"bad cookie pattern", strings.Replace(goodSite, `"_ga_*"`, `"_g*a"`, 1), `site.json:11: categories[1].cookies[0].name: "_g*a" is not a name or a prefix`},
-		{"lifetime over 400 days", strings.Replace(goodSite, `365`, `500`, 1), "site.json:3: cookie.maxAgeDays: want 1 to 400"},
-		{"required not first", strings.Replace(goodSite, `"required": true,`, ``, 1), "site.json:4: categories: the first category must be the required"},
+		{"syntax", strings.Replace(goodSite, `"required": true,`, `"required": true`, 1), "site.json:7: JSON syntax"},
+		{"unknown field", strings.Replace(goodSite, `"required"`, `"requird"`, 1), `site.json:6: unknown field "requird"`},
+		{"wrong type", strings.Replace(goodSite, `"maxAgeDays": 365`, `"maxAgeDays": "365"`, 1), "site.json:4: cookie.maxAgeDays: want int"},
+		{"bad category id", strings.Replace(goodSite, `"id": "analytics"`, `"id": "Analytics!"`, 1), `site.json:9: categories[1].id: "Analytics!" is not a category id`},
+		{"duplicate category", strings.Replace(goodSite, `"id": "analytics"`, `"id": "necessary"`, 1), `site.json:9: categories[1].id: duplicate category "necessary"`},
+		{"missing English", strings.Replace(goodSite, `"en": "Statistics"`, `"en": ""`, 1), "site.json:11: categories[1].purpose: missing en purpose"},
+		{"bad cookie pattern", strings.Replace(goodSite, `"_ga_*"`, `"_g*a"`, 1), `site.json:12: categories[1].cookies[0].name: "_g*a" is not a name or a prefix`},
+		{"lifetime over 400 days", strings.Replace(goodSite, `365`, `500`, 1), "site.json:4: cookie.maxAgeDays: want 1 to 400"},
+		{"required not first", strings.Replace(goodSite, `"required": true,`, ``, 1), "site.json:5: categories: the first category must be the required"},
 		{"truncated", goodSite[:200], "site.json:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -20,8 +20,9 @@ import (
 )
 
 var (
-	testNow    = time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)
-	testPolicy = strings.Repeat("a", 64)
+	testController = consent.Controller{Name: "北京青云科技股份有限公司", Address: "北京", Email: "privacy@workly.ai", Phone: "400-8576-886", URL: "https://support.workly.ai/privacy"}
+	testNow        = time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)
+	testPolicy     = strings.Repeat("a", 64)
 )
 
 // ingestServer is a server with a built site configuration and a real SQLite
@@ -29,7 +30,7 @@ var (
 func ingestServer(t testing.TB, ingest Ingest) (http.Handler, *sqlite.DB) {
 	t.Helper()
 	txt := consent.Text{ZhCN: "x", En: "x"}
-	site := consent.Site{Name: txt, Cookie: consent.CookieConfig{MaxAgeDays: 365}, Categories: []consent.Category{
+	site := consent.Site{Name: txt, Cookie: consent.CookieConfig{MaxAgeDays: 365}, Controller: testController, Categories: []consent.Category{
 		{ID: "necessary", Required: true, Title: txt, Purpose: txt},
 		{ID: "analytics", Title: txt, Purpose: txt},
 	}}

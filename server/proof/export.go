@@ -27,17 +27,31 @@ func (f Filter) match(r consent.Receipt) bool {
 }
 
 // Formats are the export formats.
-var Formats = []string{"jsonl", "csv"}
+var Formats = []string{"jsonl", "csv", "kantara"}
+
+// Options are what some formats need beyond the receipts.
+type Options struct {
+	// Site names the controller and the categories (kantara).
+	Site *consent.Site
+	// PublicKey is the server's public key in hex (kantara).
+	PublicKey string
+}
 
 // Export writes the receipts f selects, in chain order, to w: "jsonl" (one
 // {"receipt":…,"ack":…} object a line, the receipt in its wire form, so the
-// chain can be checked from the export alone) or "csv". progress, if not nil,
-// is told every 10,000 receipts read. It returns how many were written.
-func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format string, f Filter, progress func(read, written int64)) (int64, error) {
+// chain can be checked from the export alone), "csv", or "kantara" (one
+// Kantara Consent Receipt v1.1 a line, lossless: see kantara.go). progress, if
+// not nil, is told every 10,000 receipts read. It returns how many were
+// written.
+func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format string, f Filter, o Options, progress func(read, written int64)) (int64, error) {
 	bw := bufio.NewWriter(w)
 	var cw *csv.Writer
 	switch format {
 	case "jsonl":
+	case "kantara":
+		if o.Site == nil {
+			return 0, fmt.Errorf("export: kantara needs the site configuration")
+		}
 	case "csv":
 		cw = csv.NewWriter(bw)
 		cw.Write([]string{"seq", "id", "subject", "event", "policy", "policy_sha256", "locale", "granted", "time", "method", "gpc", "prev", "hash", "sig"})
@@ -63,6 +77,14 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 			return cw.Write([]string{strconv.FormatInt(a.Seq, 10), r.ID, r.Subject, string(r.Event), r.Policy, r.PolicySHA256,
 				string(r.Locale), strings.Join(r.Granted, " "), r.Time.Format(time.RFC3339Nano), r.Method,
 				strconv.FormatBool(r.GPC), r.Prev, a.Hash, a.Sig})
+		}
+		if format == "kantara" {
+			line, err := json.Marshal(kantara(o.Site, r, body, a, o.PublicKey))
+			if err != nil {
+				return err
+			}
+			bw.Write(line)
+			return bw.WriteByte('\n')
 		}
 		ack, _ := json.Marshal(a)
 		bw.WriteString(`{"receipt":`)

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"database/sql"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -91,13 +92,13 @@ func TestVerify(t *testing.T) {
 func TestExport(t *testing.T) {
 	db, _, _ := store(t, 6)
 	var jsonl bytes.Buffer
-	n, err := Export(context.Background(), db, &jsonl, "jsonl", Filter{}, nil)
+	n, err := Export(context.Background(), db, &jsonl, "jsonl", Filter{}, Options{}, nil)
 	if err != nil || n != 6 || strings.Count(jsonl.String(), "\n") != 6 || !strings.Contains(jsonl.String(), `"ack":{"id":"r000000000000000000000","seq":1,`) {
 		t.Fatalf("jsonl: %d, %v\n%s", n, err, jsonl.String())
 	}
 	var out bytes.Buffer
 	f := Filter{From: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 1, 6, 0, 0, 0, 0, time.UTC), Event: consent.EventWithdrawn}
-	n, err = Export(context.Background(), db, &out, "csv", f, nil)
+	n, err = Export(context.Background(), db, &out, "csv", f, Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,8 +110,34 @@ func TestExport(t *testing.T) {
 	if n != 2 || len(rows) != 3 || rows[1][1] != fmt.Sprintf("r%021d", 1) || rows[2][1] != fmt.Sprintf("r%021d", 3) || rows[0][0] != "seq" {
 		t.Fatalf("csv: %d rows %v", n, rows)
 	}
-	if _, err := Export(context.Background(), db, &out, "xml", Filter{}, nil); err == nil {
+	if _, err := Export(context.Background(), db, &out, "xml", Filter{}, Options{}, nil); err == nil {
 		t.Fatal("unknown format accepted")
+	}
+
+	// Kantara v1.1: its MUST fields, and the receipt kept byte for byte.
+	txt := consent.Text{ZhCN: "统计", En: "Analytics"}
+	site := &consent.Site{Name: consent.Text{ZhCN: "亿洽", En: "Yiqia"},
+		Controller: consent.Controller{Name: "北京青云科技股份有限公司", Address: "北京", Email: "privacy@workly.ai", Phone: "400-8576-886", URL: "https://support.workly.ai/privacy"},
+		Categories: []consent.Category{{ID: "analytics", Title: txt, Purpose: txt, Cookies: []consent.Item{{Name: "_ga", Provider: "Google"}}}}}
+	var k bytes.Buffer
+	if n, err := Export(context.Background(), db, &k, "kantara", Filter{}, Options{Site: site, PublicKey: "ab"}, nil); err != nil || n != 6 {
+		t.Fatalf("kantara: %d, %v", n, err)
+	}
+	var first map[string]any
+	if err := json.Unmarshal([]byte(strings.SplitN(k.String(), "\n", 2)[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{"version", "jurisdiction", "consentTimestamp", "collectionMethod", "consentReceiptID", "piiPrincipalId", "piiControllers", "policyUrl", "services", "sensitive", "spiCat"} {
+		if _, ok := first[field]; !ok {
+			t.Errorf("kantara receipt lacks %s", field)
+		}
+	}
+	purposes := first["services"].([]any)[0].(map[string]any)["purposes"].([]any)
+	if p := purposes[0].(map[string]any); p["purposeCategory"].([]any)[0] != "analytics" || p["thirdPartyDisclosure"] != true {
+		t.Errorf("purpose %v", p)
+	}
+	if ext := first["x-consent"].(map[string]any); ext["receipt"].(map[string]any)["id"] != "r000000000000000000000" || ext["ack"].(map[string]any)["seq"] != 1.0 {
+		t.Errorf("extension %v", ext)
 	}
 }
 

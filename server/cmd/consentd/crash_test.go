@@ -27,8 +27,9 @@ func builtSite(t *testing.T) (dir string, policy consent.Version) {
 	t.Helper()
 	dir = t.TempDir()
 	txt := consent.Text{ZhCN: "x", En: "x"}
-	site := consent.Site{Name: txt, Cookie: consent.CookieConfig{MaxAgeDays: 365}, Categories: []consent.Category{
-		{ID: "necessary", Required: true, Title: txt, Purpose: txt}, {ID: "analytics", Title: txt, Purpose: txt}}}
+	site := consent.Site{Name: txt, Cookie: consent.CookieConfig{MaxAgeDays: 365},
+		Controller: consent.Controller{Name: "c", Address: "a", Email: "e@x", Phone: "1", URL: "https://x"}, Categories: []consent.Category{
+			{ID: "necessary", Required: true, Title: txt, Purpose: txt}, {ID: "analytics", Title: txt, Purpose: txt}}}
 	policy = consent.Version{ID: "2025-06-01", Effective: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), Title: txt, SHA256: strings.Repeat("a", 64)}
 	for name, v := range map[string]any{"v1/site.json": site, "v1/policies.json": consent.Manifest{Versions: []consent.Version{policy}}} {
 		data, _ := json.Marshal(v)

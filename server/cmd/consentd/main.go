@@ -4,7 +4,7 @@
 //	consentd [-addr :8080] [-data ./data] [-key FILE] [-assets DIR] [-origins URL,…] [-rate N]
 //	consentd keygen [-key FILE]
 //	consentd verify [-data ./data] [-key FILE]
-//	consentd export [-data ./data] [-format jsonl|csv] [-from DATE] [-to DATE] [-policy V] [-event E]
+//	consentd export [-data ./data] [-format jsonl|csv|kantara] [-from DATE] [-to DATE] [-policy V] [-event E]
 //
 // The signing key defaults to DATA/signing.key; serving creates it the first
 // time. The server stops gracefully on SIGTERM or SIGINT: it stops accepting

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/assets"
 	"workly.ai/consent/server/proof"
 	"workly.ai/consent/server/sqlite"
 )
@@ -87,16 +89,28 @@ func verify(args []string) error {
 
 func export(args []string) error {
 	fl := flag.NewFlagSet("export", flag.ContinueOnError)
-	format := fl.String("format", "jsonl", "jsonl or csv")
+	format := fl.String("format", "jsonl", "jsonl, csv or kantara (Kantara Consent Receipt v1.1)")
+	assetsDir := fl.String("assets", "", "the built site, for kantara's controller and categories (default: the embedded copy)")
 	from := fl.String("from", "", "only receipts at or after this day (2026-01-01) or time (RFC 3339)")
 	to := fl.String("to", "", "only receipts before this day or time")
 	policy := fl.String("policy", "", "only receipts of this policy version")
 	event := fl.String("event", "", "only receipts of this event")
-	db, _, err := openStore(fl, args)
+	db, key, err := openStore(fl, args)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	var site fs.FS = assets.FS()
+	if *assetsDir != "" {
+		site = os.DirFS(*assetsDir)
+	}
+	opts := proof.Options{PublicKey: fmt.Sprintf("%x", []byte(key.Public().(ed25519.PublicKey)))}
+	if data, err := fs.ReadFile(site, "v1/site.json"); err == nil {
+		opts.Site = new(consent.Site)
+		if err := json.Unmarshal(data, opts.Site); err != nil {
+			return fmt.Errorf("export: v1/site.json: %w", err)
+		}
+	}
 	f := proof.Filter{Policy: *policy, Event: consent.Event(*event)}
 	for _, t := range []struct {
 		flag string
@@ -111,7 +125,7 @@ func export(args []string) error {
 			}
 		}
 	}
-	n, err := proof.Export(context.Background(), db, os.Stdout, *format, f, func(read, written int64) {
+	n, err := proof.Export(context.Background(), db, os.Stdout, *format, f, opts, func(read, written int64) {
 		fmt.Fprintf(os.Stderr, "read %d receipts, exported %d…\n", read, written)
 	})
 	fmt.Fprintf(os.Stderr, "exported %d receipts\n", n)
