@@ -19,6 +19,12 @@
 //        [tag, [name, value, ...], child...] or a text string
 //   cm   Google Consent Mode: type -> category granting it ("" = always), or null
 //   dnt  whether Do Not Track counts like Global Privacy Control
+//
+// What the loader hands the module on window.consent (internal, underscored):
+// _resolve (resolves ready), _base (this script's URL), _cfg (the module's
+// configuration file), _n (the notice trees), _tt (the Trusted Types policy),
+// _gtag and _modes (Consent Mode); the module sets _apply once it handles
+// clicks itself.
 (function () {
   "use strict";
   var D = /*DATA*/ null;
