@@ -8,7 +8,7 @@
 // controls wait in a queue in sessionStorage (which survives a page change)
 // until the wasm module, the only writer, applies them.
 //
-// The build replaces DATA below with JSON:
+// The build replaces DATA below with JSON.parse of a string holding:
 //   v    current policy version id
 //   c    consent cookie name
 //   css  the module's CSS text; cssUrl the same CSS as a hashed file
