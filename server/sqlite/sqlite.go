@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -46,9 +48,26 @@ type putRequest struct {
 }
 
 type putResult struct {
-	acks   []consent.Ack
-	stored int
-	err    error
+	acks    []consent.Ack
+	pending []*consent.Ack // while writing: the acks, some still unsigned
+	stored  int
+	err     error
+}
+
+// signAll signs every link, on as many goroutines as there are cores.
+func signAll(links []*consent.Ack, sign func(hash string) string) {
+	workers := min(runtime.GOMAXPROCS(0), len(links))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(links); i += workers {
+				links[i].Sig = sign(links[i].Hash)
+			}
+		}(w)
+	}
+	wg.Wait()
 }
 
 // maxGroup bounds how many receipts one transaction takes.
@@ -213,6 +232,9 @@ func (s *DB) write(group []putRequest) ([]putResult, error) {
 	received := s.Now().UnixMilli()
 	seq, last := s.lastSeq, s.lastHash
 	results := make([]putResult, len(group))
+	// Insert and link in order; a receipt already stored gets its first ack.
+	fresh := map[string]*consent.Ack{} // new in this transaction, by id
+	var links []*consent.Ack
 	for i, req := range group {
 		for _, r := range req.rs {
 			body := consent.AppendReceiptJSON(nil, r)
@@ -220,20 +242,40 @@ func (s *DB) write(group []putRequest) ([]putResult, error) {
 			if err != nil {
 				return nil, fmt.Errorf("put receipts: %w", err)
 			}
-			ack := consent.Ack{ID: r.ID}
-			if n, _ := res.RowsAffected(); n == 1 {
+			var ack *consent.Ack
+			switch n, _ := res.RowsAffected(); {
+			case n == 1:
 				seq++
 				last = proof.ChainHash(last, body)
-				ack.Seq, ack.Hash, ack.Sig = seq, last, s.sign(last)
-				if _, err := link.ExecContext(ctx, ack.Seq, ack.ID, ack.Hash, ack.Sig); err != nil {
+				ack = &consent.Ack{ID: r.ID, Seq: seq, Hash: last}
+				fresh[r.ID] = ack
+				links = append(links, ack)
+				results[i].stored++
+			case fresh[r.ID] != nil:
+				ack = fresh[r.ID]
+			default:
+				ack = &consent.Ack{ID: r.ID}
+				if err := lookup.QueryRowContext(ctx, r.ID).Scan(&ack.Seq, &ack.Hash, &ack.Sig); err != nil {
 					return nil, fmt.Errorf("put receipts: %w", err)
 				}
-				results[i].stored++
-			} else if err := lookup.QueryRowContext(ctx, r.ID).Scan(&ack.Seq, &ack.Hash, &ack.Sig); err != nil {
-				return nil, fmt.Errorf("put receipts: %w", err)
 			}
-			results[i].acks = append(results[i].acks, ack)
+			results[i].acks = append(results[i].acks, consent.Ack{}) // filled below, once signed
+			results[i].pending = append(results[i].pending, ack)
 		}
+	}
+	// Signing is the costly part and each link's signature stands alone: sign
+	// on every core while the chain's order is already fixed.
+	signAll(links, s.sign)
+	for _, l := range links {
+		if _, err := link.ExecContext(ctx, l.Seq, l.ID, l.Hash, l.Sig); err != nil {
+			return nil, fmt.Errorf("put receipts: %w", err)
+		}
+	}
+	for i := range results {
+		for j, a := range results[i].pending {
+			results[i].acks[j] = *a
+		}
+		results[i].pending = nil
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("put receipts: %w", err)

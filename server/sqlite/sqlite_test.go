@@ -58,6 +58,11 @@ func TestPutIsIdempotent(t *testing.T) {
 	if acks, _, err := db.Put(ctx, []consent.Receipt{receipt(4)}); err != nil || acks[0].Seq != 4 {
 		t.Fatalf("after reopen: %+v, %v", acks, err)
 	}
+	// The same receipt twice in one batch is stored once; both get its ack.
+	twice, n, err := db.Put(ctx, []consent.Receipt{receipt(5), receipt(5)})
+	if err != nil || n != 1 || twice[0] != twice[1] || twice[0].Seq != 5 || twice[0].Sig == "" {
+		t.Fatalf("a receipt twice in a batch: %+v, %d, %v", twice, n, err)
+	}
 	verifyChain(t, db)
 }
 
