@@ -38,6 +38,13 @@
 
   var ready = new Promise(function (resolve) { api._resolve = resolve; });
   api.ready = ready;
+  // Calls made before the module has loaded wait for it, then run.
+  ["acceptAll", "rejectAll", "set", "openPreferences", "acknowledge"].forEach(function (m) {
+    api[m] = function () {
+      var args = arguments;
+      return ready.then(function () { return api[m].apply(api, args); });
+    };
+  });
 
   // parse returns the consent state in a cookie value of format 1, or null.
   // The rules are DecodeCookie's in cookie.go; testdata/cookie-vectors.json

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"workly.ai/consent"
@@ -156,6 +157,31 @@ func TestMalformedCookie(t *testing.T) {
 	v.ready()
 	if _, ok := v.cookies()[consent.CookieName]; ok {
 		t.Error("the malformed consent cookie was not removed")
+	}
+	v.noProblems()
+}
+
+// The JS API can be called before the module has loaded: the call waits for
+// it, then runs, and its promise gives the new state.
+func TestAPIBeforeModuleLoads(t *testing.T) {
+	v := newVisitor(t)
+	if _, err := chromedp.Call(v.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `if (window === window.top) document.addEventListener("DOMContentLoaded", () => {
+			window.__early = !window.consent._apply; // the module has not taken over yet
+			window.__p = window.consent.set({analytics: true}).then(s => s.granted.join(","));
+		})`,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	v.open("/")
+	if !eval[bool](v, `window.__early`) {
+		t.Fatal("the module had loaded before the page's first script: nothing was tested")
+	}
+	if got := eval[string](v, `window.__p`); got != "analytics" {
+		t.Fatalf("consent.set before load resolved to %q", got)
+	}
+	if s := v.waitConsentCookie(); !slices.Equal(s.Granted, []string{"analytics"}) {
+		t.Errorf("granted %v", s.Granted)
 	}
 	v.noProblems()
 }
