@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -95,6 +96,42 @@ func TestBrowserFilesAreMarked(t *testing.T) {
 			if p, _ := strconv.Unquote(imp.Path.Value); p == "syscall/js" {
 				t.Errorf("%s imports syscall/js; use github.com/hack-pad/safejs", name)
 			}
+		}
+	}
+}
+
+// Every method the module installs on window.consent is declared in
+// web/consent.d.ts, and the types declare nothing the module lacks.
+func TestAPITypesMatchTheModule(t *testing.T) {
+	src, err := os.ReadFile("../wasm/api_js.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dts, err := os.ReadFile("../web/consent.d.ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	installed := regexp.MustCompile(`(?m)^\s+"([a-zA-Z]+)":\s+func`).FindAllStringSubmatch(string(src), -1)
+	declared := regexp.MustCompile(`(?m)^  ([a-zA-Z]+)\(`).FindAllStringSubmatch(string(dts), -1)
+	if len(installed) < 5 {
+		t.Fatalf("found only %d methods in api_js.go: the pattern no longer matches", len(installed))
+	}
+	has := func(list [][]string, name string) bool {
+		for _, m := range list {
+			if m[1] == name {
+				return true
+			}
+		}
+		return false
+	}
+	for _, m := range installed {
+		if !has(declared, m[1]) {
+			t.Errorf("consent.%s is not declared in web/consent.d.ts", m[1])
+		}
+	}
+	for _, m := range declared {
+		if !has(installed, m[1]) {
+			t.Errorf("web/consent.d.ts declares consent.%s, which the module does not install", m[1])
 		}
 	}
 }

@@ -213,6 +213,13 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 		b.add(&file{Path: p, Data: min})
 	}
 
+	// The API's types, for integrators.
+	dts, err := os.ReadFile(filepath.Join(root, "web/consent.d.ts"))
+	if err != nil {
+		return nil, err
+	}
+	b.add(&file{Path: "consent.d.ts", Data: dts})
+
 	// The public manifest and site configuration, for the server and integrators.
 	for p, v := range map[string]any{"v1/policies.json": manifest, "v1/site.json": site} {
 		data, err := json.Marshal(v)

@@ -111,7 +111,7 @@ func typeByName(p string) string {
 		return "text/javascript; charset=utf-8"
 	case ".json":
 		return "application/json"
-	case ".md", ".txt":
+	case ".md", ".txt", ".ts":
 		return "text/plain; charset=utf-8"
 	}
 	if t := mime.TypeByExtension(path.Ext(p)); t != "" {
