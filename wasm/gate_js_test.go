@@ -70,3 +70,36 @@ func TestReleaseCarriesNonce(t *testing.T) {
 		t.Fatalf("after a second release the script ran %d times", n)
 	}
 }
+
+// Leaving the page with the minor-change note shown records continued use
+// from inside the pagehide callback, which must not wait on anything: a
+// callback that blocks (here, on IndexedDB's promise) deadlocks the module.
+func TestContinuedUseDoesNotBlock(t *testing.T) {
+	m := testModule(t)
+	// A refused category with a database: clearing it awaits a promise.
+	m.cfg.site.Categories = append(m.cfg.site.Categories, consent.Category{ID: "marketing", IndexedDB: []consent.Item{{Name: "x"}}})
+	m.cfg.policies.Versions = []consent.Version{{ID: "2022-01-01"}, {ID: "2023-01-01", Changes: []consent.Change{{Kind: consent.KindMinor}}}}
+	m.state = consent.State{ID: newID(), Policy: "2022-01-01", Granted: []string{"analytics"},
+		Given: time.Unix(1767225600, 0), Updated: time.Unix(1767225600, 0)}
+	if err := m.continuedUse(); err != nil {
+		t.Fatal(err)
+	}
+	ctor, _ := global("Event")
+	ev, _ := ctor.New("pagehide")
+	done := make(chan struct{})
+	go func() {
+		call("window", "dispatchEvent", ev) // runs the listener synchronously
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the pagehide handler blocked")
+	}
+	raw, _ := readCookie(m.cfg.site.CookieName())
+	s, err := consent.DecodeCookie(raw)
+	if err != nil || s.Policy != "2023-01-01" || !s.Has("analytics") {
+		t.Fatalf("continued use recorded as %q (%v)", raw, err)
+	}
+	clearConsentCookie(&m.cfg.site)
+}

@@ -129,17 +129,14 @@ func (m *module) stateValue() any {
 // choose records a choice of exactly the granted optional categories: it
 // writes the cookie, removes the notices, runs newly granted scripts and
 // announces the change with a consent:change event.
+//
+// It waits on promises (clearing databases): call it from a goroutine, never
+// from a JS callback.
 func (m *module) choose(granted []string) error {
-	m.mu.Lock()
-	prev := m.state
-	next := consent.Decide(prev, &m.cfg.site, granted, m.currentPolicy().ID, m.now(), newID)
-	if err := writeConsentCookie(&m.cfg.site, next); err != nil {
-		m.mu.Unlock()
-		return fmt.Errorf("write consent cookie: %w", err)
+	next, err := m.record(granted)
+	if err != nil {
+		return err
 	}
-	m.state = next
-	m.mu.Unlock()
-
 	if err := m.clearRefused(next); err != nil {
 		return fmt.Errorf("clear refused categories: %w", err)
 	}
@@ -159,6 +156,19 @@ func (m *module) choose(granted []string) error {
 		return err
 	}
 	return m.announce()
+}
+
+// record decides the new state and writes the consent cookie, without
+// waiting on anything: safe inside a JS callback.
+func (m *module) record(granted []string) (consent.State, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	next := consent.Decide(m.state, &m.cfg.site, granted, m.currentPolicy().ID, m.now(), newID)
+	if err := writeConsentCookie(&m.cfg.site, next); err != nil {
+		return consent.State{}, fmt.Errorf("write consent cookie: %w", err)
+	}
+	m.state = next
+	return next, nil
 }
 
 // announce dispatches consent:change on window with the state as detail.

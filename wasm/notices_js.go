@@ -21,10 +21,13 @@ func (m *module) continuedUse() error {
 		return nil
 	}
 	fn, err := callback("pagehide", func(safejs.Value, []safejs.Value) any {
-		// Synchronous on purpose: the page is going away. Writing a cookie
-		// does not block.
-		if err := m.acknowledge(); err != nil {
-			consoleError("consent: continued use: " + err.Error())
+		// The page is going away: record the acknowledgement (the cookie) and
+		// nothing else. The grants do not change, so there is nothing to clear
+		// or release; and a callback must never wait, which clearing would.
+		if s := m.current(); !s.IsZero() && s.Policy != m.currentPolicy().ID {
+			if _, err := m.record(s.Granted); err != nil {
+				consoleError("consent: continued use: " + err.Error())
+			}
 		}
 		return nil
 	})
