@@ -38,6 +38,23 @@ func Withdrawn(prev, next State) []string {
 	return out
 }
 
+// ChoiceEvent is what the receipt of a choice that turned prev into next
+// records: withdrawn when a category granted before is refused now;
+// acknowledged when only the policy version changed; otherwise consent given
+// when anything optional is granted, refused when nothing is. The receipt's
+// Granted list says which categories.
+func ChoiceEvent(prev, next State) Event {
+	switch {
+	case len(Withdrawn(prev, next)) > 0:
+		return EventWithdrawn
+	case !prev.IsZero() && prev.Policy != next.Policy && len(prev.Granted) == len(next.Granted):
+		return EventAcknowledged // nothing withdrawn and as many granted: the same set
+	case len(next.Granted) > 0:
+		return EventConsentGiven
+	}
+	return EventConsentRefused
+}
+
 // Action is a notice control's action, as markup names it in
 // data-consent-action.
 type Action string
@@ -50,4 +67,7 @@ const (
 	ActionOpenPreferences Action = "open-preferences"
 	ActionAcknowledge     Action = "acknowledge"
 	ActionDismiss         Action = "dismiss"
+	// ActionDownloadHistory saves the person's receipts, with the server's
+	// signatures, as a JSON file.
+	ActionDownloadHistory Action = "download-history"
 )

@@ -42,3 +42,29 @@ func TestDecide(t *testing.T) {
 		t.Errorf("Withdrawn = %v", got)
 	}
 }
+
+func TestChoiceEvent(t *testing.T) {
+	st := func(policy string, granted ...string) State {
+		return State{ID: "q83vEjRWeJq83vEjRWeJqw", Policy: policy, Granted: granted}
+	}
+	for _, tc := range []struct {
+		name       string
+		prev, next State
+		want       Event
+	}{
+		{"first choice, something granted", State{}, st("b", "analytics"), EventConsentGiven},
+		{"first choice, everything refused", State{}, st("b"), EventConsentRefused},
+		{"one category withdrawn", st("b", "analytics", "marketing"), st("b", "marketing"), EventWithdrawn},
+		{"withdrawn while acknowledging", st("a", "analytics"), st("b"), EventWithdrawn},
+		{"swapped categories count as withdrawn", st("b", "analytics"), st("b", "marketing"), EventWithdrawn},
+		{"new version acknowledged, grants kept", st("a", "analytics"), st("b", "analytics"), EventAcknowledged},
+		{"new version acknowledged, nothing granted", st("a"), st("b"), EventAcknowledged},
+		{"more granted with the new version", st("a", "analytics"), st("b", "analytics", "marketing"), EventConsentGiven},
+		{"same choice saved again", st("b", "analytics"), st("b", "analytics"), EventConsentGiven},
+		{"refusal saved again", st("b"), st("b"), EventConsentRefused},
+	} {
+		if got := ChoiceEvent(tc.prev, tc.next); got != tc.want {
+			t.Errorf("%s: ChoiceEvent = %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}

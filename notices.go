@@ -23,6 +23,8 @@ var (
 	textColProvider   = Text{"提供方", "Provider"}
 	textColPurpose    = Text{"用途", "Purpose"}
 	textColLifetime   = Text{"有效期", "Lifetime"}
+	textRecords       = Text{"您的每一次选择和确认都会生成一份由我们服务器签名的记录，您可以下载并保存。", "Each choice and acknowledgement you make leaves a record signed by our server. You can download yours and keep it."}
+	textDownload      = Text{"下载我的同意记录", "Download my consent records"}
 )
 
 // PolicyURL returns the address of a policy version's page in the archive.
@@ -125,6 +127,8 @@ func PreferencesView(site *Site, s State, policy Version, l Locale) Node {
 			El("a", A("href", PolicyURL(policy.ID), "data-consent-policy", policy.ID), T(textPolicyLink.In(l)))),
 	}
 	body = append(body, cats...)
+	body = append(body, El("p", A("class", "cm-records"), T(textRecords.In(l)+" "),
+		El("button", A("type", "button", "class", "cm-link", "data-consent-action", string(ActionDownloadHistory)), T(textDownload.In(l)))))
 	body = append(body, El("div", A("class", "cm-actions"),
 		button(string(ActionSave), textSave.In(l)),
 		button(string(ActionAcceptAll), textAcceptAll.In(l)),

@@ -58,7 +58,9 @@ var Events = []Event{EventBannerShown, EventConsentGiven, EventConsentRefused, E
 	EventAcknowledged, EventContinuedUse, EventIdentifierReset, EventPermissionAnswered}
 
 // Methods lists how a choice can be collected.
-var Methods = []string{"banner", "preferences", "notice", "api", "placeholder", "prompt"}
+// "page" is a control on the site's own page outside the module's views
+// (a footer link, the archive's status line). Append only.
+var Methods = []string{"banner", "preferences", "notice", "api", "placeholder", "prompt", "page"}
 
 // Validate checks r's values against the site and its policies at time now:
 // ids well-formed, a known event and method, a published policy version with

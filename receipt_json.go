@@ -2,6 +2,7 @@ package consent
 
 import (
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -53,6 +54,19 @@ func AppendReceiptJSON(b []byte, r Receipt) []byte {
 	b = append(b, `,"prev":`...)
 	b = appendJSONString(b, r.Prev)
 	return append(b, '}')
+}
+
+// LinkReceiptJSON returns wire, the wire form of a receipt made with an empty
+// Prev, with Prev set to prev: the browser makes receipts at once and links
+// each to the same person's previous one when that one's hash is known.
+// Prev is the last field of the wire form, so this is a splice; wire in any
+// other shape (already linked) is returned unchanged.
+func LinkReceiptJSON(wire, prev string) string {
+	const open = `"prev":""}`
+	if !strings.HasSuffix(wire, open) || prev == "" {
+		return wire
+	}
+	return wire[:len(wire)-2] + prev + `"}`
 }
 
 // EncodeReceipts returns the batch {"receipts":[…]}.

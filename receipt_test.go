@@ -38,6 +38,23 @@ func TestReceiptRoundTrip(t *testing.T) {
 	}
 }
 
+func TestLinkReceiptJSON(t *testing.T) {
+	r := testReceipt()
+	r.Prev = ""
+	unlinked := string(AppendReceiptJSON(nil, r))
+	r.Prev = strings.Repeat("d", 64)
+	want := string(AppendReceiptJSON(nil, r))
+	if got := LinkReceiptJSON(unlinked, r.Prev); got != want {
+		t.Errorf("linked:\n got %s\nwant %s", got, want)
+	}
+	if got := LinkReceiptJSON(want, strings.Repeat("e", 64)); got != want {
+		t.Errorf("linking a linked receipt changed it: %s", got)
+	}
+	if got := LinkReceiptJSON(unlinked, ""); got != unlinked {
+		t.Errorf("linking to nothing changed it: %s", got)
+	}
+}
+
 func TestDecodeEmptyBatch(t *testing.T) {
 	rs, err := DecodeReceipts([]byte(` {"receipts" : [ ] } `))
 	if err != nil || len(rs) != 0 {

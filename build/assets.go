@@ -296,6 +296,12 @@ func moduleConfig(site *consent.Site, m *consent.Manifest, cssPath string) ([]by
 // and the GOROOT of the toolchain that built it. The binary holds no
 // configuration (it reads moduleConfig's file at start), so it changes only
 // when its code does.
+//
+// Inlining is off outside the runtime: the module's own code is not hot, and
+// inlined copies cost more after brotli than the calls they replace (measured
+// with the receipts outbox: 667 KB with inlining, 642 KB without it outside
+// the runtime, 618 KB with none at all; the runtime keeps it for the speed
+// of allocation and garbage collection).
 func compileWasm(root string) ([]byte, string, error) {
 	tmp, err := os.MkdirTemp("", "consent-wasm-")
 	if err != nil {
@@ -303,7 +309,7 @@ func compileWasm(root string) ([]byte, string, error) {
 	}
 	defer os.RemoveAll(tmp)
 	out := filepath.Join(tmp, "consent.wasm")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./wasm")
+	cmd := exec.Command("go", "build", "-trimpath", "-gcflags=all=-l", "-gcflags=runtime=", "-ldflags=-s -w", "-o", out, "./wasm")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if msg, err := cmd.CombinedOutput(); err != nil {

@@ -31,6 +31,11 @@ func (m *module) installAPI() error {
 	m.api = api
 	methods := map[string]func(args []safejs.Value) (any, error){
 		"state": func([]safejs.Value) (any, error) { return m.stateValue(), nil },
+		// history returns a promise, though it does not wait, so that it
+		// behaves the same before the module has loaded (the loader queues it).
+		"history": func([]safejs.Value) (any, error) {
+			return promise(func() (any, error) { return m.history() })
+		},
 		"granted": func(args []safejs.Value) (any, error) {
 			if len(args) == 0 || args[0].Type() != safejs.TypeString {
 				return false, nil
@@ -47,16 +52,16 @@ func (m *module) installAPI() error {
 	}
 	// Methods that change consent return a promise of the new state.
 	async := map[string]func(args []safejs.Value) error{
-		"acceptAll":       func([]safejs.Value) error { return m.choose(m.cfg.site.Optional()) },
-		"rejectAll":       func([]safejs.Value) error { return m.choose(nil) },
+		"acceptAll":       func([]safejs.Value) error { return m.choose(m.cfg.site.Optional(), "api", m.now()) },
+		"rejectAll":       func([]safejs.Value) error { return m.choose(nil, "api", m.now()) },
 		"openPreferences": func([]safejs.Value) error { return m.openPreferences() },
-		"acknowledge":     func([]safejs.Value) error { return m.acknowledge() },
+		"acknowledge":     func([]safejs.Value) error { return m.acknowledge("api", m.now()) },
 		"set": func(args []safejs.Value) error {
 			granted, err := m.grantsFrom(args)
 			if err != nil {
 				return err
 			}
-			return m.choose(granted)
+			return m.choose(granted, "api", m.now())
 		},
 	}
 	for name, fn := range async {

@@ -81,7 +81,10 @@ func TestContinuedUseDoesNotBlock(t *testing.T) {
 	m.cfg.policies.Versions = []consent.Version{{ID: "2022-01-01"}, {ID: "2023-01-01", Changes: []consent.Change{{Kind: consent.KindMinor}}}}
 	m.state = consent.State{ID: newID(), Policy: "2022-01-01", Granted: []string{"analytics"},
 		Given: time.Unix(1767225600, 0), Updated: time.Unix(1767225600, 0)}
-	if err := m.continuedUse(); err != nil {
+	m.minorShown = true
+	loc, _ := global("location")
+	m.api.Set("_base", (&jsReader{}).str(loc, "href"))
+	if err := m.startReceipts(); err != nil {
 		t.Fatal(err)
 	}
 	ctor, _ := global("Event")

@@ -28,6 +28,9 @@ type module struct {
 	api    safejs.Value
 	funcs  []safejs.Func // kept alive for the page's lifetime
 	styled chan struct{} // closed once module.css has loaded (or failed)
+
+	out        receipts // the receipt outbox and its sender
+	minorShown bool     // the minor-change note was shown: leaving is continued use
 }
 
 func newModule(configJSON safejs.Value) (*module, error) {
@@ -65,6 +68,17 @@ func (m *module) start() error {
 	if err := m.installAPI(); err != nil {
 		return fmt.Errorf("install window.consent: %w", err)
 	}
+	// What the loader painted (or, with clicks queued, painted on the page
+	// before): the banner for no consent, else a notice of a newer version.
+	if m.state.IsZero() {
+		m.emit(consent.EventBannerShown, m.state, "banner", m.now())
+	} else if kind, _ := m.cfg.policies.NoticeFor(m.state.Policy); kind != consent.NoticeNone {
+		m.minorShown = kind == consent.NoticeMinor
+		m.emit(consent.EventNoticeDisplayed, m.state, "notice", m.now())
+	}
+	if err := m.startReceipts(); err != nil {
+		return fmt.Errorf("receipts: %w", err)
+	}
 	if err := m.loadStylesheet(); err != nil {
 		return fmt.Errorf("load module.css: %w", err)
 	}
@@ -83,9 +97,6 @@ func (m *module) start() error {
 		if err := step(); err != nil {
 			consoleError("consent: " + err.Error())
 		}
-	}
-	if err := m.continuedUse(); err != nil {
-		consoleError("consent: " + err.Error())
 	}
 	if err := m.showStatus(); err != nil {
 		consoleError("consent: " + err.Error())
@@ -126,14 +137,15 @@ func (m *module) stateValue() any {
 	}
 }
 
-// choose records a choice of exactly the granted optional categories: it
-// writes the cookie, removes the notices, runs newly granted scripts and
-// announces the change with a consent:change event.
+// choose records a choice of exactly the granted optional categories, made
+// by method (a receipt's Method) at time at: it writes the cookie, makes the
+// receipt, removes the notices, runs newly granted scripts and announces the
+// change with a consent:change event.
 //
 // It waits on promises (clearing databases): call it from a goroutine, never
 // from a JS callback.
-func (m *module) choose(granted []string) error {
-	next, err := m.record(granted)
+func (m *module) choose(granted []string, method string, at time.Time) error {
+	next, err := m.record(granted, "", method, at)
 	if err != nil {
 		return err
 	}
@@ -158,16 +170,21 @@ func (m *module) choose(granted []string) error {
 	return m.announce()
 }
 
-// record decides the new state and writes the consent cookie, without
-// waiting on anything: safe inside a JS callback.
-func (m *module) record(granted []string) (consent.State, error) {
+// record decides the new state, writes the consent cookie and puts the
+// receipt of event ev (for "", the choice's: consent.ChoiceEvent) in the
+// outbox, without waiting on anything: safe inside a JS callback.
+func (m *module) record(granted []string, ev consent.Event, method string, at time.Time) (consent.State, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	next := consent.Decide(m.state, &m.cfg.site, granted, m.currentPolicy().ID, m.now(), newID)
+	next := consent.Decide(m.state, &m.cfg.site, granted, m.currentPolicy().ID, at, m.firstID)
 	if err := writeConsentCookie(&m.cfg.site, next); err != nil {
 		return consent.State{}, fmt.Errorf("write consent cookie: %w", err)
 	}
+	if ev == "" {
+		ev = consent.ChoiceEvent(m.state, next)
+	}
 	m.state = next
+	m.emit(ev, next, method, at)
 	return next, nil
 }
 
@@ -185,30 +202,33 @@ func (m *module) announce() error {
 	return err
 }
 
-// act performs a notice control's action.
-func (m *module) act(a consent.Action) error {
+// act performs a notice control's action, taken in the view named by method
+// (see methodOf) at time at.
+func (m *module) act(a consent.Action, method string, at time.Time) error {
 	switch a {
 	case consent.ActionAcceptAll:
-		return m.choose(m.cfg.site.Optional())
+		return m.choose(m.cfg.site.Optional(), method, at)
 	case consent.ActionRejectAll:
-		return m.choose(nil)
+		return m.choose(nil, method, at)
 	case consent.ActionSave:
 		granted, err := m.switchedOn()
 		if err != nil {
 			return err
 		}
-		return m.choose(granted)
+		return m.choose(granted, method, at)
 	case consent.ActionOpenPreferences:
 		return m.openPreferences()
+	case consent.ActionDownloadHistory:
+		return m.downloadHistory()
 	case consent.ActionAcknowledge:
-		return m.acknowledge()
+		return m.acknowledge(method, at)
 	case consent.ActionDismiss:
 		if err := m.closePreferences(); err != nil {
 			return err
 		}
 		// Dismissing the minor-change note is going on using the service.
 		if kind, _ := m.cfg.policies.NoticeFor(m.current().Policy); kind == consent.NoticeMinor {
-			return m.acknowledge()
+			return m.acknowledge(method, at)
 		}
 		return nil
 	}
@@ -218,12 +238,35 @@ func (m *module) act(a consent.Action) error {
 
 // acknowledge accepts the current policy version, keeping every choice as it
 // was. A person without consent has nothing to acknowledge: they choose.
-func (m *module) acknowledge() error {
+func (m *module) acknowledge(method string, at time.Time) error {
 	s := m.current()
 	if s.IsZero() || s.Policy == m.currentPolicy().ID {
 		return nil
 	}
-	return m.choose(s.Granted)
+	return m.choose(s.Granted, method, at)
+}
+
+// methodOf is the receipt method of a control: the module view it sits in,
+// else "page" (a control of the site's own page).
+func methodOf(control safejs.Value) string {
+	kind := ""
+	if v, err := control.Call("closest", "[data-consent-notice]"); err == nil && !v.IsNull() {
+		k, _ := v.Call("getAttribute", "data-consent-notice")
+		kind, _ = k.String()
+	}
+	return methodFor(kind)
+}
+
+// methodFor is the receipt method of a control in the view whose
+// data-consent-notice is kind ("" outside the module's views).
+func methodFor(kind string) string {
+	switch kind {
+	case "":
+		return "page"
+	case "banner", "preferences":
+		return kind
+	}
+	return "notice"
 }
 
 // known reports whether a person's state counts: they chose, under a policy
@@ -253,10 +296,15 @@ func (m *module) applyQueue() error {
 	if err != nil {
 		return errors.New("ignoring a malformed click queue")
 	}
+	// Each click: {a: action, t: time (ms), n: the notice it was in}.
 	var r jsReader
 	for _, item := range r.list(list, "") {
 		if a := r.str(item, "a"); a != "" {
-			if err := m.act(consent.Action(a)); err != nil {
+			at := m.now()
+			if t := r.int(item, "t"); t > 0 {
+				at = time.UnixMilli(int64(t))
+			}
+			if err := m.act(consent.Action(a), methodFor(r.str(item, "n")), at); err != nil {
 				return err
 			}
 		}
@@ -297,9 +345,9 @@ func (m *module) listenClicks() error {
 			go func() {
 				var err error
 				if hook == "data-consent-grant" {
-					err = m.choose(append(m.current().Granted, name))
-				} else {
-					err = m.ensureIdentifiers(name)
+					err = m.choose(append(m.current().Granted, name), "placeholder", m.now())
+				} else if err = m.ensureIdentifiers(name); err == nil {
+					m.emit(consent.EventIdentifierReset, m.current(), methodOf(el), m.now())
 				}
 				if err != nil {
 					consoleError("consent: " + hook + ": " + err.Error())
@@ -314,8 +362,9 @@ func (m *module) listenClicks() error {
 		args[0].Call("preventDefault")
 		name, _ := el.Call("getAttribute", "data-consent-action")
 		action, _ := name.String()
+		method, at := methodOf(el), m.now()
 		go func() {
-			if err := m.act(consent.Action(action)); err != nil {
+			if err := m.act(consent.Action(action), method, at); err != nil {
 				consoleError("consent: " + action + ": " + err.Error())
 			}
 		}()

@@ -13,32 +13,6 @@ func (m *module) closeNotices() error {
 	return removeAll("[data-consent-root],dialog[data-consent-notice],[data-consent-notice=minor]")
 }
 
-// continuedUse records that a person shown the minor-change note went on
-// using the service: leaving the page with the note shown acknowledges the
-// revised policy (policy section 8(三)), so the note shows once.
-func (m *module) continuedUse() error {
-	if kind, _ := m.cfg.policies.NoticeFor(m.current().Policy); kind != consent.NoticeMinor {
-		return nil
-	}
-	fn, err := callback("pagehide", func(safejs.Value, []safejs.Value) any {
-		// The page is going away: record the acknowledgement (the cookie) and
-		// nothing else. The grants do not change, so there is nothing to clear
-		// or release; and a callback must never wait, which clearing would.
-		if s := m.current(); !s.IsZero() && s.Policy != m.currentPolicy().ID {
-			if _, err := m.record(s.Granted); err != nil {
-				consoleError("consent: continued use: " + err.Error())
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	m.funcs = append(m.funcs, fn)
-	_, err = call("window", "addEventListener", "pagehide", fn)
-	return err
-}
-
 // showStatus fills every [data-consent-status] element (the archive pages)
 // with what the person acknowledged and what changed since, and marks the
 // archive's entries ([data-policy-version]) newer than that version.

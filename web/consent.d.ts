@@ -16,6 +16,33 @@ export interface ConsentState {
   updated: number;
 }
 
+/** A receipt: the proof of one event, as the server stores it. */
+export interface ConsentReceipt {
+  /** Receipt id (128 random bits, base64url): the server's idempotency key. */
+  id: string;
+  /** The pseudonymous consent id. */
+  subject: string;
+  event: "banner_shown" | "consent_given" | "consent_refused" | "withdrawn" | "notice_displayed" |
+    "acknowledged" | "continued_use" | "identifier_reset" | "permission_answered";
+  /** The policy version shown, and the SHA-256 of its exact text. */
+  policy: string;
+  policySha256: string;
+  locale: "zh-CN" | "en";
+  /** The optional categories granted after the event. */
+  granted: string[];
+  /** When, in Unix milliseconds, by the browser's clock. */
+  time: number;
+  method: "banner" | "preferences" | "notice" | "api" | "placeholder" | "prompt" | "page";
+  /** Whether the browser sent Global Privacy Control. */
+  gpc: boolean;
+  /** SHA-256 (hex) of the same person's previous receipt's wire form; "" for the first. */
+  prev: string;
+  /** The wire form: the exact text the server hashed and signed. */
+  wire: string;
+  /** The server's acknowledgement, or null while the receipt waits to be sent. */
+  ack: { id: string; seq: number; hash: string; sig: string } | null;
+}
+
 export interface ConsentAPI {
   /** Resolves with the state once the module has loaded. */
   readonly ready: Promise<ConsentState | null>;
@@ -33,6 +60,8 @@ export interface ConsentAPI {
   openPreferences(): Promise<ConsentState | null>;
   /** Acknowledge the current policy version, keeping every choice. */
   acknowledge(): Promise<ConsentState | null>;
+  /** The person's receipts on this browser, oldest first, with the server's signed acknowledgements. */
+  history(): Promise<ConsentReceipt[]>;
 }
 
 declare global {

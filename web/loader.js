@@ -39,7 +39,7 @@
   var ready = new Promise(function (resolve) { api._resolve = resolve; });
   api.ready = ready;
   // Calls made before the module has loaded wait for it, then run.
-  ["acceptAll", "rejectAll", "set", "openPreferences", "acknowledge"].forEach(function (m) {
+  ["acceptAll", "rejectAll", "set", "openPreferences", "acknowledge", "history"].forEach(function (m) {
     api[m] = function () {
       var args = arguments;
       return ready.then(function () { return api[m].apply(api, args); });
@@ -210,8 +210,9 @@
     var el = ev.target.closest("[data-consent-action]");
     if (!el) return;
     var action = el.getAttribute("data-consent-action");
-    var q = queue();
-    q.push({ a: action, t: Date.now() });
+    var q = queue(), n = el.closest("[data-consent-notice]");
+    // The notice it was clicked in, for the receipt's method.
+    q.push({ a: action, t: Date.now(), n: n && n.getAttribute("data-consent-notice") });
     try { sessionStorage.setItem(QKEY, JSON.stringify(q)); } catch (e) {}
     if (hides[action] && notice && notice.contains(el)) {
       if (notice.close) notice.close();

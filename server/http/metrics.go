@@ -14,6 +14,7 @@ type metrics struct {
 	rejected *prometheus.CounterVec
 	commit   prometheus.Histogram
 	batch    prometheus.Histogram
+	lag      prometheus.Histogram
 }
 
 func newMetrics() *metrics {
@@ -32,8 +33,14 @@ func newMetrics() *metrics {
 		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "consent_receipt_batch_size", Help: "Receipts per post.", Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200},
 		}),
+		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "consent_receipt_outbox_lag_seconds",
+			Help: "Time receipts spent in the browser's outbox: from the event (the receipt's time, by the browser's clock) to its commit here. Resends are counted again.",
+			// 0.5 s to ~24 days: outages and people who come back weeks later.
+			Buckets: prometheus.ExponentialBuckets(0.5, 4, 12),
+		}),
 	}
-	m.registry.MustRegister(m.accepted, m.rejected, m.commit, m.batch,
+	m.registry.MustRegister(m.accepted, m.rejected, m.commit, m.batch, m.lag,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

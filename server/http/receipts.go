@@ -106,6 +106,9 @@ func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 	}
 	s.metrics.commit.Observe(time.Since(start).Seconds())
 	s.metrics.accepted.Add(float64(len(rs)))
+	for _, rec := range rs {
+		s.metrics.lag.Observe(max(0, now.Sub(rec.Time).Seconds()))
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(struct {

@@ -169,7 +169,8 @@ func TestIngestRateLimit(t *testing.T) {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// /metrics counts accepted receipts and rejected posts by reason.
+// /metrics counts accepted receipts and rejected posts by reason, and how
+// long receipts waited in browsers' outboxes.
 func TestIngestMetrics(t *testing.T) {
 	h, _ := ingestServer(t, Ingest{})
 	post(h, receiptBody(id1, id2))
@@ -178,7 +179,10 @@ func TestIngestMetrics(t *testing.T) {
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
 	body := w.Body.String()
 	for _, want := range []string{"consent_receipts_accepted_total 2", `consent_receipt_posts_rejected_total{reason="malformed"} 1`,
-		"consent_receipt_commit_seconds_count 1", "consent_receipt_batch_size_sum 2"} {
+		"consent_receipt_commit_seconds_count 1", "consent_receipt_batch_size_sum 2",
+		// Both receipts were made a minute before they arrived.
+		"consent_receipt_outbox_lag_seconds_sum 120", `consent_receipt_outbox_lag_seconds_bucket{le="32"} 0`,
+		`consent_receipt_outbox_lag_seconds_bucket{le="128"} 2`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

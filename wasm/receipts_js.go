@@ -1,0 +1,603 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hack-pad/safejs"
+
+	"workly.ai/consent"
+)
+
+// Every event becomes a receipt. A receipt waits in the outbox, in
+// localStorage (it survives reloads, closed tabs, offline periods and server
+// outages), until the server acknowledges it; then it moves, with the
+// server's signed Ack, to the person's history, also in localStorage, which
+// the preferences centre downloads and consent.history() returns.
+//
+// Each receipt carries the SHA-256 of the same person's previous one (Prev).
+// The hash comes from WebCrypto, a promise, so a receipt is linked to its
+// predecessor after it is made: made at once (never waiting, safe in a JS
+// callback), linked by the sender goroutine or, on pagehide, at once when the
+// predecessor's hash is already known. (Go's crypto/sha256 would cost every
+// visitor ~40 KB.) Receipt ids are the server's idempotency keys, so a
+// receipt sent twice (by a beacon and again by a retry) is stored once.
+
+const (
+	outboxKey    = "consent.outbox"
+	historyKey   = "consent.receipts"
+	receiptsPath = "/v1/receipts"
+	maxOutbox    = 500 // receipts waiting; beyond it the oldest are dropped, with a console error
+	maxHistory   = 200 // acknowledged receipts kept for the person
+	maxBatch     = 50  // receipts per post: ~25 KB, under the 64 KiB limit of keepalive and beacons
+	maxRetry     = 5 * time.Minute
+)
+
+// entry is a receipt in its wire form (consent.AppendReceiptJSON). ack is
+// the server's acknowledgement, as JSON ({"seq":…,"hash":…,"sig":…}), once
+// the receipt is in the history.
+type entry struct{ id, subject, wire, ack string }
+
+// outbox is the stored outbox.
+type outbox struct {
+	// subject is the pseudonymous id of receipts made before a first choice
+	// (banner shown); the first choice takes it as the consent id.
+	subject string
+	// last describes the newest linked receipt: its subject and wire form,
+	// and in ack that form's SHA-256 ("" until computed). The same subject's
+	// next receipt links to that hash.
+	last   entry
+	open   []entry // not linked yet: Prev unset
+	linked []entry // linked, waiting for the server's acknowledgement
+}
+
+// The outbox and the history are stored as lines of text, not JSON: the
+// module then needs no JSON encoder (encoding/json costs every visitor
+// hundreds of KB) and no object building, which costs more code than these
+// few lines of parsing. A wire form is JSON on one line: its strings escape
+// control characters. Lines are "KIND ID SUBJECT ACK WIRE", "-" for empty
+// fields; anything else is skipped.
+
+const (
+	lineSubject = "subject"
+	lineLast    = "last"
+	lineOpen    = "open"
+	lineLinked  = "linked"
+	lineAcked   = "acked"
+)
+
+func appendLine(b []byte, kind string, e entry) []byte {
+	for _, f := range []string{kind, e.id, e.subject, e.ack} {
+		if f == "" {
+			f = "-"
+		}
+		b = append(append(b, f...), ' ')
+	}
+	return append(append(b, e.wire...), '\n')
+}
+
+// parseLines calls fn with each well-formed line's kind and entry.
+func parseLines(text string, fn func(kind string, e entry)) {
+	for _, line := range strings.Split(text, "\n") {
+		f := strings.SplitN(line, " ", 5)
+		if len(f) != 5 {
+			continue
+		}
+		for i := range f {
+			if f[i] == "-" {
+				f[i] = ""
+			}
+		}
+		fn(f[0], entry{f[1], f[2], f[4], f[3]})
+	}
+}
+
+// receipts is the module's delivery state.
+type receipts struct {
+	mu      sync.Mutex // guards box and every read-modify-write of the stored outbox
+	box     outbox     // the last outbox read or written: used where storage is unavailable
+	url     string     // the receipts endpoint, on the loader's origin
+	wake    chan struct{}
+	wakeFn  safejs.Func // calls send: the sender's timer
+	noHash  bool        // no WebCrypto (an insecure context): receipts go unlinked
+	refused int         // receipts the server refused and the outbox dropped
+}
+
+// startReceipts sets up delivery: the endpoint, the listeners that send what
+// waits when the page hides or the network returns, and the sender.
+func (m *module) startReceipts() error {
+	var r jsReader
+	u, err := newJS("URL", receiptsPath, r.get(m.api, "_base"))
+	if err != nil {
+		return err
+	}
+	m.out.url = r.str(u, "href")
+	m.out.wake = make(chan struct{}, 1)
+	hide, err := callback("pagehide", func(_ safejs.Value, args []safejs.Value) any {
+		m.leaving(len(args) > 0 && (&jsReader{}).str(args[0], "type") == "pagehide")
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if m.out.wakeFn, err = callback("send", func(safejs.Value, []safejs.Value) any { m.send(); return nil }); err != nil {
+		return err
+	}
+	m.funcs = append(m.funcs, hide, m.out.wakeFn)
+	call("window", "addEventListener", "pagehide", hide)
+	call("window", "addEventListener", "visibilitychange", hide)
+	if _, err := call("window", "addEventListener", "online", m.out.wakeFn); err != nil {
+		return err
+	}
+	go m.deliver()
+	m.send()
+	return nil
+}
+
+// emit makes the receipt of event ev for state s (zero before a first
+// choice), collected by method at time at, and puts it in the outbox. It
+// never waits: safe in a JS callback.
+func (m *module) emit(ev consent.Event, s consent.State, method string, at time.Time) {
+	v := m.currentPolicy()
+	r := consent.Receipt{ID: newID(), Subject: s.ID, Event: ev, Policy: v.ID, PolicySHA256: v.SHA256, Locale: locale(),
+		Granted: s.Granted, Time: at, Method: method, GPC: gpc()}
+	m.updateOutbox(func(b *outbox) bool {
+		if r.Subject == "" {
+			if b.subject == "" {
+				b.subject = newID()
+			}
+			r.Subject = b.subject
+		}
+		b.open = append(b.open, entry{id: r.ID, subject: r.Subject, wire: string(consent.AppendReceiptJSON(nil, r))})
+		if n := len(b.linked) + len(b.open) - maxOutbox; n > 0 {
+			consoleError("consent: the receipt outbox is full; dropping its " + strconv.Itoa(n) + " oldest")
+			drop := min(n, len(b.linked))
+			b.linked, b.open = b.linked[drop:], b.open[n-drop:]
+		}
+		return true
+	})
+	m.send()
+}
+
+// firstID is the consent id of a first choice: the subject of the receipts
+// made before it (banner shown), so that they and the choice form one chain.
+func (m *module) firstID() string {
+	id := ""
+	m.updateOutbox(func(b *outbox) bool {
+		id, b.subject = b.subject, ""
+		return id != ""
+	})
+	if id == "" {
+		id = newID()
+	}
+	return id
+}
+
+// send wakes the sender. It never waits.
+func (m *module) send() {
+	select {
+	case m.out.wake <- struct{}{}:
+	default:
+	}
+}
+
+// deliver is the sender: it links waiting receipts and posts them in
+// batches, backing off exponentially, with jitter, while posts fail.
+func (m *module) deliver() {
+	for fails := 0; ; {
+		m.link(true)
+		ids, body := m.batch()
+		if len(ids) == 0 {
+			<-m.out.wake
+			continue
+		}
+		if err := m.post(ids, body); err != nil {
+			fails++
+			wait := retryDelay(fails)
+			consoleWarn("consent: " + strconv.Itoa(len(ids)) + " receipts not delivered yet (" + err.Error() +
+				"); retrying in " + strconv.Itoa(int(wait/time.Second)) + " s")
+			// A JS timer, not time.After: its channel of time.Time would link
+			// Go's time formatting into the module (~10 KB brotli).
+			call("window", "setTimeout", m.out.wakeFn, wait.Milliseconds())
+			<-m.out.wake // the timer, a new receipt or the network coming back
+			continue
+		}
+		fails = 0
+	}
+}
+
+// retryDelay is the wait after the nth failed post in a row: 1 s doubling up
+// to maxRetry, times a random factor in [0.5, 1.5) so that many browsers
+// coming back after an outage do not all post at once.
+func retryDelay(n int) time.Duration {
+	d := maxRetry
+	if n < 10 {
+		d = min(time.Second<<(n-1), maxRetry)
+	}
+	f := 0.5
+	if v, err := call("Math", "random"); err == nil {
+		r, _ := v.Float()
+		f += r
+	}
+	return time.Duration(float64(d) * f)
+}
+
+// batch returns up to maxBatch linked receipts, oldest first, as a batch
+// body ({"receipts":[…]}), and their ids.
+func (m *module) batch() (ids []string, body string) {
+	b := []byte(`{"receipts":[`)
+	m.updateOutbox(func(o *outbox) bool {
+		for i, e := range o.linked[:min(len(o.linked), maxBatch)] {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, e.wire...)
+			ids = append(ids, e.id)
+		}
+		return false
+	})
+	return ids, string(append(b, "]}"...))
+}
+
+// post sends the receipts ids (the batch body) and files the server's
+// acknowledgements. A batch the server refuses as invalid is sent again a
+// receipt at a time, so that one bad receipt (edited in storage, say) cannot
+// hold back the others; a receipt refused on its own is dropped, with a
+// console error. Any other failure (network, 403 from a server not yet
+// configured for this origin, 404, 429, 5xx) is returned: retry later.
+func (m *module) post(ids []string, body string) error {
+	var r jsReader
+	p, err := call("window", "fetch", m.out.url, map[string]any{
+		"method": "POST", "body": body, "keepalive": true, "credentials": "omit",
+		"headers": map[string]any{"Content-Type": "text/plain;charset=UTF-8"},
+	})
+	if err != nil {
+		return err
+	}
+	resp, err := await(p)
+	if err != nil {
+		return err
+	}
+	var answer safejs.Value
+	if p, err := resp.Call("json"); err == nil {
+		answer, _ = await(p) // undefined unless the body is JSON
+	}
+	switch status := r.int(resp, "status"); status {
+	case 200:
+		m.file(answer)
+		return nil
+	case 400, 413, 422: // refused: malformed, too large or invalid
+		if len(ids) > 1 {
+			for _, id := range ids {
+				if err := m.postOne(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		consoleError("consent: the server refused receipt " + ids[0] + " (" + r.str(answer, "error") + "); dropped")
+		m.updateOutbox(func(b *outbox) bool {
+			b.linked = without(b.linked, func(e entry) bool { return e.id == ids[0] })
+			return true
+		})
+		return nil
+	default:
+		return errors.New("HTTP " + strconv.Itoa(status))
+	}
+}
+
+// postOne posts the linked receipt id alone.
+func (m *module) postOne(id string) error {
+	wire := ""
+	m.updateOutbox(func(b *outbox) bool {
+		for _, e := range b.linked {
+			if e.id == id {
+				wire = e.wire
+			}
+		}
+		return false
+	})
+	if wire == "" {
+		return nil // acknowledged meanwhile (another tab)
+	}
+	return m.post([]string{id}, `{"receipts":[`+wire+"]}")
+}
+
+// file moves the receipts the server acknowledged (answer.acks) from the
+// outbox to the history, each with its Ack.
+func (m *module) file(answer safejs.Value) {
+	var r jsReader
+	acks := map[string]string{}
+	for _, a := range r.list(answer, "acks") {
+		if text, err := call("JSON", "stringify", a); err == nil {
+			acks[r.str(a, "id")] = jsString(text)
+		}
+	}
+	m.updateOutbox(func(b *outbox) bool {
+		var filed []byte
+		b.linked = without(b.linked, func(e entry) bool {
+			e.ack = acks[e.id]
+			if e.ack != "" {
+				filed = appendLine(filed, lineAcked, e)
+			}
+			return e.ack != ""
+		})
+		if filed == nil {
+			return false
+		}
+		// Oldest first; beyond maxHistory the oldest go.
+		hist := append([]byte(storedText(historyKey)), filed...)
+		for n := strings.Count(string(hist), "\n"); n > maxHistory; n-- {
+			_, rest, _ := strings.Cut(string(hist), "\n")
+			hist = []byte(rest)
+		}
+		if err := store(historyKey, string(hist)); err != nil {
+			consoleError("consent: keep receipts: " + err.Error())
+		}
+		return true
+	})
+}
+
+// without returns es without the entries drop returns true for.
+func without(es []entry, drop func(entry) bool) []entry {
+	var out []entry
+	for _, e := range es {
+		if !drop(e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// link links open receipts to their predecessors, in order. With wait it
+// computes the hashes it lacks (a WebCrypto promise: never in a callback),
+// the newest receipt's included, so that one made later in a callback can be
+// linked at once. Without wait it links as far as known hashes allow.
+func (m *module) link(wait bool) {
+	for {
+		need := ""
+		m.updateOutbox(func(b *outbox) bool {
+			changed := false
+			for len(b.open) > 0 {
+				e := b.open[0]
+				prev := ""
+				if e.subject == b.last.subject && !m.out.noHash {
+					if b.last.ack == "" {
+						need = b.last.wire
+						return changed
+					}
+					prev = b.last.ack
+				}
+				e.wire = consent.LinkReceiptJSON(e.wire, prev)
+				b.open, b.linked = b.open[1:], append(b.linked, e)
+				b.last = e
+				changed = true
+			}
+			if b.last.ack == "" && !m.out.noHash {
+				need = b.last.wire
+			}
+			return changed
+		})
+		if need == "" || !wait {
+			return
+		}
+		h, err := sha256Hex(need)
+		if err != nil {
+			consoleWarn("consent: receipts go unlinked: " + err.Error())
+			m.out.noHash = true
+			continue
+		}
+		m.updateOutbox(func(b *outbox) bool {
+			if b.last.wire != need {
+				return false
+			}
+			b.last.ack = h
+			return true
+		})
+	}
+}
+
+// leaving sends what waits with a beacon as the page hides (pagehide, or
+// visibilitychange to hidden, which mobile browsers fire where they skip
+// pagehide). Leaving the page with the minor-change note shown is continued
+// use (policy section 8(三)): it acknowledges the revised version. It runs in
+// a callback: nothing here waits.
+func (m *module) leaving(pagehide bool) {
+	var r jsReader
+	if doc, err := global("document"); !pagehide && (err != nil || r.str(doc, "visibilityState") != "hidden") {
+		return
+	}
+	if pagehide && m.minorShown {
+		if s := m.current(); !s.IsZero() && s.Policy != m.currentPolicy().ID {
+			// Record the acknowledgement (the cookie) and nothing else: the
+			// grants do not change, so there is nothing to clear or release.
+			if _, err := m.record(s.Granted, consent.EventContinuedUse, "notice", m.now()); err != nil {
+				consoleError("consent: continued use: " + err.Error())
+			}
+		}
+	}
+	m.link(false)
+	if ids, body := m.batch(); len(ids) > 0 {
+		// A string body goes as text/plain: no preflight, even cross-origin.
+		call("navigator", "sendBeacon", m.out.url, body)
+	}
+}
+
+// gpc reports whether the browser sends Global Privacy Control.
+func gpc() bool {
+	nav, err := global("navigator")
+	return err == nil && (&jsReader{}).bool(nav, "globalPrivacyControl")
+}
+
+// sha256Hex is the SHA-256 of s's UTF-8 bytes, in hex, from WebCrypto. It
+// waits on a promise: never call it from a callback.
+func sha256Hex(s string) (string, error) {
+	var r jsReader
+	subtle := r.get(r.get(safejs.Global(), "crypto"), "subtle")
+	if r.err != nil || subtle.Type() != safejs.TypeObject {
+		return "", errors.New("no crypto.subtle (it needs a secure context: https)")
+	}
+	arr, err := newJS("Uint8Array", len(s))
+	if err != nil {
+		return "", err
+	}
+	if _, err := safejs.CopyBytesToJS(arr, []byte(s)); err != nil {
+		return "", err
+	}
+	p, err := subtle.Call("digest", "SHA-256", arr)
+	if err != nil {
+		return "", err
+	}
+	buf, err := await(p)
+	if err != nil {
+		return "", err
+	}
+	sum, err := newJS("Uint8Array", buf)
+	if err != nil {
+		return "", err
+	}
+	var b [32]byte
+	if _, err := safejs.CopyBytesToGo(b[:], sum); err != nil {
+		return "", err
+	}
+	const digits = "0123456789abcdef"
+	out := make([]byte, 64)
+	for i, c := range b {
+		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
+	}
+	return string(out), nil
+}
+
+// updateOutbox reads the stored outbox (the one in memory where storage is
+// unavailable), lets fn change it and, if fn reports a change, stores it.
+// Reading afresh each time keeps what another tab of the site stored.
+func (m *module) updateOutbox(fn func(b *outbox) bool) {
+	m.out.mu.Lock()
+	defer m.out.mu.Unlock()
+	if text, err := call("localStorage", "getItem", outboxKey); err == nil && text.Type() == safejs.TypeString {
+		b := outbox{}
+		parseLines(jsString(text), func(kind string, e entry) {
+			switch kind {
+			case lineSubject:
+				b.subject = e.id
+			case lineLast:
+				b.last = e
+			case lineOpen:
+				b.open = append(b.open, e)
+			case lineLinked:
+				b.linked = append(b.linked, e)
+			}
+		})
+		m.out.box = b
+	}
+	if !fn(&m.out.box) {
+		return
+	}
+	b := m.out.box
+	text := appendLine(appendLine(nil, lineSubject, entry{id: b.subject}), lineLast, b.last)
+	for _, e := range b.linked {
+		text = appendLine(text, lineLinked, e)
+	}
+	for _, e := range b.open {
+		text = appendLine(text, lineOpen, e)
+	}
+	if err := store(outboxKey, string(text)); err != nil {
+		consoleWarn("consent: the receipt outbox is kept in this page only: " + err.Error())
+	}
+}
+
+// storedText is localStorage[key], "" when missing or unavailable.
+func storedText(key string) string {
+	v, err := call("localStorage", "getItem", key)
+	if err != nil || v.Type() != safejs.TypeString {
+		return ""
+	}
+	return jsString(v)
+}
+
+func store(key, text string) error {
+	_, err := call("localStorage", "setItem", key, text)
+	return err
+}
+
+// historyJSON is the JSON array consent.history() resolves to: the person's
+// receipts on this browser, oldest first, each with the server's
+// acknowledgement (ack: {id, seq, hash, sig}) or, while it waits in the
+// outbox, ack null; wire is the exact text the server hashed and signed.
+func (m *module) historyJSON() string {
+	var all []entry
+	parseLines(storedText(historyKey), func(kind string, e entry) {
+		if kind == lineAcked {
+			all = append(all, e)
+		}
+	})
+	m.updateOutbox(func(b *outbox) bool {
+		all = append(append(all, b.linked...), b.open...)
+		return false
+	})
+	out := []byte{'['}
+	for _, e := range all {
+		if e.ack == "" {
+			e.ack = "null"
+		}
+		if _, err := call("JSON", "parse", "["+e.wire+","+e.ack+"]"); err != nil || !strings.HasSuffix(e.wire, "}") {
+			continue // damaged in storage
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		w, _ := call("JSON", "stringify", e.wire)
+		out = append(append(append(append(append(out, e.wire[:len(e.wire)-1]...), `,"wire":`...), jsString(w)...), `,"ack":`...), e.ack...)
+		out = append(out, '}')
+	}
+	return string(append(out, ']'))
+}
+
+// history parses historyJSON.
+func (m *module) history() (safejs.Value, error) {
+	return call("JSON", "parse", m.historyJSON())
+}
+
+// downloadHistory saves the history as a JSON file.
+func (m *module) downloadHistory() error {
+	list, err := m.history()
+	if err != nil {
+		return err
+	}
+	text, err := call("JSON", "stringify", list, nil, 2)
+	if err != nil {
+		return err
+	}
+	blob, err := newJS("Blob", []any{text}, map[string]any{"type": "application/json"})
+	if err != nil {
+		return err
+	}
+	href, err := call("URL", "createObjectURL", blob)
+	if err != nil {
+		return err
+	}
+	defer call("URL", "revokeObjectURL", href)
+	a, err := call("document", "createElement", "a")
+	if err != nil {
+		return err
+	}
+	y, mo, d := consent.CivilDate(m.now().Unix())
+	a.Set("href", href)
+	a.Set("download", "consent-records-"+consent.ISODate(y, mo, d)+".json")
+	_, err = a.Call("click")
+	return err
+}
+
+// newJS is new globalThis[ctor](args...).
+func newJS(ctor string, args ...any) (safejs.Value, error) {
+	c, err := global(ctor)
+	if err != nil {
+		return safejs.Undefined(), err
+	}
+	return c.New(args...)
+}
