@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +15,20 @@ import (
 
 	"workly.ai/consent"
 )
+
+// loadSite reads web/site.json.
+func loadSite(t *testing.T) *consent.Site {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, "web", "site.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var site consent.Site
+	if err := json.Unmarshal(data, &site); err != nil {
+		t.Fatal(err)
+	}
+	return &site
+}
 
 // requests records the URLs the page requests from now on.
 func (v *visitor) requests() func() []string {
@@ -34,8 +51,8 @@ func (v *visitor) requests() func() []string {
 }
 
 // Nothing optional before consent: on a first visit no gated source is
-// requested, and no optional cookie or storage key exists, even after the
-// module has loaded.
+// requested, and no cookie and no storage key but the module's strictly
+// necessary ones exists, even after the module has loaded.
 func TestNothingOptionalBeforeConsent(t *testing.T) {
 	v := newVisitor(t)
 	seen := v.requests()
@@ -50,8 +67,14 @@ func TestNothingOptionalBeforeConsent(t *testing.T) {
 	for name := range jar {
 		t.Errorf("cookie %s set before any choice", name)
 	}
-	if n := eval[int](v, `localStorage.length + sessionStorage.length`); n != 0 {
-		t.Errorf("%d storage keys before any choice", n)
+	// Only the module's own strictly necessary keys (the receipt of the
+	// banner being shown), each declared as such.
+	site := loadSite(t)
+	necessary, _ := site.Category("necessary")
+	for _, key := range eval[[]string](v, `[...Object.keys(localStorage), ...Object.keys(sessionStorage)]`) {
+		if !slices.ContainsFunc(necessary.Storage, func(it consent.Item) bool { return it.Name == key }) {
+			t.Errorf("storage key %s before any choice, not declared strictly necessary", key)
+		}
 	}
 	v.noProblems()
 }

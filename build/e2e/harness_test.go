@@ -23,10 +23,12 @@ import (
 var update = flag.Bool("update", false, "rewrite the screenshots in testdata/screenshots")
 
 var (
-	root    string          // the module root
-	baseURL string          // the running server
-	siteURL string          // the same server as http://www.workly.ai:PORT
-	browser context.Context // one Chromium for the whole package
+	root     string          // the module root
+	baseURL  string          // the running server
+	siteURL  string          // the same server as http://www.workly.ai:PORT
+	browser  context.Context // one Chromium for the whole package
+	consentd string          // the server binary
+	dataDir  string          // the running server's data directory
 )
 
 func TestMain(m *testing.M) {
@@ -65,7 +67,8 @@ func run(m *testing.M) (int, error) {
 	if out, err := gobuild.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("build consentd: %v\n%s", err, out)
 	}
-	srv, addr, err := startServer(bin, filepath.Join(tmp, "data"))
+	consentd, dataDir = bin, filepath.Join(tmp, "data")
+	srv, addr, err := startServer(bin, dataDir, "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}
@@ -86,6 +89,11 @@ func run(m *testing.M) (int, error) {
 			chromedp.Flag("lang", "zh-CN"),
 			// Names on a real domain with subdomains, all on the test server.
 			chromedp.Flag("host-resolver-rules", "MAP *.workly.ai 127.0.0.1"),
+			// As if those names were served over HTTPS, as they are in
+			// production: WebCrypto (which links receipts) needs a secure
+			// context. 127.0.0.1 is one already.
+			chromedp.Flag("unsafely-treat-insecure-origin-as-secure",
+				siteURL+","+strings.Replace(siteURL, "//www.", "//app.", 1)),
 			chromedp.WindowSize(1280, 800),
 			chromedp.UserDataDir(filepath.Join(tmp, "chromium")),
 		)...)
@@ -99,9 +107,10 @@ func run(m *testing.M) (int, error) {
 	return m.Run(), nil
 }
 
-// startServer starts consentd on a free port and returns it once it listens.
-func startServer(bin, data string) (*exec.Cmd, string, error) {
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-data", data)
+// startServer starts consentd on addr (port 0: a free one) and returns its
+// URL once it listens.
+func startServer(bin, data, addr string) (*exec.Cmd, string, error) {
+	cmd := exec.Command(bin, "-addr", addr, "-data", data)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, "", err

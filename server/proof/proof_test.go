@@ -96,6 +96,11 @@ func TestExport(t *testing.T) {
 	if err != nil || n != 6 || strings.Count(jsonl.String(), "\n") != 6 || !strings.Contains(jsonl.String(), `"ack":{"id":"r000000000000000000000","seq":1,`) {
 		t.Fatalf("jsonl: %d, %v\n%s", n, err, jsonl.String())
 	}
+	for _, line := range strings.Split(strings.TrimSuffix(jsonl.String(), "\n"), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Fatalf("jsonl: a line is not JSON: %s", line)
+		}
+	}
 	var out bytes.Buffer
 	f := Filter{From: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 1, 6, 0, 0, 0, 0, time.UTC), Event: consent.EventWithdrawn}
 	n, err = Export(context.Background(), db, &out, "csv", f, Options{}, nil)

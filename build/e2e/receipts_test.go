@@ -1,0 +1,267 @@
+package e2e
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+
+	"workly.ai/consent"
+)
+
+// record is a receipt as consent.history() lists it.
+type record struct {
+	ID, Subject, Event, Policy, Method, Prev, Wire, Locale string
+	Granted                                                []string
+	Time                                                   int64
+	GPC                                                    bool
+	Ack                                                    *consent.Ack
+}
+
+// history is consent.history().
+func (v *visitor) history() []record {
+	v.t.Helper()
+	return eval[[]record](v, `window.consent.history()`)
+}
+
+// delivered waits until the server has acknowledged n receipts or more and
+// none waits, and returns the history.
+func (v *visitor) delivered(n int) []record {
+	v.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		h := v.history()
+		waiting := 0
+		for _, r := range h {
+			if r.Ack == nil {
+				waiting++
+			}
+		}
+		if len(h) >= n && waiting == 0 {
+			return h
+		}
+		if time.Now().After(deadline) {
+			v.t.Fatalf("after 30 s, %d receipts, %d not acknowledged (want %d, all acknowledged)", len(h), waiting, n)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// events lists the history's events.
+func events(h []record) []string {
+	var out []string
+	for _, r := range h {
+		out = append(out, r.Event)
+	}
+	return out
+}
+
+// checkChain checks that each receipt carries the SHA-256 of the same
+// person's previous one.
+func checkChain(t *testing.T, h []record) {
+	t.Helper()
+	last := map[string]string{}
+	for i, r := range h {
+		if r.Prev != last[r.Subject] {
+			t.Errorf("receipt %d (%s): prev %q, want %q", i, r.Event, r.Prev, last[r.Subject])
+		}
+		sum := sha256.Sum256([]byte(r.Wire))
+		last[r.Subject] = hex.EncodeToString(sum[:])
+	}
+}
+
+// exported is what consentd export writes for the store in dir: each
+// receipt's ack by receipt id, and how many times each id appears.
+func exported(t *testing.T, dir string) (acks map[string]consent.Ack, times map[string]int) {
+	t.Helper()
+	out, err := exec.Command(consentd, "export", "-data", dir).Output()
+	if err != nil {
+		t.Fatalf("consentd export: %v", err)
+	}
+	acks, times = map[string]consent.Ack{}, map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var rec struct {
+			Receipt struct{ ID string }
+			Ack     consent.Ack
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("export line %q: %v", line, err)
+		}
+		acks[rec.Receipt.ID] = rec.Ack
+		times[rec.Receipt.ID]++
+	}
+	return acks, times
+}
+
+// A first visit and a choice become two receipts, banner shown then consent
+// given, one person's chain; the server stores each once and the browser
+// keeps the server's signed acknowledgement; the person downloads them from
+// the preferences centre.
+func TestReceiptsDelivered(t *testing.T) {
+	v := newVisitor(t)
+	v.open("/")
+	v.ready()
+	v.do(chromedp.Click(chromedp.CSS(`[data-consent-notice="banner"] [data-consent-action="accept-all"]`)))
+	s := v.waitConsentCookie()
+	h := v.delivered(2)
+	if got := events(h); !slices.Equal(got, []string{"banner_shown", "consent_given"}) {
+		t.Fatalf("events %v", got)
+	}
+	for _, r := range h {
+		if r.Subject != s.ID || r.Method != "banner" || r.Policy != currentPolicy(t) || r.Locale != "zh-CN" {
+			t.Errorf("receipt %+v: want subject %s (the consent id), method banner, the current policy, zh-CN", r, s.ID)
+		}
+	}
+	if !slices.Equal(h[1].Granted, []string{"functional", "analytics", "marketing"}) {
+		t.Errorf("granted %v", h[1].Granted)
+	}
+	checkChain(t, h)
+	acks, times := exported(t, dataDir)
+	for _, r := range h {
+		if times[r.ID] != 1 || acks[r.ID] != *r.Ack {
+			t.Errorf("receipt %s: stored %d times, ack %+v in the browser, %+v on the server", r.ID, times[r.ID], *r.Ack, acks[r.ID])
+		}
+	}
+
+	// Download from the preferences centre.
+	dir := t.TempDir()
+	if _, err := chromedp.Call(v.ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir,
+		BrowserContextID: chromedp.FromContext(v.ctx).BrowserContextID}); err != nil {
+		t.Fatal(err)
+	}
+	v.do(chromedp.Evaluate[chromedp.Void](`consent.openPreferences()`))
+	// A click where a person would click: clear of the sticky actions bar.
+	v.do(chromedp.Click(chromedp.CSS(`dialog [data-consent-action="download-history"]`)))
+	var file []byte
+	for deadline := time.Now().Add(10 * time.Second); file == nil && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		names, _ := filepath.Glob(filepath.Join(dir, "consent-records-*.json"))
+		if len(names) == 1 {
+			file, _ = os.ReadFile(names[0])
+		}
+	}
+	var downloaded []record
+	if err := json.Unmarshal(file, &downloaded); err != nil {
+		t.Fatalf("downloaded records %q: %v", file, err)
+	}
+	if len(downloaded) != 2 || downloaded[1].Ack == nil || *downloaded[1].Ack != *h[1].Ack || downloaded[1].Wire != h[1].Wire {
+		t.Errorf("downloaded %+v, want the history %+v", downloaded, h)
+	}
+	v.noProblems()
+}
+
+// Every kind of moment leaves its receipt: a material notice displayed and
+// acknowledged, a category withdrawn in the preferences centre, an
+// identifier reset, and continued use after a minor change.
+func TestReceiptsForEveryEvent(t *testing.T) {
+	v := newVisitor(t)
+	v.acked("2022-01-01")
+	v.open("/")
+	v.ready()
+	v.do(chromedp.Click(chromedp.CSS(`dialog [data-consent-action="acknowledge"]`)))
+	v.poll(`document.cookie.includes("~2025-06-01~")`)
+	v.do(chromedp.Evaluate[chromedp.Void](`consent.openPreferences()`))
+	v.do(chromedp.Click(chromedp.CSS(`dialog [data-consent-reset]`)))
+	v.do(chromedp.Click(chromedp.CSS(`dialog input[data-consent-category="analytics"]`)))
+	v.do(chromedp.Click(chromedp.CSS(`dialog [data-consent-action="save"]`)))
+	v.poll(`!document.cookie.includes("~analytics~")`)
+	h := v.delivered(4)
+	if got := events(h); !slices.Equal(got, []string{"notice_displayed", "acknowledged", "identifier_reset", "withdrawn"}) {
+		t.Errorf("events %v", got)
+	}
+	methods := []string{}
+	for _, r := range h {
+		methods = append(methods, r.Method)
+	}
+	if !slices.Equal(methods, []string{"notice", "notice", "preferences", "preferences"}) {
+		t.Errorf("methods %v", methods)
+	}
+	if len(h) == 4 && (len(h[3].Granted) != 0 || !slices.Equal(h[2].Granted, []string{"analytics"})) {
+		t.Errorf("granted after the reset %v, after the withdrawal %v", h[2].Granted, h[3].Granted)
+	}
+	checkChain(t, h)
+
+	w := newVisitor(t)
+	w.acked("2024-03-01")
+	w.open("/")
+	w.ready()
+	w.open("/app/") // leaving with the minor-change note shown is continued use
+	w.ready()
+	if got := events(w.delivered(2)); !slices.Equal(got, []string{"notice_displayed", "continued_use"}) {
+		t.Errorf("minor change: events %v", got)
+	}
+	v.noProblems()
+	w.noProblems()
+}
+
+// Receipts made while the server is down wait in the browser, through a
+// page change, and arrive exactly once when it is back: sent again by a
+// later page, or by the page itself retrying with back-off.
+func TestReceiptsSurviveOutage(t *testing.T) {
+	data := t.TempDir()
+	srv, addr, err := startServer(consentd, data, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := func() {
+		srv.Process.Signal(os.Interrupt)
+		srv.Wait()
+	}
+	defer func() { stop() }()
+	restart := func() {
+		srv, _, err = startServer(consentd, data, strings.TrimPrefix(addr, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	v := newVisitor(t)
+	v.do(chromedp.Navigate(addr + "/"))
+	v.ready()
+	v.delivered(1) // banner shown
+	stop()
+	v.do(chromedp.Click(chromedp.CSS(`[data-consent-notice="banner"] [data-consent-action="accept-all"]`)))
+	v.waitConsentCookie()
+	v.do(chromedp.Evaluate[chromedp.Void](`consent.set({marketing: false})`))
+	v.poll(`consent.history().then(h => h.length == 3 && !h[1].ack && !h[2].ack)`)
+	v.do(chromedp.Navigate("about:blank")) // the tab leaves; the beacon finds no server
+
+	restart()
+	v.do(chromedp.Navigate(addr + "/app/"))
+	v.ready()
+	v.delivered(3)
+
+	stop()
+	v.do(chromedp.Evaluate[chromedp.Void](`consent.rejectAll()`))
+	v.poll(`consent.history().then(h => h.length == 4 && !h[3].ack)`)
+	time.Sleep(2 * time.Second) // a failed post or two
+	restart()
+	h := v.delivered(4) // the page's own retry
+
+	if got := events(h); !slices.Equal(got, []string{"banner_shown", "consent_given", "withdrawn", "withdrawn"}) {
+		t.Errorf("events %v", got)
+	}
+	checkChain(t, h)
+	acks, times := exported(t, data)
+	if len(times) != len(h) {
+		t.Errorf("the server stored %d receipts, the browser made %d", len(times), len(h))
+	}
+	for _, r := range h {
+		if times[r.ID] != 1 || acks[r.ID] != *r.Ack {
+			t.Errorf("receipt %s (%s): stored %d times, ack %+v in the browser, %+v on the server", r.ID, r.Event, times[r.ID], *r.Ack, acks[r.ID])
+		}
+	}
+	if out, err := exec.Command(consentd, "verify", "-data", data).CombinedOutput(); err != nil {
+		t.Errorf("consentd verify: %v\n%s", err, out)
+	}
+	v.noProblems()
+}
