@@ -91,7 +91,8 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 		bw.Write(body)
 		bw.WriteString(`,"ack":`)
 		bw.Write(ack)
-		return bw.WriteByte('\n')
+		_, err = bw.WriteString("}\n")
+		return err
 	})
 	if cw != nil {
 		cw.Flush()
