@@ -75,6 +75,7 @@ const maxGroup = 4096
 // DB is a receipt store in a PostgreSQL database.
 type DB struct {
 	pool *pgxpool.Pool
+	name string           // host:port/database, for messages
 	Now  func() time.Time // when a receipt was received; defaults to time.Now
 	sign func(hash string) string
 	// WriteTimeout bounds one group's transaction; DefaultWriteTimeout.
@@ -137,14 +138,14 @@ func Open(ctx context.Context, dsn string, sign func(hash string) string) (*DB, 
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &DB{pool: pool, Now: time.Now, sign: sign, WriteTimeout: DefaultWriteTimeout,
+	s := &DB{pool: pool, name: target(cfg), Now: time.Now, sign: sign, WriteTimeout: DefaultWriteTimeout,
 		puts: make(chan putRequest), closed: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		if !errors.Is(err, errNewerSchema) {
 			err = classify(err)
 		}
-		return nil, fmt.Errorf("open store %s: %w", target(cfg), err)
+		return nil, fmt.Errorf("open store %s: %w", s.name, err)
 	}
 	s.committer.Add(1)
 	go s.commit()
@@ -183,6 +184,9 @@ func target(cfg *pgxpool.Config) string {
 }
 
 var errNewerSchema = errors.New("the database's schema is newer than this server")
+
+// String names the database (host:port/name, no user or password).
+func (s *DB) String() string { return "PostgreSQL " + s.name }
 
 // migrate applies the migrations not yet applied, all in one transaction
 // under an advisory lock, so that servers starting at once apply each once.
@@ -278,8 +282,16 @@ func (s *DB) write(group []putRequest) ([]putResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.WriteTimeout)
 	defer cancel()
 	results, err := s.writeTx(ctx, group)
+	if err = classify(err); errors.Is(err, consent.ErrUnavailable) && ctx.Err() == nil {
+		// Once more, on another connection: the pool may have handed out one
+		// that died with the database. Always safe, even when the commit's
+		// answer was what got lost: receipts already stored are found and
+		// given their first acknowledgement.
+		results, err = s.writeTx(ctx, group)
+		err = classify(err)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("put receipts: %w", classify(err))
+		return nil, fmt.Errorf("put receipts: %w", err)
 	}
 	return results, nil
 }
