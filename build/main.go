@@ -55,7 +55,8 @@ const usage = `usage: go run ./build [command]
   serve          build, then serve on :8080 (-addr, -data to change)
   test           run every test tier: host, wasm in Chromium, end to end
   bench          measure the module beside its peers and nginx; write a report
-                 (-runs N, -seconds N, -publish to copy it into testdata/bench)
+                 (-runs N, -seconds N, -server for the server only,
+                 -publish to copy it into testdata/bench)
   postgres       start a throwaway PostgreSQL, print the CONSENT_TEST_POSTGRES
                  to run the PostgreSQL store's tests with; stop it with Ctrl-C
 `
