@@ -6,12 +6,16 @@ import (
 )
 
 // Sentinel errors. Callers match them with errors.Is; the server maps them to
-// status codes (ErrInvalid → 400, ErrNotFound → 404).
+// status codes (ErrInvalid → 400, ErrNotFound → 404, ErrUnavailable → 503).
 var (
 	// ErrInvalid reports input that does not satisfy a documented format.
 	ErrInvalid = errors.New("invalid")
 	// ErrNotFound reports a policy version, receipt or asset that does not exist.
 	ErrNotFound = errors.New("not found")
+	// ErrUnavailable reports a store that cannot be reached for now (its
+	// database is down or unreachable): nothing was stored, and the same
+	// request may succeed later.
+	ErrUnavailable = errors.New("store unavailable")
 )
 
 // SourceError is an error in a source file (policy, site config) at a line.

@@ -8,7 +8,9 @@ type ReceiptStore interface {
 	// Put stores rs durably, each appended to the global chain and signed
 	// (see ChainHash), and returns an Ack for each, in order, and how many
 	// were new. A receipt whose ID is already stored is not stored again and
-	// is not an error (clients resend): its Ack is the one it got then.
+	// is not an error (clients resend): its Ack is the one it got then. An
+	// error means that nothing is acknowledged; when the store cannot be
+	// reached for now it wraps ErrUnavailable.
 	Put(ctx context.Context, rs []Receipt) (acks []Ack, stored int, err error)
 	// Count returns how many receipts are stored.
 	Count(ctx context.Context) (int64, error)

@@ -48,6 +48,16 @@ func TestImportDirection(t *testing.T) {
 			t.Errorf("the server depends on %s", d)
 		}
 	}
+	// Only a main chooses a store: the rest of the server knows stores only
+	// through consent.ReceiptStore, and no database driver.
+	for _, pkg := range []string{"./server/http", "./server/proof", "./server/storetest"} {
+		for _, d := range deps(t, pkg) {
+			if strings.HasPrefix(d, "workly.ai/consent/server/sqlite") || strings.HasPrefix(d, "workly.ai/consent/server/postgres") ||
+				strings.HasPrefix(d, "modernc.org/sqlite") || strings.HasPrefix(d, "github.com/jackc/pgx") {
+				t.Errorf("%s depends on %s; only a main chooses a store", pkg, d)
+			}
+		}
+	}
 	for _, d := range deps(t, "./build/...") {
 		if strings.HasPrefix(d, "workly.ai/consent/wasm") || strings.HasPrefix(d, "github.com/hack-pad/safejs") {
 			t.Errorf("the build tool depends on %s", d)

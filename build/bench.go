@@ -18,7 +18,7 @@ var benchPeers = []string{"vanilla-cookieconsent@3.1.0", "klaro@0.7.22"}
 // bench measures the module beside its peers and writes a report. It reports;
 // it never fails on a missed budget.
 //
-//	go run ./build bench [-runs 5] [-seconds 5] [-publish]
+//	go run ./build bench [-runs 5] [-seconds 5] [-server] [-publish]
 //
 // -publish copies the report and chart into testdata/bench, which the README shows.
 func bench(root string, args []string) error {
@@ -26,8 +26,12 @@ func bench(root string, args []string) error {
 	runs := fl.Int("runs", 5, "cold page loads per page and profile")
 	seconds := fl.Int("seconds", 5, "duration of each server load, in seconds")
 	publish := fl.Bool("publish", false, "copy the report and chart into testdata/bench")
+	serverOnly := fl.Bool("server", false, "measure only the server (static files, receipt ingest), not the pages")
 	if err := fl.Parse(args); err != nil {
 		return err
+	}
+	if *serverOnly && *publish {
+		return fmt.Errorf("-publish needs the whole report: drop -server")
 	}
 	if err := ensureDebian(); err != nil {
 		return err
@@ -55,9 +59,11 @@ func bench(root string, args []string) error {
 			r.WasmBrotli = len(f.br)
 		}
 	}
-	fmt.Println("== browser: time to banner, returning visitors, bytes, layout shift")
-	if err := benchBrowser(site, *runs, r); err != nil {
-		return err
+	if !*serverOnly {
+		fmt.Println("== browser: time to banner, returning visitors, bytes, layout shift")
+		if err := benchBrowser(site, *runs, r); err != nil {
+			return err
+		}
 	}
 	fmt.Println("== server: static files beside nginx, receipt store")
 	if err := benchServer(root, site, time.Duration(*seconds)*time.Second, r); err != nil {

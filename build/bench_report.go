@@ -15,7 +15,8 @@ type benchReport struct {
 	LoaderBrotli, WasmBrotli int
 	Pages                    []pageResult
 	Static                   []staticResult
-	Ingest                   []ingestResult
+	Ingest                   []ingestResult // SQLite
+	IngestPostgres           []ingestResult // the same loads, then two servers on one database
 	Notes                    []string
 }
 
@@ -187,6 +188,16 @@ func (r *benchReport) markdown() string {
 		b.WriteString("\n## Receipt ingest (POST /v1/receipts on loopback; SQLite WAL, synchronous=FULL, group commit; answered once committed)\n\n| load | posts/s | receipts stored/s | p50 | p99 |\n|---|---|---|---|---|\n")
 		for _, x := range r.Ingest {
 			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %s | %s |\n", x.Load, x.Posts, x.Rate, x.P50.Round(10*time.Microsecond), x.P99.Round(10*time.Microsecond))
+		}
+	}
+	if len(r.IngestPostgres) > 0 {
+		b.WriteString("\n## Receipt ingest on PostgreSQL (the same loads; one local server, synchronous_commit on, the chain's advisory lock, group commit with COPY)\n\n| load | posts/s | receipts stored/s | p50 | p99 | SQLite receipts/s, p99 |\n|---|---|---|---|---|---|\n")
+		for i, x := range r.IngestPostgres {
+			beside := "-"
+			if i < len(r.Ingest) {
+				beside = fmt.Sprintf("%.0f, %s", r.Ingest[i].Rate, r.Ingest[i].P99.Round(10*time.Microsecond))
+			}
+			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %s | %s | %s |\n", x.Load, x.Posts, x.Rate, x.P50.Round(10*time.Microsecond), x.P99.Round(10*time.Microsecond), beside)
 		}
 	}
 	for _, n := range r.Notes {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,7 +24,7 @@ import (
 
 // benchServer measures consentd serving the built files beside nginx serving
 // the same files (same machine, same load generator, one after the other),
-// and the SQLite receipt store.
+// and the receipt stores: SQLite, and PostgreSQL when one can be had.
 func benchServer(root, site string, d time.Duration, r *benchReport) error {
 	bin, err := buildServer(root)
 	if err != nil {
@@ -67,18 +68,93 @@ func benchServer(root, site string, d time.Duration, r *benchReport) error {
 	if err != nil {
 		return err
 	}
-	for _, load := range []struct {
-		batch     int
-		perSecond float64
-	}{{1, 0}, {10, 0}, {1, 5000}} {
-		res, err := ingest(ours, policy, 64, load.batch, load.perSecond, d)
+	for _, load := range ingestLoads {
+		res, err := ingest([]string{ours}, policy, 64, load.batch, load.perSecond, d)
 		if err != nil {
 			return err
 		}
 		r.Ingest = append(r.Ingest, res)
 	}
-	for _, x := range r.Ingest {
-		fmt.Printf("   ingest   %s: %.0f receipts/s, p50 %s, p99 %s\n", x.Load, x.Rate, x.P50, x.P99)
+	if err := benchPostgres(bin, tmp, policy, d, r); err != nil {
+		r.Notes = append(r.Notes, "PostgreSQL ingest was not measured: "+err.Error())
+		fmt.Println("   PostgreSQL ingest not measured:", err)
+	}
+	for i, x := range r.Ingest {
+		fmt.Printf("   ingest   %s\n            SQLite:     %6.0f receipts/s, p50 %s, p99 %s\n", x.Load, x.Rate, x.P50.Round(10*time.Microsecond), x.P99.Round(10*time.Microsecond))
+		if i < len(r.IngestPostgres) {
+			y := r.IngestPostgres[i]
+			fmt.Printf("            PostgreSQL: %6.0f receipts/s, p50 %s, p99 %s\n", y.Rate, y.P50.Round(10*time.Microsecond), y.P99.Round(10*time.Microsecond))
+		}
+	}
+	for _, y := range r.IngestPostgres[min(len(r.IngestPostgres), len(ingestLoads)):] {
+		fmt.Printf("   ingest   %s\n            PostgreSQL: %6.0f receipts/s, p50 %s, p99 %s\n", y.Load, y.Rate, y.P50.Round(10*time.Microsecond), y.P99.Round(10*time.Microsecond))
+	}
+	return nil
+}
+
+// ingestLoads are the receipt loads, each measured on every store: one
+// receipt a post and ten, as fast as answered, and 5,000 posts/s paced.
+var ingestLoads = []struct {
+	batch     int
+	perSecond float64
+}{{1, 0}, {10, 0}, {1, 5000}}
+
+// benchPostgres measures the same loads on the PostgreSQL store: one server,
+// then two servers on one database (the clients split between them), which
+// shows what the chain's lock costs. It uses the server of
+// CONSENT_TEST_POSTGRES, or a throwaway cluster.
+func benchPostgres(bin, tmp string, policy consent.Version, d time.Duration, r *benchReport) error {
+	admin, stopPostgres, err := startPostgres()
+	if err != nil {
+		return err
+	}
+	defer stopPostgres()
+	psql := "psql"
+	if b := postgresBin(); b != "" {
+		psql = filepath.Join(b, "psql")
+	}
+	name := fmt.Sprintf("consent_bench_%d", os.Getpid())
+	for _, sql := range []string{"DROP DATABASE IF EXISTS " + name, "CREATE DATABASE " + name} {
+		if out, err := exec.Command(psql, "-X", "-q", "-d", admin, "-c", sql).CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: %w\n%s", sql, err, out)
+		}
+	}
+	defer exec.Command(psql, "-X", "-q", "-d", admin, "-c", "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)").Run()
+	u, err := url.Parse(admin)
+	if err != nil {
+		return err
+	}
+	u.Path = "/" + name
+	dsn := u.String()
+	key := filepath.Join(tmp, "pg-signing.key")
+	if out, err := exec.Command(bin, "keygen", "-key", key).CombinedOutput(); err != nil {
+		return fmt.Errorf("keygen: %w\n%s", err, out)
+	}
+	flags := []string{"-db", dsn, "-key", key, "-rate", "0"}
+	one, stop, err := startConsentd(bin, tmp, flags...)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	for _, load := range ingestLoads {
+		res, err := ingest([]string{one}, policy, 64, load.batch, load.perSecond, d)
+		if err != nil {
+			return err
+		}
+		r.IngestPostgres = append(r.IngestPostgres, res)
+	}
+	two, stopTwo, err := startConsentd(bin, tmp, flags...)
+	if err != nil {
+		return err
+	}
+	defer stopTwo()
+	for _, batch := range []int{1, 10} {
+		res, err := ingest([]string{one, two}, policy, 64, batch, 0, d)
+		if err != nil {
+			return err
+		}
+		res.Load = "two servers, " + res.Load
+		r.IngestPostgres = append(r.IngestPostgres, res)
 	}
 	return nil
 }
@@ -250,10 +326,11 @@ func currentPolicyOf(site string) (consent.Version, error) {
 
 // ingest posts batches of batch receipts to POST /v1/receipts from conns
 // clients for d: as fast as they are answered (perSecond 0), or at a steady
-// perSecond posts in all, each client on its own schedule. It returns the
+// perSecond posts in all, each client on its own schedule; client c posts to
+// bases[c % len(bases)]. It returns the
 // receipts stored per second and the latency of each post, which is answered
 // only once its receipts are committed.
-func ingest(base string, policy consent.Version, conns, batch int, perSecond float64, d time.Duration) (ingestResult, error) {
+func ingest(bases []string, policy consent.Version, conns, batch int, perSecond float64, d time.Duration) (ingestResult, error) {
 	res := ingestResult{Load: fmt.Sprintf("%d clients, %d receipt(s) a post, as fast as answered", conns, batch), Batch: batch}
 	if perSecond > 0 {
 		res.Load = fmt.Sprintf("%.0f posts/s of %d receipt(s), %d clients", perSecond, batch, conns)
@@ -292,7 +369,7 @@ func ingest(base string, policy consent.Version, conns, batch int, perSecond flo
 						Granted: []string{"analytics"}, Time: time.Now(), Method: "banner"}
 				}
 				t := time.Now()
-				resp, err := client.Post(base+"/v1/receipts", "text/plain", bytes.NewReader(consent.EncodeReceipts(recs)))
+				resp, err := client.Post(bases[c%len(bases)]+"/v1/receipts", "text/plain", bytes.NewReader(consent.EncodeReceipts(recs)))
 				if err != nil {
 					if ctx.Err() == nil {
 						mu.Lock()

@@ -7,6 +7,7 @@
 //	                                build, then run the server with the SQLite store
 //	go run ./build test             every test tier: host, wasm (in Chromium), end to end
 //	go run ./build bench            measure beside vanilla-cookieconsent, Klaro and nginx
+//	go run ./build postgres         a throwaway PostgreSQL for running its tests by hand
 //
 // It prints every built file's raw, gzip and brotli size beside its budget.
 package main
@@ -35,6 +36,8 @@ func main() {
 			err = test(root, args)
 		case "bench":
 			err = bench(root, args)
+		case "postgres":
+			err = postgresShell()
 		case "help", "-h", "--help":
 			fmt.Print(usage)
 		default:
@@ -52,7 +55,10 @@ const usage = `usage: go run ./build [command]
   serve          build, then serve on :8080 (-addr, -data to change)
   test           run every test tier: host, wasm in Chromium, end to end
   bench          measure the module beside its peers and nginx; write a report
-                 (-runs N, -seconds N, -publish to copy it into testdata/bench)
+                 (-runs N, -seconds N, -server for the server only,
+                 -publish to copy it into testdata/bench)
+  postgres       start a throwaway PostgreSQL, print the CONSENT_TEST_POSTGRES
+                 to run the PostgreSQL store's tests with; stop it with Ctrl-C
 `
 
 // moduleRoot returns the directory of the go.mod this command belongs to.

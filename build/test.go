@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 )
@@ -18,14 +19,18 @@ var testTools = []string{"github.com/agnivade/wasmbrowsertest", "github.com/hack
 // into .cache/npm (axe-core: the accessibility checks of the end-to-end tests).
 var npmPackages = []string{"axe-core@4.14.1"}
 
-// debianPackages are installed with apt-get when missing: Chromium for the
-// browser tiers, and CJK fonts so screenshots show the Chinese notices.
-var debianPackages = map[string]string{"chromium": "/usr/bin/chromium", "fonts-noto-cjk": "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"}
+// debianPackages are installed with apt-get when missing, each known by a
+// file it installs (a glob): Chromium for the browser tiers, CJK fonts so
+// screenshots show the Chinese notices, and PostgreSQL for the PostgreSQL
+// store's tests.
+var debianPackages = map[string]string{"chromium": "/usr/bin/chromium", "fonts-noto-cjk": "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+	"postgresql": "/usr/lib/postgresql/*/bin/initdb"}
 
 // test runs every tier and fails on the first that fails:
 //
 //  1. host: go vet (host and GOOS=js), jsguard, go test of every package but
-//     the end-to-end one, and the fuzz targets for a bounded time;
+//     the end-to-end one (against a throwaway PostgreSQL it starts, see
+//     startPostgres), and the fuzz targets for a bounded time;
 //  2. wasm: GOOS=js GOARCH=wasm go test ./wasm/... inside headless Chromium;
 //  3. end to end: build, start the real server, drive Chromium.
 func test(root string, args []string) error {
@@ -41,6 +46,13 @@ func test(root string, args []string) error {
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("build test tools: %w", err)
 	}
+	// A real PostgreSQL for the PostgreSQL store's tests, for this run only.
+	pg, stopPostgres, err := startPostgres()
+	if err != nil {
+		return fmt.Errorf("postgres for the tests: %w", err)
+	}
+	defer stopPostgres()
+	fmt.Printf("== PostgreSQL for the tests: %s=%s\n", postgresEnv, pg)
 	pkgs, err := output(root, nil, "go", "list", "./...")
 	if err != nil {
 		return err
@@ -78,7 +90,7 @@ func test(root string, args []string) error {
 		fmt.Printf("== %s\n", s.name)
 		cmd := exec.Command(s.argv[0], s.argv[1:]...)
 		cmd.Dir, cmd.Stdout, cmd.Stderr = root, os.Stdout, os.Stderr
-		cmd.Env = append(os.Environ(), s.env...)
+		cmd.Env = append(append(os.Environ(), postgresEnv+"="+pg), s.env...)
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
@@ -92,10 +104,11 @@ func test(root string, args []string) error {
 func ensureDebian() error {
 	var missing []string
 	for pkg, file := range debianPackages {
-		if _, err := os.Stat(file); err != nil {
+		if found, _ := filepath.Glob(file); len(found) == 0 {
 			missing = append(missing, pkg)
 		}
 	}
+	sort.Strings(missing)
 	if len(missing) == 0 {
 		return nil
 	}

@@ -38,7 +38,9 @@ type Ingest struct {
 // server's signed acknowledgement of each (consent.Ack); a receipt already
 // stored counts as received, not as an error, so clients may resend, and its
 // acknowledgement is the one it got the first time. Errors are JSON
-// {"error": "..."} with a 4xx status, or 503 while the store is unreachable.
+// {"error": "..."} with a 4xx status, or 503 with Retry-After while the store
+// is unreachable (consent.ErrUnavailable) or failed: nothing is acknowledged
+// then, and resending is safe.
 func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 	origin := r.Header.Get("Origin")
 	if origin != "" && !s.sameOrigin(r, origin) {
@@ -101,6 +103,11 @@ func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 	acks, stored, err := s.store.Put(ctx, rs)
 	if err != nil {
 		s.log.Error("store receipts", "err", err, "receipts", len(rs))
+		w.Header().Set("Retry-After", "1")
+		if errors.Is(err, consent.ErrUnavailable) {
+			s.reject(w, "store_unavailable", http.StatusServiceUnavailable, "the receipt store is unreachable, so the receipts were not acknowledged: send them again")
+			return
+		}
 		s.reject(w, "store", http.StatusServiceUnavailable, "the receipts could not be stored: try again")
 		return
 	}

@@ -1,8 +1,10 @@
 package http
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -29,6 +31,18 @@ var (
 // store in a temporary file.
 func ingestServer(t testing.TB, ingest Ingest) (http.Handler, *sqlite.DB) {
 	t.Helper()
+	_, key, _ := ed25519.GenerateKey(nil)
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "consent.db"), proof.Signer(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return ingestServerWith(t, ingest, store), store
+}
+
+// ingestServerWith is ingestServer storing in store.
+func ingestServerWith(t testing.TB, ingest Ingest, store consent.ReceiptStore) http.Handler {
+	t.Helper()
 	txt := consent.Text{ZhCN: "x", En: "x"}
 	site := consent.Site{Name: txt, Cookie: consent.CookieConfig{MaxAgeDays: 365}, Controller: testController, Categories: []consent.Category{
 		{ID: "necessary", Required: true, Title: txt, Purpose: txt},
@@ -37,19 +51,13 @@ func ingestServer(t testing.TB, ingest Ingest) (http.Handler, *sqlite.DB) {
 	m := consent.Manifest{Versions: []consent.Version{{ID: "2025-06-01", Effective: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), Title: txt, SHA256: testPolicy}}}
 	siteJSON, _ := json.Marshal(site)
 	policiesJSON, _ := json.Marshal(m)
-	_, key, _ := ed25519.GenerateKey(nil)
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "consent.db"), proof.Signer(key))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
 	ingest.Now = func() time.Time { return testNow }
 	s, err := New(fstest.MapFS{"v1/site.json": {Data: siteJSON}, "v1/policies.json": {Data: policiesJSON}},
 		store, slog.New(slog.NewTextHandler(io.Discard, nil)), ingest)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s.Handler(), store
+	return s.Handler()
 }
 
 func receiptBody(ids ...string) string {
@@ -164,6 +172,57 @@ func TestIngestRateLimit(t *testing.T) {
 	}
 	if codes[429] != 2 {
 		t.Fatalf("status counts %v, want the last 2 of 6 refused", codes)
+	}
+}
+
+// unreachable is a store whose database has gone away while down is set: a
+// fault injector around a real store.
+type unreachable struct {
+	consent.ReceiptStore
+	down bool
+}
+
+func (u *unreachable) Put(ctx context.Context, rs []consent.Receipt) ([]consent.Ack, int, error) {
+	if u.down {
+		return nil, 0, fmt.Errorf("put receipts: %w: dial tcp 127.0.0.1:5432: connection refused", consent.ErrUnavailable)
+	}
+	return u.ReceiptStore.Put(ctx, rs)
+}
+
+func (u *unreachable) Ping(ctx context.Context) error {
+	if u.down {
+		return fmt.Errorf("ping store: %w", consent.ErrUnavailable)
+	}
+	return u.ReceiptStore.Ping(ctx)
+}
+
+// While the store is unreachable, posts are answered 503 with a JSON error
+// that says so and when to retry, and health is 503; once it is back, the
+// same post is stored, without a restart.
+func TestIngestStoreUnreachable(t *testing.T) {
+	_, real := ingestServer(t, Ingest{})
+	store := &unreachable{ReceiptStore: real, down: true}
+	h := ingestServerWith(t, Ingest{}, store)
+	w := post(h, receiptBody(id1))
+	var answer struct{ Error string }
+	if err := json.Unmarshal(w.Body.Bytes(), &answer); err != nil || w.Code != 503 || w.Header().Get("Retry-After") == "" ||
+		!strings.Contains(answer.Error, "unreachable") || strings.Contains(answer.Error, "5432") {
+		t.Fatalf("post while unreachable: %d %v %q; want 503, Retry-After, a JSON error naming no internals", w.Code, w.Header(), w.Body.String())
+	}
+	health := httptest.NewRecorder()
+	h.ServeHTTP(health, httptest.NewRequest("GET", "/healthz", nil))
+	if health.Code != 503 {
+		t.Fatalf("healthz while unreachable: %d", health.Code)
+	}
+	if n, _ := real.Count(t.Context()); n != 0 {
+		t.Fatalf("stored %d while unreachable", n)
+	}
+	store.down = false
+	if w := post(h, receiptBody(id1)); w.Code != 200 {
+		t.Fatalf("post once back: %d %s", w.Code, w.Body.String())
+	}
+	if n, _ := real.Count(t.Context()); n != 1 {
+		t.Fatalf("stored %d once back, want 1", n)
 	}
 }
 

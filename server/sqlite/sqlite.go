@@ -30,6 +30,7 @@ var _ consent.ReceiptStore = (*DB)(nil)
 // DB is a receipt store in one SQLite file.
 type DB struct {
 	db   *sql.DB
+	path string
 	Now  func() time.Time // when a receipt was received; defaults to time.Now
 	sign func(hash string) string
 
@@ -110,7 +111,7 @@ func Open(path string, sign func(hash string) string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &DB{db: db, Now: time.Now, sign: sign, puts: make(chan putRequest), closed: make(chan struct{})}
+	s := &DB{db: db, path: path, Now: time.Now, sign: sign, puts: make(chan putRequest), closed: make(chan struct{})}
 	if err := s.migrate(context.Background()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -123,6 +124,9 @@ func Open(path string, sign func(hash string) string) (*DB, error) {
 	go s.commit()
 	return s, nil
 }
+
+// String names the store's file.
+func (s *DB) String() string { return "SQLite " + s.path }
 
 func (s *DB) migrate(ctx context.Context) error {
 	var version int

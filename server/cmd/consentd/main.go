@@ -1,19 +1,22 @@
 // Command consentd is the consent module's server: it serves the built site
 // and the policy archive, and stores receipts as signed, chained proof.
 //
-//	consentd [-addr :8080] [-data ./data] [-key FILE] [-assets DIR] [-origins URL,…] [-rate N]
+//	consentd [-addr :8080] [-data ./data] [-db postgres://…] [-key FILE] [-assets DIR] [-origins URL,…] [-rate N]
 //	consentd keygen [-key FILE]
-//	consentd verify [-data ./data] [-key FILE]
-//	consentd export [-data ./data] [-format jsonl|csv|kantara] [-from DATE] [-to DATE] [-policy V] [-event E]
+//	consentd verify [-data ./data] [-db postgres://…] [-key FILE]
+//	consentd export [-data ./data] [-db postgres://…] [-format jsonl|csv|kantara] [-from DATE] [-to DATE] [-policy V] [-event E]
 //
-// The signing key defaults to DATA/signing.key; serving creates it the first
-// time. The server stops gracefully on SIGTERM or SIGINT: it stops accepting
+// Receipts are stored in DATA/consent.db (SQLite), or with -db in a
+// PostgreSQL database that several servers share. The signing key defaults
+// to DATA/signing.key; serving with SQLite creates it the first time, while
+// with -db it must exist (consentd keygen), the same file on every server. The server stops gracefully on SIGTERM or SIGINT: it stops accepting
 // connections, lets requests in flight finish (up to 10 s), then closes the
 // store.
 package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -28,8 +31,10 @@ import (
 	"syscall"
 	"time"
 
+	"workly.ai/consent"
 	"workly.ai/consent/server/assets"
 	consenthttp "workly.ai/consent/server/http"
+	"workly.ai/consent/server/postgres"
 	"workly.ai/consent/server/proof"
 	"workly.ai/consent/server/sqlite"
 )
@@ -59,12 +64,25 @@ func main() {
 	}
 }
 
+// openReceiptStore opens the PostgreSQL store at dsn when given, else the
+// SQLite store in dataDir, signing with key. This is where the store is
+// chosen.
+func openReceiptStore(dsn, dataDir string, key ed25519.PrivateKey) (consent.ReceiptStore, error) {
+	if dsn != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return postgres.Open(ctx, dsn, proof.Signer(key))
+	}
+	return sqlite.Open(filepath.Join(dataDir, "consent.db"), proof.Signer(key))
+}
+
 // run runs the server until SIGTERM or SIGINT. listening, if not nil, is
 // called with the address once the server accepts connections.
 func run(args []string, listening func(addr string)) error {
 	fl := flag.NewFlagSet("consentd", flag.ContinueOnError)
 	addr := fl.String("addr", ":8080", "listen address")
-	dataDir := fl.String("data", "data", "directory of the SQLite store")
+	dataDir := fl.String("data", "data", "directory of the SQLite store (and of the signing key by default)")
+	dsn := fl.String("db", "", "a PostgreSQL URL (postgres://user@host:5432/db): store receipts there, shared by several servers, instead of in DATA/consent.db")
 	keyFile := fl.String("key", "", "the Ed25519 signing key (default DATA/signing.key, created if missing)")
 	assetsDir := fl.String("assets", "", "serve the built site from this directory instead of the embedded copy")
 	origins := fl.String("origins", "", "comma-separated origins (https://www.example.com) whose pages may post receipts, besides this server's own")
@@ -81,15 +99,30 @@ func run(args []string, listening func(addr string)) error {
 		}
 		site = os.DirFS(*assetsDir)
 	}
-	key, err := loadOrCreateKey(*keyFile, *dataDir, log)
+	var key ed25519.PrivateKey
+	var err error
+	if *dsn != "" {
+		if _, err := postgres.ParseDSN(*dsn); err != nil {
+			return fmt.Errorf("-db: %w", err)
+		}
+		// Every server on one database must sign with the same key: never
+		// make one here, where each would make its own.
+		key, err = proof.LoadKey(keyPath(*keyFile, *dataDir))
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("%w: with -db, every server signs with the same key: make it once with consentd keygen and give each server -key", err)
+		}
+	} else {
+		key, err = loadOrCreateKey(*keyFile, *dataDir, log)
+	}
 	if err != nil {
 		return err
 	}
-	store, err := sqlite.Open(filepath.Join(*dataDir, "consent.db"), proof.Signer(key))
+	store, err := openReceiptStore(*dsn, *dataDir, key)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	log.Info("receipt store", "store", fmt.Sprint(store))
 	var allowed []string
 	for _, o := range strings.Split(*origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {

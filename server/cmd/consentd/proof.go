@@ -16,7 +16,6 @@ import (
 	"workly.ai/consent"
 	"workly.ai/consent/server/assets"
 	"workly.ai/consent/server/proof"
-	"workly.ai/consent/server/sqlite"
 )
 
 func keyPath(key, data string) string {
@@ -51,10 +50,11 @@ func keygen(args []string) error {
 	return nil
 }
 
-// openStore opens the store of -data with the key of -key, for the commands
-// that read it.
-func openStore(fl *flag.FlagSet, args []string) (*sqlite.DB, ed25519.PrivateKey, error) {
+// openStore opens the store of -data, or of -db, with the key of -key, for
+// the commands that read it.
+func openStore(fl *flag.FlagSet, args []string) (consent.ReceiptStore, ed25519.PrivateKey, error) {
 	data := fl.String("data", "data", "directory of the SQLite store")
+	dsn := fl.String("db", "", "a PostgreSQL URL (postgres://user@host:5432/db): the store there instead of DATA/consent.db")
 	key := fl.String("key", "", "the signing key (default DATA/signing.key)")
 	if err := fl.Parse(args); err != nil {
 		return nil, nil, err
@@ -63,11 +63,13 @@ func openStore(fl *flag.FlagSet, args []string) (*sqlite.DB, ed25519.PrivateKey,
 	if err != nil {
 		return nil, nil, err
 	}
-	path := filepath.Join(*data, "consent.db")
-	if _, err := os.Stat(path); err != nil {
-		return nil, nil, fmt.Errorf("no store at %s: %w", path, err)
+	if *dsn == "" {
+		path := filepath.Join(*data, "consent.db")
+		if _, err := os.Stat(path); err != nil {
+			return nil, nil, fmt.Errorf("no store at %s: %w", path, err)
+		}
 	}
-	db, err := sqlite.Open(path, proof.Signer(k))
+	db, err := openReceiptStore(*dsn, *data, k)
 	return db, k, err
 }
 
