@@ -70,4 +70,9 @@ const (
 	// ActionDownloadHistory saves the person's receipts, with the server's
 	// signatures, as a JSON file.
 	ActionDownloadHistory Action = "download-history"
+	// The permission pre-prompt's answers, and switching a permission off in
+	// the privacy settings.
+	ActionAllowPermission  Action = "allow-permission"
+	ActionRefusePermission Action = "refuse-permission"
+	ActionPermissionOff    Action = "permission-off"
 )

@@ -48,6 +48,10 @@ type Receipt struct {
 	Method string `json:"method"`
 	// GPC records whether the browser sent Global Privacy Control.
 	GPC bool `json:"gpc"`
+	// Permission and Answer are set on permission_answered receipts only:
+	// which permission (PermissionKinds) and the answer (PermissionAnswers).
+	Permission string `json:"permission,omitempty"`
+	Answer     string `json:"answer,omitempty"`
 	// Prev is the SHA-256 (hex) of the same subject's previous receipt in its
 	// wire form (AppendReceiptJSON): a chain per person. Empty for the first.
 	Prev string `json:"prev"`
@@ -60,7 +64,9 @@ var Events = []Event{EventBannerShown, EventConsentGiven, EventConsentRefused, E
 // Methods lists how a choice can be collected.
 // "page" is a control on the site's own page outside the module's views
 // (a footer link, the archive's status line). Append only.
-var Methods = []string{"banner", "preferences", "notice", "api", "placeholder", "prompt", "page"}
+// "prompt" is the module's permission pre-prompt, "browser" the browser's own
+// permission prompt or settings.
+var Methods = []string{"banner", "preferences", "notice", "api", "placeholder", "prompt", "page", "browser"}
 
 // Validate checks r's values against the site and its policies at time now:
 // ids well-formed, a known event and method, a published policy version with
@@ -84,6 +90,12 @@ func (r Receipt) Validate(site *Site, m *Manifest, now time.Time) error {
 		return bad("time out of range")
 	case r.Prev != "" && !validSHA256(r.Prev):
 		return bad("prev is not a SHA-256")
+	case (r.Event == EventPermissionAnswered) != (r.Permission != ""):
+		return bad("a permission is named on permission_answered receipts, and only there")
+	case r.Permission != "" && !containsString(PermissionKinds, r.Permission):
+		return bad("unknown permission " + strconv.Quote(r.Permission))
+	case r.Permission != "" && !containsString(PermissionAnswers, r.Answer), r.Permission == "" && r.Answer != "":
+		return bad("unknown answer " + strconv.Quote(r.Answer))
 	}
 	v, err := m.Lookup(r.Policy)
 	if err != nil {

@@ -16,6 +16,9 @@ import (
 //	 "locale":"zh-CN","granted":["analytics"],"time":1767225600000,
 //	 "method":"banner","gpc":false,"prev":""}
 //
+// A permission_answered receipt has "permission" and "answer" after "gpc".
+// "prev" is always last (see LinkReceiptJSON).
+//
 // A batch, as the browser posts it, is {"receipts":[…]}. The codec is written
 // by hand, not with encoding/json, because the browser module links it and
 // encoding/json would cost every visitor hundreds of KB. testdata/receipts
@@ -51,6 +54,12 @@ func AppendReceiptJSON(b []byte, r Receipt) []byte {
 	b = appendJSONString(b, r.Method)
 	b = append(b, `,"gpc":`...)
 	b = strconv.AppendBool(b, r.GPC)
+	if r.Permission != "" || r.Answer != "" {
+		b = append(b, `,"permission":`...)
+		b = appendJSONString(b, r.Permission)
+		b = append(b, `,"answer":`...)
+		b = appendJSONString(b, r.Answer)
+	}
 	b = append(b, `,"prev":`...)
 	b = appendJSONString(b, r.Prev)
 	return append(b, '}')
@@ -375,7 +384,8 @@ func (d *jsonDecoder) bool() (bool, error) {
 	return false, d.fail("want true or false")
 }
 
-// receiptFields are the fields of a receipt, all required.
+// receiptFields are the fields of a receipt, all required but permission and
+// answer, which permission_answered receipts carry (both or neither).
 var receiptFields = []string{"id", "subject", "event", "policy", "policySha256", "locale", "granted", "time", "method", "gpc", "prev"}
 
 func (d *jsonDecoder) receipt() (Receipt, error) {
@@ -419,6 +429,12 @@ func (d *jsonDecoder) receipt() (Receipt, error) {
 			r.GPC, err = d.bool()
 		case "prev":
 			r.Prev, err = d.string()
+		case "permission":
+			r.Permission, err = d.string()
+			got--
+		case "answer":
+			r.Answer, err = d.string()
+			got--
 		default:
 			return d.fail("unknown field " + strconv.Quote(key) + " in a receipt")
 		}

@@ -21,7 +21,9 @@ func TestReceiptWireGolden(t *testing.T) {
 	r2 := testReceipt()
 	r2.ID, r2.Event, r2.Granted, r2.GPC, r2.Locale, r2.Method = "Zz9-_aaaaaaaaaaaaaaaaa", EventWithdrawn, []string{}, false, En, "preferences"
 	r2.Prev = "5b3a1e0f9c2d4b6a8e7f1029384756abcdef0123456789abcdef0123456789ab"
-	golden(t, "receipts/batch.json", string(EncodeReceipts([]Receipt{testReceipt(), r2}))+"\n")
+	r3 := testReceipt()
+	r3.ID, r3.Event, r3.Method, r3.Permission, r3.Answer = "Pp9-_aaaaaaaaaaaaaaaaa", EventPermissionAnswered, "prompt", "camera", AnswerAllowed
+	golden(t, "receipts/batch.json", string(EncodeReceipts([]Receipt{testReceipt(), r2, r3}))+"\n")
 }
 
 func TestReceiptRoundTrip(t *testing.T) {
@@ -83,6 +85,7 @@ func TestDecodeReceiptsRefuses(t *testing.T) {
 		"raw control":       strings.Replace(good, `"banner"`, "\"ban\x01ner\"", 1),
 		"long string":       strings.Replace(good, `"banner"`, `"`+strings.Repeat("a", 300)+`"`, 1),
 		"nested":            strings.Replace(good, `"gpc":true`, `"gpc":{"a":[[[]]]}`, 1),
+		"permission twice":  strings.Replace(good, `"gpc":true`, `"gpc":true,"permission":"camera","permission":"camera"`, 1),
 		"too many":          `{"receipts":[` + strings.Repeat(good[13:len(good)-2]+",", MaxReceiptsPerBatch) + good[13:len(good)-2] + `]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -100,20 +103,32 @@ func TestReceiptValidate(t *testing.T) {
 	if err := testReceipt().Validate(site, m, now); err != nil {
 		t.Fatalf("valid receipt: %v", err)
 	}
+	perm := testReceipt()
+	perm.Event, perm.Method, perm.Permission, perm.Answer = EventPermissionAnswered, "prompt", "microphone", AnswerRefused
+	if err := perm.Validate(site, m, now); err != nil {
+		t.Fatalf("valid permission receipt: %v", err)
+	}
 	for name, mutate := range map[string]func(*Receipt){
-		"bad id":            func(r *Receipt) { r.ID = "1" },
-		"bad subject":       func(r *Receipt) { r.Subject = "someone@example.com" },
-		"unknown event":     func(r *Receipt) { r.Event = "clicked" },
-		"unknown method":    func(r *Receipt) { r.Method = "telepathy" },
-		"unknown locale":    func(r *Receipt) { r.Locale = "fr" },
-		"unknown policy":    func(r *Receipt) { r.Policy = "1999-01-01" },
-		"wrong policy hash": func(r *Receipt) { r.PolicySHA256 = strings.Repeat("1", 64) },
-		"unknown category":  func(r *Receipt) { r.Granted = []string{"telemetry"} },
-		"required category": func(r *Receipt) { r.Granted = []string{"necessary"} },
-		"duplicate grant":   func(r *Receipt) { r.Granted = []string{"analytics", "analytics"} },
-		"from the future":   func(r *Receipt) { r.Time = now.Add(48 * time.Hour) },
-		"before 2020":       func(r *Receipt) { r.Time = time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC) },
-		"prev not a hash":   func(r *Receipt) { r.Prev = "previous" },
+		"bad id":                 func(r *Receipt) { r.ID = "1" },
+		"bad subject":            func(r *Receipt) { r.Subject = "someone@example.com" },
+		"unknown event":          func(r *Receipt) { r.Event = "clicked" },
+		"unknown method":         func(r *Receipt) { r.Method = "telepathy" },
+		"unknown locale":         func(r *Receipt) { r.Locale = "fr" },
+		"unknown policy":         func(r *Receipt) { r.Policy = "1999-01-01" },
+		"wrong policy hash":      func(r *Receipt) { r.PolicySHA256 = strings.Repeat("1", 64) },
+		"unknown category":       func(r *Receipt) { r.Granted = []string{"telemetry"} },
+		"required category":      func(r *Receipt) { r.Granted = []string{"necessary"} },
+		"duplicate grant":        func(r *Receipt) { r.Granted = []string{"analytics", "analytics"} },
+		"from the future":        func(r *Receipt) { r.Time = now.Add(48 * time.Hour) },
+		"before 2020":            func(r *Receipt) { r.Time = time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC) },
+		"prev not a hash":        func(r *Receipt) { r.Prev = "previous" },
+		"permission on a choice": func(r *Receipt) { r.Permission, r.Answer = "camera", AnswerAllowed },
+		"answer alone":           func(r *Receipt) { r.Answer = AnswerAllowed },
+		"permission without one": func(r *Receipt) { r.Event = EventPermissionAnswered },
+		"unknown permission": func(r *Receipt) {
+			r.Event, r.Permission, r.Answer = EventPermissionAnswered, "telepathy", AnswerAllowed
+		},
+		"unknown answer": func(r *Receipt) { r.Event, r.Permission, r.Answer = EventPermissionAnswered, "camera", "maybe" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := testReceipt()

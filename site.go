@@ -27,6 +27,12 @@ type Site struct {
 	ConsentMode map[string]string `json:"consentMode,omitempty"`
 	// Identifiers are the anonymous identifiers (匿名标识符) the module manages.
 	Identifiers []Identifier `json:"identifiers,omitempty"`
+	// Permissions are the browser permissions the site asks for through the
+	// module's pre-prompt, in display order.
+	Permissions []Permission `json:"permissions,omitempty"`
+	// PermissionBackoffDays is how long to wait before asking again after a
+	// person declined a pre-prompt (see BackoffDays).
+	PermissionBackoffDays int `json:"permissionBackoffDays,omitempty"`
 	// Controller is who is responsible for the personal information, as the
 	// policy's contact section names them; exports of receipts carry it.
 	Controller Controller `json:"controller"`
@@ -223,6 +229,26 @@ func (s *Site) Validate() error {
 		if id.RotateDays < 1 || id.RotateDays > 400 {
 			bad(f+".rotateDays", "want 1 to 400")
 		}
+	}
+	kinds := map[string]bool{}
+	for i, p := range s.Permissions {
+		f := "permissions[" + strconv.Itoa(i) + "]"
+		switch {
+		case !containsString(PermissionKinds, p.Kind):
+			bad(f+".kind", strconv.Quote(p.Kind)+" is not a permission the module asks for ("+strings.Join(PermissionKinds, ", ")+")")
+		case kinds[p.Kind]:
+			bad(f+".kind", "duplicate permission "+strconv.Quote(p.Kind))
+		}
+		kinds[p.Kind] = true
+		if l := p.Title.missing(); l != "" {
+			bad(f+".title", "missing "+string(l)+" title")
+		}
+		if l := p.Purpose.missing(); l != "" {
+			bad(f+".purpose", "missing "+string(l)+" purpose")
+		}
+	}
+	if s.PermissionBackoffDays < 0 || s.PermissionBackoffDays > 365 {
+		bad("permissionBackoffDays", "want 1 to 365 (0 or absent: 7)")
 	}
 	return errors.Join(errs...)
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,6 +75,11 @@ func TestViewsGolden(t *testing.T) {
 		golden(t, "views/banner."+string(l)+".html", indent(banner.HTML()))
 		prefs := PreferencesView(site, granted, policy, l)
 		golden(t, "views/preferences."+string(l)+".html", indent(prefs.HTML()))
+		golden(t, "views/permission-prompt."+string(l)+".html", indent(PermissionPromptView(site, "camera,microphone", l).HTML()))
+		golden(t, "views/permissions."+string(l)+".html", indent(PermissionsView(site, l).HTML()))
+	}
+	if got := site.PromptSets(); !slices.Equal(got, []string{"camera", "microphone", "notifications", "geolocation", "persistent-storage", "camera,microphone"}) {
+		t.Errorf("PromptSets = %v", got)
 	}
 }
 

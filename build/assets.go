@@ -113,7 +113,7 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 
 	// Stylesheets and demo scripts, minified and hashed.
 	assetURL := map[string]string{}
-	for _, name := range []string{"site.css", "demo/analytics.js"} {
+	for _, name := range []string{"site.css", "demo/analytics.js", "demo/app.js"} {
 		data, err := readMinified(filepath.Join(root, "web/pages", name))
 		if err != nil {
 			return nil, err
@@ -268,8 +268,8 @@ func readMinified(file string) ([]byte, error) {
 // moduleConfig is what the browser module reads at start, as JSON: the site
 // configuration, the policy manifest, the path of its views' stylesheet, and
 // its static views pre-rendered ("preferences"; "status:" + the version a
-// person acknowledged, "status:" for none; "placeholder:" + category), each
-// in every locale.
+// person acknowledged, "status:" for none; "placeholder:" + category;
+// "permission:" + a set of PromptSets; "permissions"), each in every locale.
 func moduleConfig(site *consent.Site, m *consent.Manifest, cssPath string) ([]byte, error) {
 	views := map[string]map[string]any{}
 	view := func(name string, render func(consent.Locale) consent.Node) {
@@ -284,6 +284,10 @@ func moduleConfig(site *consent.Site, m *consent.Manifest, cssPath string) ([]by
 	for _, acked := range append([]string{""}, versionIDs(m)...) {
 		view("status:"+acked, func(l consent.Locale) consent.Node { return m.StatusView(acked, l) })
 	}
+	for _, set := range site.PromptSets() {
+		view("permission:"+set, func(l consent.Locale) consent.Node { return consent.PermissionPromptView(site, set, l) })
+	}
+	view("permissions", func(l consent.Locale) consent.Node { return consent.PermissionsView(site, l) })
 	for _, c := range site.Categories {
 		if !c.Required {
 			view("placeholder:"+c.ID, func(l consent.Locale) consent.Node { return consent.PlaceholderView(c, l) })
@@ -297,11 +301,11 @@ func moduleConfig(site *consent.Site, m *consent.Manifest, cssPath string) ([]by
 // configuration (it reads moduleConfig's file at start), so it changes only
 // when its code does.
 //
-// Inlining is off outside the runtime: the module's own code is not hot, and
-// inlined copies cost more after brotli than the calls they replace (measured
-// with the receipts outbox: 667 KB with inlining, 642 KB without it outside
-// the runtime, 618 KB with none at all; the runtime keeps it for the speed
-// of allocation and garbage collection).
+// Inlining is off: the module does little work, and inlined copies cost
+// more after brotli than the calls they replace. Measured with receipts and
+// permission pre-prompts in: 680 KB brotli with inlining, 656 KB without it
+// outside the runtime, 629 KB without it anywhere. The cost is CPU, which a
+// consent module barely uses (see the bench's "module ready" figures).
 func compileWasm(root string) ([]byte, string, error) {
 	tmp, err := os.MkdirTemp("", "consent-wasm-")
 	if err != nil {
@@ -309,7 +313,7 @@ func compileWasm(root string) ([]byte, string, error) {
 	}
 	defer os.RemoveAll(tmp)
 	out := filepath.Join(tmp, "consent.wasm")
-	cmd := exec.Command("go", "build", "-trimpath", "-gcflags=all=-l", "-gcflags=runtime=", "-ldflags=-s -w", "-o", out, "./wasm")
+	cmd := exec.Command("go", "build", "-trimpath", "-gcflags=all=-l", "-ldflags=-s -w", "-o", out, "./wasm")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if msg, err := cmd.CombinedOutput(); err != nil {

@@ -33,6 +33,7 @@ func (m *module) installAPI() error {
 		"state": func([]safejs.Value) (any, error) { return m.stateValue(), nil },
 		// history returns a promise, though it does not wait, so that it
 		// behaves the same before the module has loaded (the loader queues it).
+		"requestPermission": func(args []safejs.Value) (any, error) { return m.requestPermission(args) },
 		"history": func([]safejs.Value) (any, error) {
 			return promise(func() (any, error) { return m.history() })
 		},

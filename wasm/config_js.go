@@ -81,6 +81,10 @@ func loadConfig(v safejs.Value) (*config, error) {
 		}
 		c.site.Categories = append(c.site.Categories, cat)
 	}
+	for _, pv := range r.list(site, "permissions") {
+		c.site.Permissions = append(c.site.Permissions, consent.Permission{Kind: r.str(pv, "kind")})
+	}
+	c.site.PermissionBackoffDays = r.int(site, "permissionBackoffDays")
 	for _, iv := range r.list(site, "identifiers") {
 		c.site.Identifiers = append(c.site.Identifiers, consent.Identifier{
 			Name: r.str(iv, "name"), Category: r.str(iv, "category"), RotateDays: r.int(iv, "rotateDays")})

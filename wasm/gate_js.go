@@ -139,6 +139,10 @@ func (m *module) watchPage() error {
 			if err := m.release(); err != nil {
 				consoleError("consent: " + err.Error())
 			}
+			// A privacy settings view a single-page app rendered just now.
+			if empty, _ := querySelectorAll("[data-consent-permissions]:empty"); len(empty) > 0 {
+				m.showPermissions()
+			}
 		}()
 		return nil
 	})

@@ -29,8 +29,9 @@ type module struct {
 	funcs  []safejs.Func // kept alive for the page's lifetime
 	styled chan struct{} // closed once module.css has loaded (or failed)
 
-	out        receipts // the receipt outbox and its sender
-	minorShown bool     // the minor-change note was shown: leaving is continued use
+	out        receipts    // the receipt outbox and its sender
+	perm       permissions // permission pre-prompts
+	minorShown bool        // the minor-change note was shown: leaving is continued use
 }
 
 func newModule(configJSON safejs.Value) (*module, error) {
@@ -101,6 +102,14 @@ func (m *module) start() error {
 	if err := m.showStatus(); err != nil {
 		consoleError("consent: " + err.Error())
 	}
+	go func() {
+		var kinds []string
+		for _, p := range m.cfg.site.Permissions {
+			kinds = append(kinds, p.Kind)
+		}
+		m.watchPermissions(kinds)
+		m.showPermissions()
+	}()
 	resolve, err := m.api.Get("_resolve")
 	if err != nil {
 		return err
@@ -189,12 +198,15 @@ func (m *module) record(granted []string, ev consent.Event, method string, at ti
 }
 
 // announce dispatches consent:change on window with the state as detail.
-func (m *module) announce() error {
+func (m *module) announce() error { return m.announceEvent("consent:change", m.stateValue()) }
+
+// announceEvent dispatches the CustomEvent name on window.
+func (m *module) announceEvent(name string, detail any) error {
 	ctor, err := global("CustomEvent")
 	if err != nil {
 		return err
 	}
-	ev, err := ctor.New("consent:change", map[string]any{"detail": m.stateValue()})
+	ev, err := ctor.New(name, map[string]any{"detail": detail})
 	if err != nil {
 		return err
 	}
@@ -220,6 +232,9 @@ func (m *module) act(a consent.Action, method string, at time.Time) error {
 		return m.openPreferences()
 	case consent.ActionDownloadHistory:
 		return m.downloadHistory()
+	case consent.ActionAllowPermission, consent.ActionRefusePermission:
+		m.answerPrompt(a)
+		return nil
 	case consent.ActionAcknowledge:
 		return m.acknowledge(method, at)
 	case consent.ActionDismiss:
@@ -363,6 +378,11 @@ func (m *module) listenClicks() error {
 		name, _ := el.Call("getAttribute", "data-consent-action")
 		action, _ := name.String()
 		method, at := methodOf(el), m.now()
+		if consent.Action(action) == consent.ActionPermissionOff {
+			kind, _ := el.Call("getAttribute", "data-consent-permission")
+			go m.switchOff(jsString(kind))
+			return nil
+		}
 		go func() {
 			if err := m.act(consent.Action(action), method, at); err != nil {
 				consoleError("consent: " + action + ": " + err.Error())

@@ -143,9 +143,14 @@ func (m *module) startReceipts() error {
 // choice), collected by method at time at, and puts it in the outbox. It
 // never waits: safe in a JS callback.
 func (m *module) emit(ev consent.Event, s consent.State, method string, at time.Time) {
+	m.emitReceipt(consent.Receipt{Event: ev, Method: method}, s, at)
+}
+
+// emitReceipt is emit for a receipt whose event, method and (for
+// permissions) permission and answer r gives.
+func (m *module) emitReceipt(r consent.Receipt, s consent.State, at time.Time) {
 	v := m.currentPolicy()
-	r := consent.Receipt{ID: newID(), Subject: s.ID, Event: ev, Policy: v.ID, PolicySHA256: v.SHA256, Locale: locale(),
-		Granted: s.Granted, Time: at, Method: method, GPC: gpc()}
+	r.ID, r.Subject, r.Policy, r.PolicySHA256, r.Locale, r.Granted, r.Time, r.GPC = newID(), s.ID, v.ID, v.SHA256, locale(), s.Granted, at, gpc()
 	m.updateOutbox(func(b *outbox) bool {
 		if r.Subject == "" {
 			if b.subject == "" {

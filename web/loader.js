@@ -39,7 +39,7 @@
   var ready = new Promise(function (resolve) { api._resolve = resolve; });
   api.ready = ready;
   // Calls made before the module has loaded wait for it, then run.
-  ["acceptAll", "rejectAll", "set", "openPreferences", "acknowledge", "history"].forEach(function (m) {
+  ["acceptAll", "rejectAll", "set", "openPreferences", "acknowledge", "history", "requestPermission"].forEach(function (m) {
     api[m] = function () {
       var args = arguments;
       return ready.then(function () { return api[m].apply(api, args); });

@@ -69,6 +69,13 @@ func TestAccessibility(t *testing.T) {
 				v.ready()
 				v.axe(src, path)
 			}
+			v.open("/app/?view=settings")
+			v.poll(`!!document.querySelector('[data-consent-permissions] li')`)
+			v.axe(src, "privacy settings")
+			v.do(chromedp.Evaluate[chromedp.Void](`consent.requestPermission("geolocation")`),
+				chromedp.WaitVisible(chromedp.CSS(`dialog[data-consent-notice="permission"]`)))
+			v.axe(src, "permission pre-prompt")
+			v.do(chromedp.Click(chromedp.CSS(`dialog [data-consent-action="refuse-permission"]`)))
 			v.acked("2022-01-01")
 			v.open("/")
 			v.do(chromedp.WaitVisible(chromedp.CSS(`dialog[data-consent-notice="material"]`)))

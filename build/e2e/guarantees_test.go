@@ -273,7 +273,8 @@ func TestRefusalClearsDatabasesAndRecreatedCookies(t *testing.T) {
 }
 
 // One consent across the official site and the web client on sibling
-// subdomains: the consent cookie's configured domain covers both.
+// subdomains: the consent cookie's configured domain covers both, choices
+// and acknowledgements alike.
 func TestConsentAcrossSubdomains(t *testing.T) {
 	v := newVisitor(t)
 	v.do(chromedp.Navigate(siteURL + "/"))
@@ -290,4 +291,23 @@ func TestConsentAcrossSubdomains(t *testing.T) {
 		t.Errorf("the web client sees consent %q, the site %q", got, on)
 	}
 	v.noProblems()
+
+	// A new policy version acknowledged in the web client is acknowledged
+	// on the site too.
+	w := newVisitor(t)
+	w.do(chromedp.Navigate(siteURL + "/healthz"))
+	w.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "consent=1~q83vEjRWeJq83vEjRWeJqw~2022-01-01~analytics~1767225600~1767225600; Path=/; Domain=workly.ai"`))
+	w.do(chromedp.Navigate(strings.Replace(siteURL, "www.", "app.", 1) + "/app/"))
+	w.ready()
+	w.do(chromedp.Click(chromedp.CSS(`dialog[data-consent-notice="material"] [data-consent-action="acknowledge"]`)))
+	w.poll(`window.consent.state().current`)
+	w.do(chromedp.Navigate(siteURL + "/"))
+	w.ready()
+	if n := eval[int](w, `document.querySelectorAll("[data-consent-notice]").length`); n != 0 {
+		t.Error("the site asks again for a version acknowledged in the web client")
+	}
+	if !eval[bool](w, `window.consent.state().current && window.consent.granted("analytics")`) {
+		t.Errorf("on the site: %v", eval[any](w, `window.consent.state()`))
+	}
+	w.noProblems()
 }

@@ -94,6 +94,11 @@ func run(m *testing.M) (int, error) {
 			// context. 127.0.0.1 is one already.
 			chromedp.Flag("unsafely-treat-insecure-origin-as-secure",
 				siteURL+","+strings.Replace(siteURL, "//www.", "//app.", 1)),
+			// A camera and microphone that exist, and a browser prompt
+			// that answers yes by itself: the module's pre-prompt is what
+			// the tests look at.
+			chromedp.Flag("use-fake-device-for-media-stream", true),
+			chromedp.Flag("use-fake-ui-for-media-stream", true),
 			chromedp.WindowSize(1280, 800),
 			chromedp.UserDataDir(filepath.Join(tmp, "chromium")),
 		)...)

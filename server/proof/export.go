@@ -54,7 +54,7 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 		}
 	case "csv":
 		cw = csv.NewWriter(bw)
-		cw.Write([]string{"seq", "id", "subject", "event", "policy", "policy_sha256", "locale", "granted", "time", "method", "gpc", "prev", "hash", "sig"})
+		cw.Write([]string{"seq", "id", "subject", "event", "policy", "policy_sha256", "locale", "granted", "time", "method", "gpc", "prev", "hash", "sig", "permission", "answer"})
 	default:
 		return 0, fmt.Errorf("export: unknown format %q (want %s)", format, strings.Join(Formats, " or "))
 	}
@@ -76,7 +76,7 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 		if cw != nil {
 			return cw.Write([]string{strconv.FormatInt(a.Seq, 10), r.ID, r.Subject, string(r.Event), r.Policy, r.PolicySHA256,
 				string(r.Locale), strings.Join(r.Granted, " "), r.Time.Format(time.RFC3339Nano), r.Method,
-				strconv.FormatBool(r.GPC), r.Prev, a.Hash, a.Sig})
+				strconv.FormatBool(r.GPC), r.Prev, a.Hash, a.Sig, r.Permission, r.Answer})
 		}
 		if format == "kantara" {
 			line, err := json.Marshal(kantara(o.Site, r, body, a, o.PublicKey))
