@@ -43,6 +43,17 @@ export interface ConsentReceipt {
   ack: { id: string; seq: number; hash: string; sig: string } | null;
 }
 
+/** A browser permission the module asks for through its pre-prompt. */
+export type PermissionKind = "camera" | "microphone" | "notifications" | "geolocation" | "persistent-storage";
+
+/**
+ * How a permission request ended: granted by the browser; denied by the
+ * browser (its prompt, or blocked in its settings); refused by the person in
+ * the module's pre-prompt, now or within the back-off, so the browser was not
+ * asked.
+ */
+export type PermissionResult = "granted" | "denied" | "refused";
+
 export interface ConsentAPI {
   /** Resolves with the state once the module has loaded. */
   readonly ready: Promise<ConsentState | null>;
@@ -60,6 +71,16 @@ export interface ConsentAPI {
   openPreferences(): Promise<ConsentState | null>;
   /** Acknowledge the current policy version, keeping every choice. */
   acknowledge(): Promise<ConsentState | null>;
+  /**
+   * Ask for a browser permission when the person uses the feature that needs
+   * it: the module's pre-prompt explains it first (with purpose, if given,
+   * as plain text), records the answer as a receipt, and only then lets the
+   * browser ask. A list asks for several in one pre-prompt (["camera",
+   * "microphone"] for a video call). Asking again while a prompt is open
+   * returns the same promise. Rejects with an Error for unknown kinds or
+   * wrong types.
+   */
+  requestPermission(kind: PermissionKind | PermissionKind[], options?: { purpose?: string }): Promise<PermissionResult>;
   /** The person's receipts on this browser, oldest first, with the server's signed acknowledgements. */
   history(): Promise<ConsentReceipt[]>;
 }
@@ -71,5 +92,11 @@ declare global {
   interface WindowEventMap {
     /** Dispatched on window after every change; detail is the new state. */
     "consent:change": CustomEvent<ConsentState | null>;
+    /**
+     * Dispatched on window when a permission changes after it was asked for:
+     * switched off in the privacy settings ("off"), or changed in the
+     * browser ("granted", "denied", "reset"). Stop using it unless granted.
+     */
+    "consent:permission": CustomEvent<{ kind: PermissionKind; state: "off" | "granted" | "denied" | "reset" }>;
   }
 }
