@@ -155,7 +155,8 @@ func TestWithdrawingTakesNoMoreStepsThanGranting(t *testing.T) {
 }
 
 // Global Privacy Control refuses the optional categories by default and the
-// banner says so; an explicit choice overrides it.
+// banner says so; an explicit choice overrides it, and its receipt records
+// the signal.
 func TestGlobalPrivacyControl(t *testing.T) {
 	v := newVisitor(t)
 	if _, err := chromedp.Call(v.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
@@ -172,6 +173,12 @@ func TestGlobalPrivacyControl(t *testing.T) {
 	v.screenshot("banner-gpc")
 	v.do(chromedp.Click(chromedp.CSS(`[data-consent-action="accept-all"]`)))
 	v.poll(`window.demoAnalyticsLoaded === true`)
+	// The receipts record the signal the person's choice overrode.
+	for _, r := range v.delivered(2) {
+		if !r.GPC {
+			t.Errorf("the %s receipt does not record GPC", r.Event)
+		}
+	}
 	v.noProblems()
 }
 
