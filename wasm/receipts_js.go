@@ -274,7 +274,10 @@ func (m *module) post(ids []string, body string) error {
 	}
 	switch status := r.int(resp, "status"); status {
 	case 200:
-		m.file(answer)
+		if m.file(answer) == 0 {
+			// Never post the same batch in a tight loop.
+			return errors.New("the answer acknowledged none of them")
+		}
 		return nil
 	case 400, 413, 422: // refused: malformed, too large or invalid
 		if len(ids) > 1 {
@@ -314,8 +317,8 @@ func (m *module) postOne(id string) error {
 }
 
 // file moves the receipts the server acknowledged (answer.acks) from the
-// outbox to the history, each with its Ack.
-func (m *module) file(answer safejs.Value) {
+// outbox to the history, each with its Ack, and returns how many it moved.
+func (m *module) file(answer safejs.Value) (n int) {
 	var r jsReader
 	acks := map[string]string{}
 	for _, a := range r.list(answer, "acks") {
@@ -329,6 +332,7 @@ func (m *module) file(answer safejs.Value) {
 			e.ack = acks[e.id]
 			if e.ack != "" {
 				filed = appendLine(filed, lineAcked, e)
+				n++
 			}
 			return e.ack != ""
 		})
@@ -346,6 +350,7 @@ func (m *module) file(answer safejs.Value) {
 		}
 		return true
 	})
+	return n
 }
 
 // without returns es without the entries drop returns true for.

@@ -106,7 +106,12 @@ func TestReceiptsHistory(t *testing.T) {
 	m.link(true)
 	b := outboxNow(m)
 	ack, _ := call("JSON", "parse", `{"received":1,"stored":1,"acks":[{"id":"`+b.linked[0].id+`","seq":7,"hash":"`+strings.Repeat("b", 64)+`","sig":"c2ln"}]}`)
-	m.file(ack)
+	if n := m.file(ack); n != 1 {
+		t.Fatalf("filed %d receipts, want 1", n)
+	}
+	if n := m.file(ack); n != 0 {
+		t.Fatalf("filing the same ack again moved %d", n)
+	}
 	if b := outboxNow(m); len(b.linked) != 1 || b.linked[0].event() != "withdrawn" {
 		t.Fatalf("after the ack the outbox holds %+v", b.linked)
 	}
