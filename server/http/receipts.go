@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"io"
@@ -30,6 +31,9 @@ type Ingest struct {
 	Rate float64
 	// Now is the server's clock; defaults to time.Now.
 	Now func() time.Time
+	// PublicKey is the key the store signs the chain with, served at
+	// GET /v1/key so that anyone holding receipts can check them.
+	PublicKey ed25519.PublicKey
 }
 
 // receipts answers POST /v1/receipts: a batch {"receipts":[…]} as JSON or as

@@ -129,7 +129,8 @@ func run(args []string, listening func(addr string)) error {
 			allowed = append(allowed, o)
 		}
 	}
-	srv, err := consenthttp.New(site, store, log, consenthttp.Ingest{Origins: allowed, Rate: *rate})
+	srv, err := consenthttp.New(site, store, log, consenthttp.Ingest{Origins: allowed, Rate: *rate,
+		PublicKey: key.Public().(ed25519.PublicKey)})
 	if err != nil {
 		return err
 	}
