@@ -573,13 +573,17 @@ func (m *module) history() (safejs.Value, error) {
 	return call("JSON", "parse", m.historyJSON())
 }
 
-// downloadHistory saves the history as a JSON file.
+// downloadHistory saves the history as a JSON file:
+// {"server", "check" (how to check it), "receipts": history()}.
 func (m *module) downloadHistory() error {
 	list, err := m.history()
 	if err != nil {
 		return err
 	}
-	text, err := call("JSON", "stringify", list, nil, 2)
+	doc := map[string]any{"server": m.out.url, "receipts": list,
+		"check": "ack.hash = SHA-256(hash of chain link ack.seq-1 || wire), hashes as raw bytes; ack.sig = Ed25519 signature of ack.hash's bytes. " +
+			"The server's public key: GET /v1/key; a link: GET /v1/chain/N. 每条记录的 ack.hash 与 ack.sig 可用服务器公钥和前一链节核验。"}
+	text, err := call("JSON", "stringify", doc, nil, 2)
 	if err != nil {
 		return err
 	}

@@ -1,13 +1,17 @@
 package e2e
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -149,12 +153,33 @@ func TestReceiptsDelivered(t *testing.T) {
 			file, _ = os.ReadFile(names[0])
 		}
 	}
-	var downloaded []record
-	if err := json.Unmarshal(file, &downloaded); err != nil {
+	var doc struct {
+		Server, Check string
+		Receipts      []record
+	}
+	if err := json.Unmarshal(file, &doc); err != nil {
 		t.Fatalf("downloaded records %q: %v", file, err)
 	}
+	downloaded := doc.Receipts
 	if len(downloaded) != 2 || downloaded[1].Ack == nil || *downloaded[1].Ack != *h[1].Ack || downloaded[1].Wire != h[1].Wire {
 		t.Errorf("downloaded %+v, want the history %+v", downloaded, h)
+	}
+	if doc.Server != baseURL+"/v1/receipts" || !strings.Contains(doc.Check, "/v1/key") {
+		t.Errorf("the download says server %q, check %q", doc.Server, doc.Check)
+	}
+
+	// What the download says is enough to check a receipt: the key and the
+	// link before it, from the server.
+	var key struct{ PublicKey string }
+	var link struct{ Hash string }
+	getJSON(t, baseURL+"/v1/key", &key)
+	getJSON(t, baseURL+"/v1/chain/"+strconv.FormatInt(downloaded[1].Ack.Seq-1, 10), &link)
+	pub, _ := hex.DecodeString(key.PublicKey)
+	prev, _ := hex.DecodeString(link.Hash)
+	sum := sha256.Sum256(append(prev, downloaded[1].Wire...))
+	sig, _ := base64.StdEncoding.DecodeString(downloaded[1].Ack.Sig)
+	if hex.EncodeToString(sum[:]) != downloaded[1].Ack.Hash || !ed25519.Verify(pub, sum[:], sig) {
+		t.Error("the downloaded receipt does not check against the server's key and chain")
 	}
 	v.noProblems()
 }
@@ -264,4 +289,17 @@ func TestReceiptsSurviveOutage(t *testing.T) {
 		t.Errorf("consentd verify: %v\n%s", err, out)
 	}
 	v.noProblems()
+}
+
+// getJSON decodes the JSON at url into v.
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
+	}
 }
