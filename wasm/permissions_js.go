@@ -118,6 +118,8 @@ func (m *module) permissionArgs(args []safejs.Value) (set, purpose string, err e
 	return set, purpose, r.err
 }
 
+// containsStr is slices.Contains for strings, without a generic
+// instantiation in the module.
 func containsStr(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
@@ -322,6 +324,8 @@ func askBrowser(kinds []string) (string, error) {
 	return consent.AnswerGranted, nil
 }
 
+// must drops the error of a call whose failure leaves v undefined, which
+// the caller's next use handles (a jsReader or a Call returns an error).
 func must(v safejs.Value, _ error) safejs.Value { return v }
 
 // askGeolocation asks for a position once: an error other than
