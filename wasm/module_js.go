@@ -179,9 +179,10 @@ func (m *module) choose(granted []string, method string, at time.Time) error {
 	return m.announce()
 }
 
-// record decides the new state, writes the consent cookie and puts the
-// receipt of event ev (for "", the choice's: consent.ChoiceEvent) in the
-// outbox, without waiting on anything: safe inside a JS callback.
+// record decides the new state, writes the consent cookie (and has the
+// server set it again: refreshCookie) and puts the receipt of event ev (for
+// "", the choice's: consent.ChoiceEvent) in the outbox, without waiting on
+// anything: safe inside a JS callback.
 func (m *module) record(granted []string, ev consent.Event, method string, at time.Time) (consent.State, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -194,6 +195,7 @@ func (m *module) record(granted []string, ev consent.Event, method string, at ti
 	}
 	m.state = next
 	m.emit(ev, next, method, at)
+	m.refreshCookie()
 	return next, nil
 }
 

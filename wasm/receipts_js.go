@@ -32,6 +32,7 @@ const (
 	outboxKey    = "consent.outbox"
 	historyKey   = "consent.receipts"
 	receiptsPath = "/v1/receipts"
+	cookiePath   = "/v1/cookie"
 	maxOutbox    = 500 // receipts waiting; beyond it the oldest are dropped, with a console error
 	maxHistory   = 200 // acknowledged receipts kept for the person
 	maxBatch     = 50  // receipts per post: ~25 KB, under the 64 KiB limit of keepalive and beacons
@@ -102,6 +103,10 @@ type receipts struct {
 	mu      sync.Mutex // guards box and every read-modify-write of the stored outbox
 	box     outbox     // the last outbox read or written: used where storage is unavailable
 	url     string     // the receipts endpoint, on the loader's origin
+	// cookieURL is POST /v1/cookie on the loader's origin (see refreshCookie);
+	// ignore is a function that ignores its argument: a failed refresh's.
+	cookieURL string
+	ignore    safejs.Func
 	wake    chan struct{}
 	wakeFn  safejs.Func // calls send: the sender's timer
 	noHash  bool        // no WebCrypto (an insecure context): receipts go unlinked
@@ -118,6 +123,13 @@ func (m *module) startReceipts() error {
 	}
 	m.out.url = r.str(u, "href")
 	m.out.wake = make(chan struct{}, 1)
+	if u, err = newJS("URL", cookiePath, r.get(m.api, "_base")); err != nil {
+		return err
+	}
+	m.out.cookieURL = r.str(u, "href")
+	if m.out.ignore, err = callback("ignore", func(safejs.Value, []safejs.Value) any { return nil }); err != nil {
+		return err
+	}
 	hide, err := callback("pagehide", func(_ safejs.Value, args []safejs.Value) any {
 		m.leaving(len(args) > 0 && (&jsReader{}).str(args[0], "type") == "pagehide")
 		return nil
@@ -128,7 +140,7 @@ func (m *module) startReceipts() error {
 	if m.out.wakeFn, err = callback("send", func(safejs.Value, []safejs.Value) any { m.send(); return nil }); err != nil {
 		return err
 	}
-	m.funcs = append(m.funcs, hide, m.out.wakeFn)
+	m.funcs = append(m.funcs, hide, m.out.wakeFn, m.out.ignore)
 	call("window", "addEventListener", "pagehide", hide)
 	call("window", "addEventListener", "visibilitychange", hide)
 	if _, err := call("window", "addEventListener", "online", m.out.wakeFn); err != nil {
@@ -435,6 +447,20 @@ func (m *module) leaving(pagehide bool) {
 	if ids, body := m.batch(); len(ids) > 0 {
 		// A string body goes as text/plain: no preflight, even cross-origin.
 		call("navigator", "sendBeacon", m.out.url, body)
+	}
+}
+
+// refreshCookie asks the server to set the consent cookie again (POST
+// /v1/cookie): browsers that cap the lifetime of cookies a script writes
+// (Safari: 7 days) keep a server's for all of it. It never waits; a refresh
+// that fails (offline) leaves the module's own cookie as it was.
+func (m *module) refreshCookie() {
+	if m.out.cookieURL == "" {
+		return // not started (tests)
+	}
+	p, err := call("window", "fetch", m.out.cookieURL, map[string]any{"method": "POST", "credentials": "include", "keepalive": true})
+	if err == nil {
+		p.Call("catch", m.out.ignore)
 	}
 }
 

@@ -114,9 +114,18 @@ func TestReceiptsDelivered(t *testing.T) {
 	v := newVisitor(t)
 	v.open("/")
 	v.ready()
+	seen := v.requests()
 	v.do(chromedp.Click(chromedp.CSS(`[data-consent-notice="banner"] [data-consent-action="accept-all"]`)))
 	s := v.waitConsentCookie()
 	h := v.delivered(2)
+	// The server was asked to set the cookie too (Safari keeps a server's
+	// cookie for its whole lifetime, a script's for 7 days).
+	if !slices.Contains(seen(), baseURL+"/v1/cookie") {
+		t.Error("the module did not ask the server to set the consent cookie")
+	}
+	if got := v.waitConsentCookie(); got.ID != s.ID || !slices.Equal(got.Granted, s.Granted) {
+		t.Errorf("after the server set it, the cookie reads %+v, want %+v", got, s)
+	}
 	if got := events(h); !slices.Equal(got, []string{"banner_shown", "consent_given"}) {
 		t.Fatalf("events %v", got)
 	}

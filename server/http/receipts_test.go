@@ -44,7 +44,7 @@ func ingestServer(t testing.TB, ingest Ingest) (http.Handler, *sqlite.DB) {
 func ingestServerWith(t testing.TB, ingest Ingest, store consent.ReceiptStore) http.Handler {
 	t.Helper()
 	txt := consent.Text{ZhCN: "x", En: "x"}
-	site := consent.Site{Name: txt, Cookie: consent.CookieConfig{MaxAgeDays: 365}, Controller: testController, Categories: []consent.Category{
+	site := consent.Site{Name: txt, Cookie: consent.CookieConfig{MaxAgeDays: 365, Domain: "consent.test"}, Controller: testController, Categories: []consent.Category{
 		{ID: "necessary", Required: true, Title: txt, Purpose: txt},
 		{ID: "analytics", Title: txt, Purpose: txt},
 	}}
