@@ -100,17 +100,17 @@ func parseLines(text string, fn func(kind string, e entry)) {
 
 // receipts is the module's delivery state.
 type receipts struct {
-	mu      sync.Mutex // guards box and every read-modify-write of the stored outbox
-	box     outbox     // the last outbox read or written: used where storage is unavailable
-	url     string     // the receipts endpoint, on the loader's origin
+	mu  sync.Mutex // guards box and every read-modify-write of the stored outbox
+	box outbox     // the last outbox read or written: used where storage is unavailable
+	url string     // the receipts endpoint, on the loader's origin
 	// cookieURL is POST /v1/cookie on the loader's origin (see refreshCookie);
 	// ignore is a function that ignores its argument: a failed refresh's.
 	cookieURL string
 	ignore    safejs.Func
-	wake    chan struct{}
-	wakeFn  safejs.Func // calls send: the sender's timer
-	noHash  bool        // no WebCrypto (an insecure context): receipts go unlinked
-	refused int         // receipts the server refused and the outbox dropped
+	wake      chan struct{}
+	wakeFn    safejs.Func // calls send: the sender's timer
+	noHash    bool        // no WebCrypto (an insecure context): receipts go unlinked
+	refused   int         // receipts the server refused and the outbox dropped
 }
 
 // startReceipts sets up delivery: the endpoint, the listeners that send what
