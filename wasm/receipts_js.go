@@ -110,7 +110,6 @@ type receipts struct {
 	wake      chan struct{}
 	wakeFn    safejs.Func // calls send: the sender's timer
 	noHash    bool        // no WebCrypto (an insecure context): receipts go unlinked
-	refused   int         // receipts the server refused and the outbox dropped
 }
 
 // startReceipts sets up delivery: the endpoint, the listeners that send what
