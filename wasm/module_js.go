@@ -17,6 +17,10 @@ import (
 // before the module loaded.
 const queueKey = "consent.queue"
 
+// refreshedKey is the sessionStorage key that says the server has set the
+// consent cookie again in this browser session (see refreshCookie).
+const refreshedKey = "consent.refreshed"
+
 // module is the running browser module.
 type module struct {
 	cfg *config
@@ -79,6 +83,14 @@ func (m *module) start() error {
 	}
 	if err := m.startReceipts(); err != nil {
 		return fmt.Errorf("receipts: %w", err)
+	}
+	// Once a browser session, have the server set a returning person's
+	// cookie again too: one written before, or while the server was away.
+	if store, err := global("sessionStorage"); err == nil && !m.state.IsZero() {
+		if v, err := store.Call("getItem", refreshedKey); err == nil && v.IsNull() {
+			store.Call("setItem", refreshedKey, "1")
+			m.refreshCookie()
+		}
 	}
 	if err := m.loadStylesheet(); err != nil {
 		return fmt.Errorf("load module.css: %w", err)

@@ -126,6 +126,16 @@ func TestReceiptsDelivered(t *testing.T) {
 	if got := v.waitConsentCookie(); got.ID != s.ID || !slices.Equal(got.Granted, s.Granted) {
 		t.Errorf("after the server set it, the cookie reads %+v, want %+v", got, s)
 	}
+	// A returning person's cookie, once a browser session.
+	seen = v.requests()
+	v.do(chromedp.Evaluate[chromedp.Void](`sessionStorage.clear()`))
+	v.open("/app/")
+	v.ready()
+	v.open("/")
+	v.ready()
+	if n := countOf(seen(), baseURL+"/v1/cookie"); n != 1 {
+		t.Errorf("two page views of a new session asked the server %d times to set the cookie, want once", n)
+	}
 	if got := events(h); !slices.Equal(got, []string{"banner_shown", "consent_given"}) {
 		t.Fatalf("events %v", got)
 	}
@@ -311,4 +321,14 @@ func getJSON(t *testing.T, url string, v any) {
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
 	}
+}
+
+func countOf(list []string, s string) int {
+	n := 0
+	for _, v := range list {
+		if v == s {
+			n++
+		}
+	}
+	return n
 }
