@@ -57,7 +57,8 @@ type kantaraExtension struct {
 }
 
 // kantara converts r: each granted category is a purpose with explicit
-// consent, its declared cookies and storage as the PII categories.
+// consent, its declared cookies and storage as the PII categories; so is a
+// permission allowed or granted.
 func kantara(site *consent.Site, r consent.Receipt, body []byte, a consent.Ack, pub string) kantaraReceipt {
 	c := site.Controller
 	k := kantaraReceipt{
@@ -83,6 +84,17 @@ func kantara(site *consent.Site, r consent.Receipt, body []byte, a consent.Ack, 
 			}
 		}
 		k.Services[0].Purposes = append(k.Services[0].Purposes, p)
+	}
+	// A permission the person allowed (in the pre-prompt) or the browser
+	// granted is a purpose of its own. Location is sensitive personal
+	// information under PIPL article 28 (行踪轨迹).
+	if perm, ok := site.Permission(r.Permission); ok && (r.Answer == consent.AnswerAllowed || r.Answer == consent.AnswerGranted) {
+		k.Services[0].Purposes = append(k.Services[0].Purposes, kantaraPurpose{Purpose: perm.Purpose.In(r.Locale),
+			PurposeCategory: []string{"permission:" + perm.Kind}, ConsentType: "EXPLICIT", PIICategory: []string{perm.Kind},
+			Termination: "switching it off in the privacy settings, or in the browser's site settings"})
+		if perm.Kind == "geolocation" {
+			k.Sensitive, k.SPICat = true, append(k.SPICat, "location")
+		}
 	}
 	return k
 }
