@@ -22,4 +22,3 @@ func TestKantaraPermission(t *testing.T) {
 		t.Fatalf("refused: purposes %+v", k.Services[0].Purposes)
 	}
 }
-
