@@ -20,8 +20,10 @@ import (
 // list every permission with its state and a way to switch it off.
 
 // permissionsKey is the localStorage key of the person's answers: lines
-// "KIND STATE MS", STATE "refused" (declined the pre-prompt at MS) or "off"
-// (switched off in the privacy settings).
+// "KIND STATE MS", STATE "refused" (declined the pre-prompt at MS), "off"
+// (switched off in the privacy settings) or "granted" (by the browser: what
+// counts where navigator.permissions cannot tell, as in Firefox for the
+// camera).
 const permissionsKey = "consent.permissions"
 
 type permissions struct {
@@ -144,8 +146,10 @@ func (m *module) askPermission(set, purpose string) (any, error) {
 			return consent.AnswerDenied, nil
 		case "granted":
 			granted = granted && stored[k].state != consent.AnswerOff
-		default:
+		case "prompt":
 			granted = false
+		default: // the browser cannot tell (Firefox, for the camera): the last answer recorded here
+			granted = granted && stored[k].state == consent.AnswerGranted
 		}
 		if e := stored[k]; e.state == consent.AnswerRefused && now-e.at < int64(m.cfg.site.BackoffDays())*86400e3 {
 			return consent.AnswerRefused, nil
@@ -190,9 +194,9 @@ func (m *module) permissionAnswered(kinds []string, answer, method string) {
 		}
 		m.emitReceipt(consent.Receipt{Event: consent.EventPermissionAnswered, Permission: k, Answer: answer, Method: method}, m.current(), m.now())
 		switch answer {
-		case consent.AnswerRefused, consent.AnswerOff:
+		case consent.AnswerRefused, consent.AnswerOff, consent.AnswerGranted:
 			stored[k] = permissionEntry{answer, m.now().UnixMilli()}
-		case consent.AnswerGranted:
+		case consent.AnswerDenied, consent.AnswerReset:
 			delete(stored, k)
 		}
 	}
@@ -425,8 +429,10 @@ func (m *module) showPermissions() {
 			}
 		case "denied":
 			state[p.Kind] = "denied"
-		default:
+		case "prompt":
 			state[p.Kind] = "off"
+		default: // the browser cannot tell: the last answer recorded here
+			state[p.Kind] = map[bool]string{true: "on", false: "off"}[stored[p.Kind].state == consent.AnswerGranted]
 		}
 	}
 	l := locale()

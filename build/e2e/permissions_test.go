@@ -215,3 +215,37 @@ func TestPermissionBeforeModuleLoads(t *testing.T) {
 	}
 	v.noProblems()
 }
+
+// Where navigator.permissions cannot tell (Firefox cannot for the camera;
+// here it is made to fail for notifications), the module goes by the answer
+// it recorded: once granted, not asked again, and shown as on.
+func TestPermissionWithoutPermissionsAPI(t *testing.T) {
+	v := newVisitor(t)
+	if _, err := chromedp.Call(v.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `(() => {
+			const query = navigator.permissions.query.bind(navigator.permissions);
+			navigator.permissions.query = d => d && d.name === "notifications" ? Promise.reject(new TypeError("unsupported")) : query(d);
+		})()`,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	v.setPermission("notifications", cdpbrowser.PermissionSettingGranted) // the browser's own prompt will say yes
+	v.openApp()
+	v.do(chromedp.Evaluate[chromedp.Void](`window.__n = consent.requestPermission("notifications")`))
+	v.do(chromedp.WaitVisible(chromedp.CSS(prompt)))
+	v.do(chromedp.Click(chromedp.CSS(prompt + ` [data-consent-action="allow-permission"]`)))
+	if got := eval[string](v, `window.__n`); got != "granted" {
+		t.Fatalf("first request resolved %q", got)
+	}
+	v.waitPermissionReceipts("notifications allowed prompt", "notifications granted browser")
+	v.open("/app/?view=settings")
+	v.ready()
+	if got := eval[string](v, `consent.requestPermission("notifications")`); got != "granted" {
+		t.Errorf("asking again after a grant resolved %q", got)
+	}
+	if n := eval[int](v, `document.querySelectorAll('`+prompt+`').length`); n != 0 {
+		t.Error("asked again after a grant")
+	}
+	v.poll(`document.querySelector('li[data-consent-permission="notifications"]')?.dataset.state == "on"`)
+	v.noProblems()
+}
