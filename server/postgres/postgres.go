@@ -35,7 +35,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -45,6 +44,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/groupcommit"
 	"workly.ai/consent/server/proof"
 )
 
@@ -70,7 +70,6 @@ const (
 )
 
 // maxGroup bounds how many receipts one transaction takes.
-const maxGroup = 4096
 
 // DB is a receipt store in a PostgreSQL database.
 type DB struct {
@@ -81,22 +80,8 @@ type DB struct {
 	// WriteTimeout bounds one group's transaction; DefaultWriteTimeout.
 	WriteTimeout time.Duration
 
-	puts      chan putRequest
-	closed    chan struct{}
+	committer *groupcommit.Committer
 	closeOnce sync.Once
-	committer sync.WaitGroup
-}
-
-// putRequest is one Put waiting for the committer.
-type putRequest struct {
-	rs    []consent.Receipt
-	reply chan putResult
-}
-
-type putResult struct {
-	acks   []consent.Ack
-	stored int
-	err    error
 }
 
 // migrations are applied in order, each once; the table
@@ -138,8 +123,7 @@ func Open(ctx context.Context, dsn string, sign func(hash string) string) (*DB, 
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &DB{pool: pool, name: target(cfg), Now: time.Now, sign: sign, WriteTimeout: DefaultWriteTimeout,
-		puts: make(chan putRequest), closed: make(chan struct{})}
+	s := &DB{pool: pool, name: target(cfg), Now: time.Now, sign: sign, WriteTimeout: DefaultWriteTimeout}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		if !errors.Is(err, errNewerSchema) {
@@ -147,8 +131,7 @@ func Open(ctx context.Context, dsn string, sign func(hash string) string) (*DB, 
 		}
 		return nil, fmt.Errorf("open store %s: %w", s.name, err)
 	}
-	s.committer.Add(1)
-	go s.commit()
+	s.committer = groupcommit.Start(s.write)
 	return s, nil
 }
 
@@ -226,59 +209,13 @@ func (s *DB) migrate(ctx context.Context) error {
 // committed. See consent.ReceiptStore. Errors because the database cannot be
 // reached wrap consent.ErrUnavailable.
 func (s *DB) Put(ctx context.Context, rs []consent.Receipt) ([]consent.Ack, int, error) {
-	req := putRequest{rs: rs, reply: make(chan putResult, 1)}
-	select {
-	case s.puts <- req:
-	case <-s.closed:
-		return nil, 0, fmt.Errorf("put receipts: store closed")
-	case <-ctx.Done():
-		return nil, 0, fmt.Errorf("put receipts: %w: waiting for the store: %w", consent.ErrUnavailable, ctx.Err())
-	}
-	// Once handed over, the receipts are committed or not whatever the
-	// caller's context does (the write has its own timeout): wait for the
-	// answer.
-	res := <-req.reply
-	return res.acks, res.stored, res.err
-}
-
-// commit is the committer: it takes the Puts waiting at each moment and
-// writes them in one transaction.
-func (s *DB) commit() {
-	defer s.committer.Done()
-	for {
-		var group []putRequest
-		select {
-		case req := <-s.puts:
-			group = append(group, req)
-		case <-s.closed:
-			return
-		}
-		n := len(group[0].rs)
-	gather:
-		for n < maxGroup {
-			select {
-			case req := <-s.puts:
-				group = append(group, req)
-				n += len(req.rs)
-			default:
-				break gather
-			}
-		}
-		results, err := s.write(group)
-		for i, req := range group {
-			if err != nil {
-				req.reply <- putResult{err: err}
-			} else {
-				req.reply <- results[i]
-			}
-		}
-	}
+	return s.committer.Put(ctx, rs)
 }
 
 // write stores the receipts of every request of group in one transaction,
 // each new one linked into the chain after its head and signed, and returns
 // each request's acknowledgements.
-func (s *DB) write(group []putRequest) ([]putResult, error) {
+func (s *DB) write(group [][]consent.Receipt) ([]groupcommit.Result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.WriteTimeout)
 	defer cancel()
 	results, err := s.writeTx(ctx, group)
@@ -296,12 +233,12 @@ func (s *DB) write(group []putRequest) ([]putResult, error) {
 	return results, nil
 }
 
-func (s *DB) writeTx(ctx context.Context, group []putRequest) ([]putResult, error) {
+func (s *DB) writeTx(ctx context.Context, group [][]consent.Receipt) ([]groupcommit.Result, error) {
 	// Each receipt once, in the order first sent.
 	var ids []string
 	first := map[string]consent.Receipt{}
-	for _, req := range group {
-		for _, r := range req.rs {
+	for _, rs := range group {
+		for _, r := range rs {
 			if _, ok := first[r.ID]; !ok {
 				first[r.ID] = r
 				ids = append(ids, r.ID)
@@ -369,9 +306,7 @@ func (s *DB) writeTx(ctx context.Context, group []putRequest) ([]putResult, erro
 		newReceipts = append(newReceipts, []any{r.ID, r.Subject, string(r.Event), r.Policy, r.Time.UnixMilli(), received, string(body)})
 	}
 	if len(links) > 0 {
-		// Signing is the costly part and each link's signature stands alone:
-		// sign on every core while the chain's order is already fixed.
-		signAll(links, s.sign)
+		groupcommit.SignAll(links, s.sign)
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"receipts"}, []string{"id", "subject", "event", "policy", "time", "received", "body"},
 			pgx.CopyFromRows(newReceipts)); err != nil {
 			return nil, err
@@ -387,39 +322,23 @@ func (s *DB) writeTx(ctx context.Context, group []putRequest) ([]putResult, erro
 	if err := tx.Commit(ctx); err != nil {
 		return nil, err
 	}
-	results := make([]putResult, len(group))
+	results := make([]groupcommit.Result, len(group))
 	counted := map[string]bool{}
 	fresh := map[string]bool{}
 	for _, l := range links {
 		fresh[l.ID] = true
 	}
-	for i, req := range group {
-		results[i].acks = make([]consent.Ack, len(req.rs))
-		for j, r := range req.rs {
-			results[i].acks[j] = *acks[r.ID]
+	for i, rs := range group {
+		results[i].Acks = make([]consent.Ack, len(rs))
+		for j, r := range rs {
+			results[i].Acks[j] = *acks[r.ID]
 			if fresh[r.ID] && !counted[r.ID] {
 				counted[r.ID] = true
-				results[i].stored++
+				results[i].Stored++
 			}
 		}
 	}
 	return results, nil
-}
-
-// signAll signs every link, on as many goroutines as there are cores.
-func signAll(links []*consent.Ack, sign func(hash string) string) {
-	workers := min(runtime.GOMAXPROCS(0), len(links))
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := w; i < len(links); i += workers {
-				links[i].Sig = sign(links[i].Hash)
-			}
-		}(w)
-	}
-	wg.Wait()
 }
 
 // Entries calls fn for each receipt in chain order from seq from on. See
@@ -469,8 +388,7 @@ func (s *DB) Ping(ctx context.Context) error {
 // pool.
 func (s *DB) Close() error {
 	s.closeOnce.Do(func() {
-		close(s.closed)
-		s.committer.Wait()
+		s.committer.Close()
 		s.pool.Close()
 	})
 	return nil

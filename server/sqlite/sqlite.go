@@ -15,13 +15,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
-	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/groupcommit"
 	"workly.ai/consent/server/proof"
 )
 
@@ -34,45 +33,12 @@ type DB struct {
 	Now  func() time.Time // when a receipt was received; defaults to time.Now
 	sign func(hash string) string
 
-	puts   chan putRequest
-	closed chan struct{}
+	committer *groupcommit.Committer
 
 	// The head of the global chain; only the committer touches them.
 	lastSeq  int64
 	lastHash string
 }
-
-// putRequest is one Put waiting for the committer.
-type putRequest struct {
-	rs    []consent.Receipt
-	reply chan putResult
-}
-
-type putResult struct {
-	acks    []consent.Ack
-	pending []*consent.Ack // while writing: the acks, some still unsigned
-	stored  int
-	err     error
-}
-
-// signAll signs every link, on as many goroutines as there are cores.
-func signAll(links []*consent.Ack, sign func(hash string) string) {
-	workers := min(runtime.GOMAXPROCS(0), len(links))
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := w; i < len(links); i += workers {
-				links[i].Sig = sign(links[i].Hash)
-			}
-		}(w)
-	}
-	wg.Wait()
-}
-
-// maxGroup bounds how many receipts one transaction takes.
-const maxGroup = 4096
 
 // migrations are applied in order; PRAGMA user_version records how many ran.
 // Append only.
@@ -111,7 +77,7 @@ func Open(path string, sign func(hash string) string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &DB{db: db, path: path, Now: time.Now, sign: sign, puts: make(chan putRequest), closed: make(chan struct{})}
+	s := &DB{db: db, path: path, Now: time.Now, sign: sign}
 	if err := s.migrate(context.Background()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -121,7 +87,7 @@ func Open(path string, sign func(hash string) string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	go s.commit()
+	s.committer = groupcommit.Start(s.write)
 	return s, nil
 }
 
@@ -159,57 +125,13 @@ func (s *DB) migrate(ctx context.Context) error {
 // Put stores rs durably: it returns once the transaction that holds them has
 // committed. See consent.ReceiptStore.
 func (s *DB) Put(ctx context.Context, rs []consent.Receipt) ([]consent.Ack, int, error) {
-	req := putRequest{rs: rs, reply: make(chan putResult, 1)}
-	select {
-	case s.puts <- req:
-	case <-s.closed:
-		return nil, 0, fmt.Errorf("put receipts: store closed")
-	case <-ctx.Done():
-		return nil, 0, ctx.Err()
-	}
-	// Once handed over, the receipts are committed or not whatever the
-	// caller's context does: wait for the answer.
-	res := <-req.reply
-	return res.acks, res.stored, res.err
-}
-
-// commit is the committer: it takes the Puts waiting at each moment and
-// writes them in one transaction.
-func (s *DB) commit() {
-	for {
-		var group []putRequest
-		select {
-		case req := <-s.puts:
-			group = append(group, req)
-		case <-s.closed:
-			return
-		}
-		n := len(group[0].rs)
-	gather:
-		for n < maxGroup {
-			select {
-			case req := <-s.puts:
-				group = append(group, req)
-				n += len(req.rs)
-			default:
-				break gather
-			}
-		}
-		results, err := s.write(group)
-		for i, req := range group {
-			if err != nil {
-				req.reply <- putResult{err: err}
-			} else {
-				req.reply <- results[i]
-			}
-		}
-	}
+	return s.committer.Put(ctx, rs)
 }
 
 // write stores the receipts of every request of group in one transaction,
 // each new one linked into the chain and signed, and returns each request's
 // acknowledgements.
-func (s *DB) write(group []putRequest) ([]putResult, error) {
+func (s *DB) write(group [][]consent.Receipt) ([]groupcommit.Result, error) {
 	ctx := context.Background()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -235,12 +157,13 @@ func (s *DB) write(group []putRequest) ([]putResult, error) {
 
 	received := s.Now().UnixMilli()
 	seq, last := s.lastSeq, s.lastHash
-	results := make([]putResult, len(group))
+	results := make([]groupcommit.Result, len(group))
+	pending := make([][]*consent.Ack, len(group)) // the acks, some unsigned until signed below
 	// Insert and link in order; a receipt already stored gets its first ack.
 	fresh := map[string]*consent.Ack{} // new in this transaction, by id
 	var links []*consent.Ack
-	for i, req := range group {
-		for _, r := range req.rs {
+	for i, rs := range group {
+		for _, r := range rs {
 			body := consent.AppendReceiptJSON(nil, r)
 			res, err := insert.ExecContext(ctx, r.ID, r.Subject, string(r.Event), r.Policy, r.Time.UnixMilli(), received, string(body))
 			if err != nil {
@@ -254,7 +177,7 @@ func (s *DB) write(group []putRequest) ([]putResult, error) {
 				ack = &consent.Ack{ID: r.ID, Seq: seq, Hash: last}
 				fresh[r.ID] = ack
 				links = append(links, ack)
-				results[i].stored++
+				results[i].Stored++
 			case fresh[r.ID] != nil:
 				ack = fresh[r.ID]
 			default:
@@ -263,23 +186,19 @@ func (s *DB) write(group []putRequest) ([]putResult, error) {
 					return nil, fmt.Errorf("put receipts: %w", err)
 				}
 			}
-			results[i].acks = append(results[i].acks, consent.Ack{}) // filled below, once signed
-			results[i].pending = append(results[i].pending, ack)
+			pending[i] = append(pending[i], ack)
 		}
 	}
-	// Signing is the costly part and each link's signature stands alone: sign
-	// on every core while the chain's order is already fixed.
-	signAll(links, s.sign)
+	groupcommit.SignAll(links, s.sign)
 	for _, l := range links {
 		if _, err := link.ExecContext(ctx, l.Seq, l.ID, l.Hash, l.Sig); err != nil {
 			return nil, fmt.Errorf("put receipts: %w", err)
 		}
 	}
-	for i := range results {
-		for j, a := range results[i].pending {
-			results[i].acks[j] = *a
+	for i, acks := range pending {
+		for _, a := range acks {
+			results[i].Acks = append(results[i].Acks, *a)
 		}
-		results[i].pending = nil
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("put receipts: %w", err)
@@ -323,10 +242,6 @@ func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 // Close stops the committer, after the transaction under way, and closes the
 // file.
 func (s *DB) Close() error {
-	select {
-	case <-s.closed:
-	default:
-		close(s.closed)
-	}
+	s.committer.Close()
 	return s.db.Close()
 }
