@@ -30,8 +30,7 @@ type permissions struct {
 	mu       sync.Mutex
 	asking   map[string]safejs.Value // the promise of the set being asked for
 	answer   chan consent.Action     // the open pre-prompt's answer
-	statuses []safejs.Value          // the PermissionStatus objects followed (kept so their listeners live)
-	watched  map[string]bool
+	statuses map[string]safejs.Value // the PermissionStatus followed, by kind: live, and kept so its listener lives
 	browser  map[string]string // the browser's answer last recorded, by kind
 }
 
@@ -141,7 +140,7 @@ func (m *module) askPermission(set, purpose string) (any, error) {
 	now := m.now().UnixMilli()
 	granted := true
 	for _, k := range kinds {
-		switch browserPermission(k) {
+		switch m.browserPermission(k) {
 		case "denied":
 			return consent.AnswerDenied, nil
 		case "granted":
@@ -265,22 +264,29 @@ func (m *module) answerPrompt(a consent.Action) {
 }
 
 // browserPermission is the browser's state of kind ("granted", "denied",
-// "prompt"), "" where it cannot tell. It waits on a promise.
-func browserPermission(kind string) string {
-	var r jsReader
-	p, err := r.get(safejs.Global(), "navigator").Get("permissions")
-	if err != nil || p.Type() != safejs.TypeObject {
+// "prompt"), "" where it cannot tell: the followed PermissionStatus's, else
+// a query, which waits on a promise.
+func (m *module) browserPermission(kind string) string {
+	status, ok := m.perm.statuses[kind]
+	if !ok {
+		status, ok = permissionStatus(kind)
+	}
+	if !ok {
 		return ""
 	}
-	q, err := p.Call("query", map[string]any{"name": kind})
+	return (&jsReader{}).str(status, "state")
+}
+
+// permissionStatus is navigator.permissions.query({name: kind}); false
+// where the browser cannot tell. It waits on a promise.
+func permissionStatus(kind string) (safejs.Value, bool) {
+	var r jsReader
+	q, err := r.get(r.get(safejs.Global(), "navigator"), "permissions").Call("query", map[string]any{"name": kind})
 	if err != nil {
-		return ""
+		return safejs.Undefined(), false
 	}
 	status, err := await(q)
-	if err != nil {
-		return ""
-	}
-	return r.str(status, "state")
+	return status, err == nil && status.Type() == safejs.TypeObject
 }
 
 // askBrowser calls the browser API that asks for kinds and returns
@@ -364,16 +370,11 @@ func askGeolocation(geo safejs.Value) (string, error) {
 // privacy settings show it, and consent:permission tells the page.
 func (m *module) watchPermissions(kinds []string) {
 	for _, k := range kinds {
-		if m.perm.watched[k] {
+		if _, ok := m.perm.statuses[k]; ok {
 			continue
 		}
-		var r jsReader
-		q, err := r.get(r.get(safejs.Global(), "navigator"), "permissions").Call("query", map[string]any{"name": k})
-		if err != nil {
-			continue
-		}
-		status, err := await(q)
-		if err != nil {
+		status, ok := permissionStatus(k)
+		if !ok {
 			continue
 		}
 		kind := k
@@ -392,11 +393,10 @@ func (m *module) watchPermissions(kinds []string) {
 		}
 		m.funcs = append(m.funcs, fn)
 		status.Call("addEventListener", "change", fn)
-		if m.perm.watched == nil {
-			m.perm.watched = map[string]bool{}
+		if m.perm.statuses == nil {
+			m.perm.statuses = map[string]safejs.Value{}
 		}
-		m.perm.watched[k] = true
-		m.perm.statuses = append(m.perm.statuses, status)
+		m.perm.statuses[k] = status
 	}
 }
 
@@ -421,7 +421,7 @@ func (m *module) showPermissions() {
 	stored := storedPermissions()
 	state := map[string]string{}
 	for _, p := range m.cfg.site.Permissions {
-		switch browserPermission(p.Kind) {
+		switch m.browserPermission(p.Kind) {
 		case "granted":
 			state[p.Kind] = "on"
 			if stored[p.Kind].state == consent.AnswerOff {
@@ -450,7 +450,8 @@ func (m *module) showPermissions() {
 		rows, _ := slot.Call("querySelectorAll", "li[data-consent-permission]")
 		for _, row := range r.list(rows, "") {
 			kind, _ := row.Call("getAttribute", "data-consent-permission")
-			row.Call("setAttribute", "data-state", state[jsString(kind)])
+			k, _ := kind.String()
+			row.Call("setAttribute", "data-state", state[k])
 		}
 	}
 }

@@ -334,7 +334,7 @@ func (m *module) file(answer safejs.Value) (n int) {
 	acks := map[string]string{}
 	for _, a := range r.list(answer, "acks") {
 		if text, err := call("JSON", "stringify", a); err == nil {
-			acks[r.str(a, "id")] = jsString(text)
+			acks[r.str(a, "id")], _ = text.String()
 		}
 	}
 	m.updateOutbox(func(b *outbox) bool {
@@ -516,7 +516,8 @@ func (m *module) updateOutbox(fn func(b *outbox) bool) {
 	defer m.out.mu.Unlock()
 	if text, err := call("localStorage", "getItem", outboxKey); err == nil && text.Type() == safejs.TypeString {
 		b := outbox{}
-		parseLines(jsString(text), func(kind string, e entry) {
+		t, _ := text.String()
+		parseLines(t, func(kind string, e entry) {
 			switch kind {
 			case lineSubject:
 				b.subject = e.id
@@ -552,7 +553,8 @@ func storedText(key string) string {
 	if err != nil || v.Type() != safejs.TypeString {
 		return ""
 	}
-	return jsString(v)
+	s, _ := v.String()
+	return s
 }
 
 func store(key, text string) error {
@@ -587,7 +589,8 @@ func (m *module) historyJSON() string {
 			out = append(out, ',')
 		}
 		w, _ := call("JSON", "stringify", e.wire)
-		out = append(append(append(append(append(out, e.wire[:len(e.wire)-1]...), `,"wire":`...), jsString(w)...), `,"ack":`...), e.ack...)
+		quoted, _ := w.String()
+		out = append(append(append(append(append(out, e.wire[:len(e.wire)-1]...), `,"wire":`...), quoted...), `,"ack":`...), e.ack...)
 		out = append(out, '}')
 	}
 	return string(append(out, ']'))
