@@ -5,6 +5,7 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -137,4 +138,55 @@ func (e entry) event() string {
 	_, after, _ := strings.Cut(e.wire, `"event":"`)
 	ev, _, _ := strings.Cut(after, `"`)
 	return ev
+}
+
+// The outbox and the history are bounded: beyond maxOutbox waiting receipts
+// the oldest go, and the history keeps the latest maxHistory.
+func TestReceiptsBounded(t *testing.T) {
+	m := receiptModule(t)
+	s := consent.State{ID: newID(), Policy: "2022-01-01"}
+	var first string
+	for i := 0; i < maxOutbox+3; i++ {
+		m.emit(consent.EventConsentRefused, s, "api", time.Now())
+		if i == 3 {
+			first = outboxNow(m).open[3].id // the oldest to stay
+		}
+	}
+	b := outboxNow(m)
+	if n := len(b.open) + len(b.linked); n != maxOutbox || b.open[0].id != first {
+		t.Fatalf("outbox holds %d receipts starting with %s, want %d starting with %s", n, b.open[0].id, maxOutbox, first)
+	}
+
+	var hist []byte
+	for i := 0; i < maxHistory; i++ {
+		hist = appendLine(hist, lineAcked, entry{id: "old" + strconv.Itoa(i), subject: s.ID, wire: "{}", ack: "{}"})
+	}
+	store(historyKey, string(hist))
+	m.link(true)
+	b = outboxNow(m)
+	ack, _ := call("JSON", "parse", `{"acks":[{"id":"`+b.linked[0].id+`","seq":1,"hash":"h","sig":"s"}]}`)
+	if n := m.file(ack); n != 1 {
+		t.Fatalf("filed %d", n)
+	}
+	text := storedText(historyKey)
+	if n := strings.Count(text, "\n"); n != maxHistory || strings.HasPrefix(text, "acked old0 ") || !strings.Contains(text, b.linked[0].id) {
+		t.Fatalf("history of %d lines (want %d: the oldest gone, the new one in)", n, maxHistory)
+	}
+}
+
+// Retries back off exponentially up to maxRetry, with jitter of ±50%.
+func TestRetryDelay(t *testing.T) {
+	for n, base := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 5: 16 * time.Second, 9: 256 * time.Second, 10: maxRetry, 40: maxRetry} {
+		seen := map[time.Duration]bool{}
+		for i := 0; i < 20; i++ {
+			d := retryDelay(n)
+			if d < base/2 || d >= base*3/2 {
+				t.Fatalf("retryDelay(%d) = %v, want within [%v, %v)", n, d, base/2, base*3/2)
+			}
+			seen[d] = true
+		}
+		if len(seen) < 2 {
+			t.Errorf("retryDelay(%d) has no jitter", n)
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // permissionReceipts lists the history's permission receipts as
@@ -163,6 +164,15 @@ func TestPermissionRefusalBacksOff(t *testing.T) {
 		t.Error("the module asked again within the back-off")
 	}
 	v.waitPermissionReceipts("notifications refused prompt")
+
+	// Esc is "not now".
+	v.do(chromedp.Evaluate[chromedp.Void](`window.__geo = consent.requestPermission("geolocation")`))
+	v.do(chromedp.WaitVisible(chromedp.CSS(prompt)))
+	v.do(chromedp.KeyEvent(kb.Escape))
+	if got := eval[string](v, `window.__geo`); got != "refused" {
+		t.Errorf("Esc resolved %q", got)
+	}
+	v.waitPermissionReceipts("notifications refused prompt", "geolocation refused prompt")
 	v.noProblems()
 }
 

@@ -163,6 +163,14 @@ func TestReceiptsDelivered(t *testing.T) {
 		t.Fatal(err)
 	}
 	v.do(chromedp.Evaluate[chromedp.Void](`consent.openPreferences()`))
+	v.do(chromedp.ScrollIntoView(chromedp.CSS(`dialog [data-consent-action="download-history"]`)))
+	v.screenshot("preferences-records")
+	// Its paragraphs keep the dialog's margins (consent.css's .cm p once
+	// overrode them: text touched the border).
+	if inset := eval[[]float64](v, `(() => { const d = document.querySelector("dialog.cm-prefs").getBoundingClientRect().left;
+		return [...document.querySelectorAll("dialog.cm-prefs > p")].map(p => p.getBoundingClientRect().left - d); })()`); len(inset) < 2 || slices.Min(inset) < 20 {
+		t.Errorf("the preferences' paragraphs start %v px inside the dialog, want ≥ 20", inset)
+	}
 	// A click where a person would click: clear of the sticky actions bar.
 	v.do(chromedp.Click(chromedp.CSS(`dialog [data-consent-action="download-history"]`)))
 	var file []byte
@@ -331,4 +339,40 @@ func countOf(list []string, s string) int {
 		}
 	}
 	return n
+}
+
+// A receipt the server refuses (here, one edited in storage to name a policy
+// version that does not exist) does not hold back the others sent with it:
+// the batch goes again a receipt at a time, and the refused one is dropped,
+// with a console error that names it.
+func TestRefusedReceiptDoesNotBlockOthers(t *testing.T) {
+	v := newVisitor(t)
+	v.open("/")
+	v.ready()
+	v.do(chromedp.Click(chromedp.CSS(`[data-consent-notice="banner"] [data-consent-action="accept-all"]`)))
+	v.delivered(2)
+	v.do(chromedp.Evaluate[chromedp.Void](`(() => {
+		const id = "AAAAAAAAAAAAAAAAAAAAAA", subject = consent.state().id;
+		const bad = JSON.stringify({id, subject, event: "consent_given", policy: "1999-01-01", policySha256: "0".repeat(64),
+			locale: "zh-CN", granted: [], time: Date.now(), method: "api", gpc: false, prev: ""});
+		localStorage.setItem("consent.outbox", localStorage.getItem("consent.outbox") + "linked " + id + " " + subject + " - " + bad + "\n");
+	})()`))
+	v.do(chromedp.Evaluate[chromedp.Void](`consent.rejectAll()`))
+	h := v.delivered(3)
+	if got := events(h); !slices.Equal(got, []string{"banner_shown", "consent_given", "withdrawn"}) {
+		t.Errorf("events %v", got)
+	}
+	_, times := exported(t, dataDir)
+	if times["AAAAAAAAAAAAAAAAAAAAAA"] != 0 || times[h[2].ID] != 1 {
+		t.Errorf("stored: the edited receipt %d times, the withdrawal %d times", times["AAAAAAAAAAAAAAAAAAAAAA"], times[h[2].ID])
+	}
+	select {
+	case p := <-v.problems:
+		if !strings.Contains(p, "refused receipt AAAAAAAAAAAAAAAAAAAAAA") || !strings.Contains(p, "unknown policy version") {
+			t.Errorf("console: %s", p)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("no console error names the dropped receipt")
+	}
+	v.noProblems()
 }
