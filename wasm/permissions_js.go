@@ -31,7 +31,7 @@ type permissions struct {
 	asking   map[string]safejs.Value // the promise of the set being asked for
 	answer   chan consent.Action     // the open pre-prompt's answer
 	statuses map[string]safejs.Value // the PermissionStatus followed, by kind: live, and kept so its listener lives
-	browser  map[string]string // the browser's answer last recorded, by kind
+	browser  map[string]string       // the browser's answer last recorded, by kind
 }
 
 // requestPermission is consent.requestPermission(kind, {purpose}): kind is a
