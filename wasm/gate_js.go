@@ -135,7 +135,7 @@ func runScript(old, tt safejs.Value) error {
 // sweep every few seconds otherwise.
 func (m *module) watchPage() error {
 	added, err := callback("mutation", func(safejs.Value, []safejs.Value) any {
-		go func() {
+		m.actions.enqueue(func() {
 			if err := m.release(); err != nil {
 				consoleError("consent: " + err.Error())
 			}
@@ -143,18 +143,18 @@ func (m *module) watchPage() error {
 			if empty, _ := querySelectorAll("[data-consent-permissions]:empty"); len(empty) > 0 {
 				m.showPermissions()
 			}
-		}()
+		})
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 	sweep, err := callback("sweep", func(safejs.Value, []safejs.Value) any {
-		go func() {
+		m.actions.enqueue(func() {
 			if err := m.clearRefused(m.current()); err != nil {
 				consoleError("consent: " + err.Error())
 			}
-		}()
+		})
 		return nil
 	})
 	if err != nil {

@@ -33,6 +33,7 @@ type module struct {
 	funcs  []safejs.Func // kept alive for the page's lifetime
 	styled chan struct{} // closed once module.css has loaded (or failed)
 
+	actions    serial      // clicks and API calls, one at a time, in order
 	out        receipts    // the receipt outbox and its sender
 	perm       permissions // permission pre-prompts
 	minorShown bool        // the minor-change note was shown: leaving is continued use
@@ -122,6 +123,9 @@ func (m *module) start() error {
 		m.watchPermissions(kinds)
 		m.showPermissions()
 	}()
+	// Actions that arrived during the start (clicks, API calls) run now, in
+	// order, after it.
+	m.actions.run()
 	resolve, err := m.api.Get("_resolve")
 	if err != nil {
 		return err
@@ -356,11 +360,11 @@ func (m *module) listenClicks() error {
 			name, _ := sw.Call("getAttribute", "data-consent-locale")
 			s, _ := name.String()
 			if l, ok := consent.MatchLocale(s); ok {
-				go func() {
+				m.actions.enqueue(func() {
 					if err := m.switchLocale(l); err != nil {
 						consoleError("consent: switch language: " + err.Error())
 					}
-				}()
+				})
 			}
 			return nil
 		}
@@ -371,7 +375,7 @@ func (m *module) listenClicks() error {
 			}
 			v, _ := el.Call("getAttribute", hook)
 			name, _ := v.String()
-			go func() {
+			m.actions.enqueue(func() {
 				var err error
 				if hook == "data-consent-grant" {
 					err = m.choose(append(m.current().Granted, name), "placeholder", m.now())
@@ -381,7 +385,7 @@ func (m *module) listenClicks() error {
 				if err != nil {
 					consoleError("consent: " + hook + ": " + err.Error())
 				}
-			}()
+			})
 			return nil
 		}
 		el, err := target.Call("closest", "[data-consent-action]")
@@ -394,14 +398,14 @@ func (m *module) listenClicks() error {
 		method, at := methodOf(el), m.now()
 		if consent.Action(action) == consent.ActionPermissionOff {
 			kind, _ := el.Call("getAttribute", "data-consent-permission")
-			go m.switchOff(jsString(kind))
+			m.actions.enqueue(func() { m.switchOff(jsString(kind)) })
 			return nil
 		}
-		go func() {
+		m.actions.enqueue(func() {
 			if err := m.act(consent.Action(action), method, at); err != nil {
 				consoleError("consent: " + action + ": " + err.Error())
 			}
-		}()
+		})
 		return nil
 	})
 	if err != nil {
