@@ -154,6 +154,8 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 		"v": manifest.Current().ID, "c": site.CookieName(),
 		"css": string(moduleCSS), "cssUrl": cssPath, "wasm": wasmPath, "exec": execPath, "cfg": cfgPath,
 		"n": notices(&site, &manifest), "cm": consentModeDefaults(&site), "dnt": site.HonorDNT,
+		// The categories whose gated content may run (Site.Releases).
+		"o": site.Optional(),
 	})
 	if err != nil {
 		return nil, err

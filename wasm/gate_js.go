@@ -19,7 +19,7 @@ import (
 // every change and for every element added to the page later.
 func (m *module) release() error {
 	s := m.current()
-	granted := func(c string) bool { return m.known(s) && s.Has(c) }
+	granted := func(c string) bool { return m.cfg.site.Releases(&m.cfg.policies, s, c) }
 	els, err := querySelectorAll(`script[type="text/plain"][data-consent], iframe[data-consent][data-src]`)
 	if err != nil {
 		return err

@@ -88,13 +88,19 @@
     return e;
   }
 
-  // The locale: the one the person switched to in this tab, else <html lang>,
-  // else the browser's; as the module's locale() chooses.
+  // The locale: the first supported one of the person's preferences, in
+  // order: switched to in this tab, <html lang>, the browser's languages;
+  // else the default. The rule is consent.ChooseLocale's;
+  // testdata/locale-vectors.json pins both.
   function locale() {
     var l = "";
     try { l = sessionStorage.getItem(LKEY) || ""; } catch (e) {}
-    l = (l || doc.documentElement.lang || navigator.language || "").slice(0, 2).toLowerCase();
-    return l == "en" ? "en" : "zh-CN";
+    var tags = [l, doc.documentElement.lang].concat(navigator.languages || [navigator.language]);
+    for (var i = 0; i < tags.length; i++) {
+      var m = /^(zh|en)([-_]|$)/i.exec(tags[i] || "");
+      if (m) return m[1].toLowerCase() == "en" ? "en" : "zh-CN";
+    }
+    return "zh-CN";
   }
 
   // Trusted Types: on a page that enforces them, the module's script URLs and
@@ -104,12 +110,14 @@
   try { if (w.trustedTypes) tt = trustedTypes.createPolicy("consent", tt); } catch (e) {}
   api._tt = tt;
 
-  // release runs gated scripts and loads gated iframes of the granted categories.
+  // release runs gated scripts and loads gated iframes of the granted
+  // optional categories (the rule is Site.Releases'; unknown and required
+  // categories gate nothing; testdata/release-vectors.json pins both).
   function release(granted) {
     var s = doc.querySelectorAll('script[type="text/plain"][data-consent], iframe[data-consent][data-src]');
     for (var i = 0; i < s.length; i++) {
-      var o = s[i];
-      if (granted.indexOf(o.getAttribute("data-consent")) < 0) continue;
+      var o = s[i], c = o.getAttribute("data-consent");
+      if (granted.indexOf(c) < 0 || D.o.indexOf(c) < 0) continue;
       if (o.tagName == "IFRAME") {
         o.src = o.getAttribute("data-src");
         o.removeAttribute("data-src");
