@@ -234,10 +234,13 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	if err := b.compress(); err != nil {
 		return nil, err
 	}
+	b.report(log)
+	if err := b.overBudget(); err != nil {
+		return nil, err
+	}
 	if err := b.write(filepath.Join(root, distDir)); err != nil {
 		return nil, err
 	}
-	b.report(log)
 	fmt.Fprintf(log, "built %d files into %s in %s\n", len(b.files), distDir, time.Since(start).Round(100*time.Millisecond))
 	return &b, nil
 }
@@ -424,6 +427,21 @@ func (b *bundle) report(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", f.Path, kb(len(f.Data)), kb(len(f.gz)), kb(len(f.br)), budget)
 	}
 	tw.Flush()
+}
+
+// overBudget returns an error naming every file whose brotli size exceeds
+// its budget: every visitor pays for those bytes, so the build fails.
+func (b *bundle) overBudget() error {
+	var over []string
+	for _, f := range b.files {
+		if f.Budget > 0 && len(f.br) > f.Budget {
+			over = append(over, fmt.Sprintf("%s is %s brotli, over its budget of %s", f.Path, kb(len(f.br)), kb(f.Budget)))
+		}
+	}
+	if len(over) > 0 {
+		return fmt.Errorf("over budget: %s", strings.Join(over, "; "))
+	}
+	return nil
 }
 
 func kb(n int) string {
