@@ -113,7 +113,7 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 
 	// Stylesheets and demo scripts, minified and hashed.
 	assetURL := map[string]string{}
-	for _, name := range []string{"site.css", "demo/analytics.js", "demo/app.js"} {
+	for _, name := range []string{"site.css", "favicon.svg", "demo/analytics.js", "demo/app.js"} {
 		data, err := readMinified(filepath.Join(root, "web/pages", name))
 		if err != nil {
 			return nil, err

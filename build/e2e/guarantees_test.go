@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,35 +32,98 @@ func loadSite(t *testing.T) *consent.Site {
 	return &site
 }
 
-// requests records the URLs the page requests from now on.
-func (v *visitor) requests() func() []string {
-	events := chromedp.Events(v.ctx, network.RequestWillBeSent)
-	var urls []string
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for ev, err := range events {
-			if err != nil {
-				return
+// requests records the requests the page makes from now on; the function it
+// returns lists them up to that moment: it has the page request a marker
+// URL, and waits until the marker's response (whose event comes after those
+// of every request answered before it) has been seen.
+func (v *visitor) requests() func() []request {
+	v.t.Helper()
+	var mu sync.Mutex
+	var seen []request
+	byID := map[network.RequestID]int{}
+	marker := make(chan string, 16)
+	// Events come in the order the browser sent them.
+	if err := chromedp.Listen(v.ctx, func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch ev := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			if !strings.Contains(ev.Request.URL, "?e2e-marker=") {
+				byID[ev.RequestID] = len(seen)
+				seen = append(seen, request{URL: ev.Request.URL})
 			}
-			urls = append(urls, ev.Request.URL)
+		case *network.EventResponseReceived:
+			if strings.Contains(ev.Response.URL, "?e2e-marker=") {
+				marker <- ev.Response.URL
+			} else if i, ok := byID[ev.RequestID]; ok {
+				seen[i].Status = ev.Response.Status
+			}
 		}
-	}()
-	return func() []string {
-		time.Sleep(300 * time.Millisecond) // let the last events arrive
-		return slices.Clone(urls)
+	}); err != nil {
+		v.t.Fatal(err)
 	}
+	n := 0
+	return func() []request {
+		v.t.Helper()
+		n++
+		want := fmt.Sprintf("?e2e-marker=%d", n)
+		v.do(chromedp.Evaluate[chromedp.Void](`fetch("/healthz` + want + `").catch(() => null)`))
+		for u := range marker {
+			if strings.HasSuffix(u, want) {
+				break
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(seen)
+	}
+}
+
+// urls lists the requests' URLs.
+func urls(rs []request) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.URL)
+	}
+	return out
+}
+
+// request is one request a page made, with its response's status (0 while
+// none has arrived).
+type request struct {
+	URL    string
+	Status int64
 }
 
 // Nothing optional before consent: on a first visit no gated source is
 // requested, and no cookie and no storage key but the module's strictly
 // necessary ones exists, even after the module has loaded.
+// Every demo page loads without a failed request (a missing favicon is one)
+// or a console error: what Lighthouse's best practices count.
+func TestDemoPagesLoadCleanly(t *testing.T) {
+	for _, path := range []string{"/", "/app/", "/policies/", "/policies/2024-03-01", "/policies/diff/2022-01-01/2025-06-01"} {
+		t.Run(path, func(t *testing.T) {
+			v := newVisitor(t)
+			seen := v.requests()
+			v.open(path)
+			v.ready()
+			for _, r := range seen() {
+				if r.Status >= 400 {
+					t.Errorf("%s answered %d", r.URL, r.Status)
+				}
+			}
+			v.noProblems()
+		})
+	}
+}
+
 func TestNothingOptionalBeforeConsent(t *testing.T) {
 	v := newVisitor(t)
 	seen := v.requests()
 	v.open("/")
 	v.ready()
-	for _, u := range seen() {
+	for _, r := range seen() {
+		u := r.URL
 		if strings.Contains(u, "/analytics.") || strings.Contains(u, "/demo/promo") {
 			t.Errorf("requested %s before consent", u)
 		}
