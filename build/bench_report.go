@@ -17,6 +17,7 @@ type benchReport struct {
 	Static                   []staticResult
 	Ingest                   []ingestResult // SQLite
 	IngestPostgres           []ingestResult // the same loads, then two servers on one database
+	Lighthouse               []lighthouseResult
 	Notes                    []string
 }
 
@@ -135,6 +136,7 @@ func (r *benchReport) budgets() []budget {
 			budget{"ingest p99 ≤ 20 ms at 5,000/s", fmt.Sprintf("%s at %.0f posts/s", paced.P99.Round(100*time.Microsecond), paced.Posts),
 				paced.P99 <= 20*time.Millisecond && paced.Posts >= 4750, true})
 	}
+	out = append(out, r.lighthouseBudgets()...)
 	for _, path := range []string{"/loader.js", "wasm"} {
 		var ours, nginx *staticResult
 		for i := range r.Static {
@@ -200,10 +202,53 @@ func (r *benchReport) markdown() string {
 			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %s | %s | %s |\n", x.Load, x.Posts, x.Rate, x.P50.Round(10*time.Microsecond), x.P99.Round(10*time.Microsecond), beside)
 		}
 	}
+	if len(r.Lighthouse) > 0 {
+		b.WriteString("\n## Lighthouse (its mobile default: simulated 4× CPU and slow 4G; one run each)\n\n| page | performance | total blocking time | time to interactive | bytes | accessibility | best practices |\n|---|---|---|---|---|---|---|\n")
+		for _, x := range r.Lighthouse {
+			perf, tbt, tti, bytes := "-", "-", "-", "-"
+			if x.Performance >= 0 {
+				perf, tbt, tti, bytes = fmt.Sprintf("%.2f", x.Performance), fmt.Sprintf("%.0f ms", x.TBT), fmt.Sprintf("%.1f s", x.TTI/1000), fmt.Sprintf("%.0f KB", x.Bytes/1000)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %.2f | %.2f |\n", x.Page, perf, tbt, tti, bytes, x.Accessibility, x.Practice)
+		}
+	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "\n%s\n", n)
 	}
 	return b.String()
+}
+
+// lighthouseBudgets are issue 12's: beside vanilla-cookieconsent on the same
+// page, total blocking time ≤ max(50 ms, the peer's), performance ≥ the
+// peer's, time to interactive ≤ 1.2× the peer's; accessibility and best
+// practices 1.00 on every demo page.
+func (r *benchReport) lighthouseBudgets() []budget {
+	var ours, vcc *lighthouseResult
+	var out []budget
+	worstA11y, worstBP, demo := 1.0, 1.0, 0
+	for i := range r.Lighthouse {
+		x := &r.Lighthouse[i]
+		switch {
+		case x.Page == "this module":
+			ours = x
+		case strings.HasPrefix(x.Page, "vanilla"):
+			vcc = x
+		case strings.HasPrefix(x.Page, "demo "):
+			demo++
+			worstA11y, worstBP = math.Min(worstA11y, x.Accessibility), math.Min(worstBP, x.Practice)
+		}
+	}
+	if ours != nil && vcc != nil {
+		out = append(out,
+			budget{"Lighthouse total blocking time ≤ max(50 ms, vanilla-cookieconsent's)", fmt.Sprintf("%.0f ms vs %.0f ms", ours.TBT, vcc.TBT), ours.TBT <= math.Max(50, vcc.TBT), true},
+			budget{"Lighthouse performance ≥ vanilla-cookieconsent's", fmt.Sprintf("%.2f vs %.2f", ours.Performance, vcc.Performance), ours.Performance >= vcc.Performance, true},
+			budget{"Lighthouse time to interactive ≤ 1.2× vanilla-cookieconsent's", fmt.Sprintf("%.1f s vs %.1f s", ours.TTI/1000, vcc.TTI/1000), ours.TTI <= 1.2*vcc.TTI, true})
+	}
+	if demo > 0 {
+		out = append(out, budget{"Lighthouse accessibility and best practices 1.00 on every demo page",
+			fmt.Sprintf("worst %.2f and %.2f over %d pages", worstA11y, worstBP, demo), worstA11y == 1 && worstBP == 1, true})
+	}
+	return out
 }
 
 // svg draws the time to banner of each manager, per profile, as bars.
