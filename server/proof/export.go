@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/wire"
 )
 
 // Filter selects receipts to export; zero fields select everything.
@@ -64,11 +65,10 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 		if progress != nil && read%10000 == 0 {
 			progress(read, written)
 		}
-		rs, err := consent.DecodeReceipts([]byte(`{"receipts":[` + string(body) + `]}`))
+		r, err := wire.DecodeReceipt(body)
 		if err != nil {
 			return fmt.Errorf("export: record %d: %w", a.Seq, err)
 		}
-		r := rs[0]
 		if !f.match(r) {
 			return nil
 		}

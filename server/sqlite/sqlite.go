@@ -60,6 +60,14 @@ var migrations = []string{
 		hash TEXT NOT NULL, -- hex ChainHash(previous hash, body)
 		sig  TEXT NOT NULL  -- base64 Ed25519 signature of hash
 	) STRICT;`,
+	// Which browser keys may sign each subject's receipts (keys.go).
+	`CREATE TABLE subject_keys (
+		subject TEXT NOT NULL,
+		origin  TEXT NOT NULL, -- "" when the request named none
+		key     TEXT NOT NULL, -- the receipts' "key": a P-256 public key
+		token   TEXT NOT NULL, -- hex SHA-256 of the subject's enrolment token
+		PRIMARY KEY (subject, origin)
+	) STRICT;`,
 }
 
 // Open opens (creating if needed) the store at path and brings its schema up
