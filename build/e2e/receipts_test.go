@@ -399,7 +399,7 @@ func TestForgedReceiptRefused(t *testing.T) {
 	}
 
 	// curl: no Origin, no cookie, no key.
-	resp, err := http.Post(siteURL+"/v1/receipts", "text/plain", strings.NewReader(forged("CCCCCCCCCCCCCCCCCCCCCC")))
+	resp, err := http.Post(baseURL+"/v1/receipts", "text/plain", strings.NewReader(forged("CCCCCCCCCCCCCCCCCCCCCC")))
 	if err != nil {
 		t.Fatal(err)
 	}
