@@ -25,7 +25,8 @@ const (
 // Receipt is the proof of one event: who (pseudonymously), what they were
 // shown, what they chose, when and how.
 //
-// This is its first slice; the wire codec, chaining and signatures build on it.
+// Its wire form is AppendReceiptJSON's; the browser signs it (Key, Sig) and the
+// server chains and signs it (Ack).
 type Receipt struct {
 	// ID is the record id: 128 random bits, base64url (see ValidConsentID). It
 	// is the idempotency key: a receipt is stored once however often it is sent.
