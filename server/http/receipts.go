@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/wire"
 )
 
 // MaxReceiptBody is the largest body POST /v1/receipts reads: browsers refuse
@@ -44,7 +45,10 @@ type Ingest struct {
 // acknowledgement is the one it got the first time. Errors are JSON
 // {"error": "..."} with a 4xx status, or 503 with Retry-After while the store
 // is unreachable (consent.ErrUnavailable) or failed: nothing is acknowledged
-// then, and resending is safe.
+// then, and resending is safe. The body must be in the canonical wire form
+// (400 otherwise, see wire.DecodeBatch); each receipt's values valid (422,
+// consent.Receipt.Validate), its signature good and its key one its subject
+// is bound to (403, see checkKeys).
 func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 	origin := r.Header.Get("Origin")
 	if origin != "" && !s.sameOrigin(r, origin) {
@@ -54,6 +58,7 @@ func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 		}
 		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Allow-Credentials", "true") // the enrolment cookie (keys.go)
 		h.Add("Vary", "Origin")
 	}
 	if r.Method == http.MethodOptions {
@@ -88,7 +93,7 @@ func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, "read", http.StatusBadRequest, "reading the body failed")
 		return
 	}
-	rs, err := consent.DecodeReceipts(body)
+	rs, err := wire.DecodeBatch(body)
 	if err != nil {
 		s.reject(w, "malformed", http.StatusBadRequest, err.Error())
 		return
@@ -99,9 +104,16 @@ func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 			s.reject(w, "invalid", http.StatusUnprocessableEntity, err.Error())
 			return
 		}
+		if err := wire.Verify(rec); err != nil {
+			s.reject(w, "signature", http.StatusForbidden, err.Error())
+			return
+		}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
+	if !s.checkKeys(ctx, w, r, rs) {
+		return
+	}
 	s.metrics.batch.Observe(float64(len(rs)))
 	start := time.Now()
 	acks, stored, err := s.store.Put(ctx, rs)

@@ -25,6 +25,7 @@ var (
 	testController = consent.Controller{Name: "北京青云科技股份有限公司", Address: "北京", Email: "privacy@workly.ai", Phone: "400-8576-886", URL: "https://support.workly.ai/privacy"}
 	testNow        = time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)
 	testPolicy     = strings.Repeat("a", 64)
+	testNextPolicy = strings.Repeat("e", 64)
 )
 
 // ingestServer is a server with a built site configuration and a real SQLite
@@ -48,7 +49,12 @@ func ingestServerWith(t testing.TB, ingest Ingest, store consent.ReceiptStore) h
 		{ID: "necessary", Required: true, Title: txt, Purpose: txt},
 		{ID: "analytics", Title: txt, Purpose: txt},
 	}}
-	m := consent.Manifest{Versions: []consent.Version{{ID: "2025-06-01", Effective: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), Title: txt, SHA256: testPolicy}}}
+	m := consent.Manifest{Versions: []consent.Version{
+		{ID: "2025-06-01", Effective: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), Title: txt, SHA256: testPolicy},
+		// Published, but in effect only after testNow.
+		{ID: "2027-01-01", Effective: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), Title: txt, SHA256: testNextPolicy,
+			Changes: []consent.Change{{Kind: consent.KindMinor, Summary: txt}}},
+	}}
 	siteJSON, _ := json.Marshal(site)
 	policiesJSON, _ := json.Marshal(m)
 	ingest.Now = func() time.Time { return testNow }
@@ -121,11 +127,11 @@ func TestIngestRefuses(t *testing.T) {
 		status int
 		want   string
 	}{
-		{"malformed JSON", `{"receipts":[{`, nil, 400, "receipts: at byte"},
+		{"malformed JSON", `{"receipts":[{`, nil, 400, `want {\"receipts\":[…]}`},
 		{"unknown field", strings.Replace(good, `"gpc":false`, `"gpc":false,"email":"a@b.c"`, 1), nil, 400, `unknown field \"email\"`},
 		{"unknown policy", strings.Replace(good, "2025-06-01", "2030-01-01", 1), nil, 422, "unknown policy version"},
 		{"wrong hash", strings.Replace(good, testPolicy, strings.Repeat("b", 64), 1), nil, 422, "policy hash"},
-		{"future time", strings.Replace(good, `"time":`+itoa(testNow.Add(-time.Minute).UnixMilli()), `"time":`+itoa(testNow.Add(72*time.Hour).UnixMilli()), 1), nil, 422, "time out of range"},
+		{"policy not in effect yet", strings.Replace(strings.Replace(good, "2025-06-01", "2027-01-01", 1), testPolicy, testNextPolicy, 1), nil, 422, "not in effect yet by the server's clock"},
 		{"too big", `{"receipts":[` + strings.Repeat(" ", MaxReceiptBody) + `]}`, nil, 413, "64 KiB"},
 		{"wrong type", good, []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, "application/json"},
 		{"foreign origin", good, []string{"Origin", "https://evil.example"}, 403, "may not post"},
@@ -258,7 +264,7 @@ func FuzzIngest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		w := post(h, body)
 		switch w.Code {
-		case 200, 400, 413, 422:
+		case 200, 400, 403, 413, 422:
 		default:
 			t.Fatalf("status %d for %q", w.Code, body)
 		}

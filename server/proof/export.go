@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/wire"
 )
 
 // Filter selects receipts to export; zero fields select everything.
@@ -54,7 +55,7 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 		}
 	case "csv":
 		cw = csv.NewWriter(bw)
-		cw.Write([]string{"seq", "id", "subject", "event", "policy", "policy_sha256", "locale", "granted", "time", "method", "gpc", "prev", "hash", "sig", "permission", "answer"})
+		cw.Write([]string{"seq", "id", "subject", "event", "policy", "policy_sha256", "locale", "granted", "time", "method", "gpc", "prev", "hash", "sig", "permission", "answer", "browser_key", "browser_sig"})
 	default:
 		return 0, fmt.Errorf("export: unknown format %q (want %s)", format, strings.Join(Formats, " or "))
 	}
@@ -64,11 +65,10 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 		if progress != nil && read%10000 == 0 {
 			progress(read, written)
 		}
-		rs, err := consent.DecodeReceipts([]byte(`{"receipts":[` + string(body) + `]}`))
+		r, err := wire.DecodeReceipt(body)
 		if err != nil {
 			return fmt.Errorf("export: record %d: %w", a.Seq, err)
 		}
-		r := rs[0]
 		if !f.match(r) {
 			return nil
 		}
@@ -76,7 +76,7 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 		if cw != nil {
 			return cw.Write([]string{strconv.FormatInt(a.Seq, 10), r.ID, r.Subject, string(r.Event), r.Policy, r.PolicySHA256,
 				string(r.Locale), strings.Join(r.Granted, " "), r.Time.Format(time.RFC3339Nano), r.Method,
-				strconv.FormatBool(r.GPC), r.Prev, a.Hash, a.Sig, r.Permission, r.Answer})
+				strconv.FormatBool(r.GPC), r.Prev, a.Hash, a.Sig, r.Permission, r.Answer, r.Key, r.Sig})
 		}
 		if format == "kantara" {
 			line, err := json.Marshal(kantara(o.Site, r, body, a, o.PublicKey))
