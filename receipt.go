@@ -49,6 +49,9 @@ type Receipt struct {
 	Method string `json:"method"`
 	// GPC records whether the browser sent Global Privacy Control.
 	GPC bool `json:"gpc"`
+	// DNT records that the browser sent Do Not Track where the site honours
+	// it (Site.HonorDNT): a signal that refused by default, as GPC does.
+	DNT bool `json:"dnt,omitempty"`
 	// Permission and Answer are set on permission_answered receipts only:
 	// which permission (PermissionKinds) and the answer (PermissionAnswers).
 	Permission string `json:"permission,omitempty"`

@@ -14,7 +14,9 @@ import (
 //	 "locale":"zh-CN","granted":["analytics"],"time":1767225600000,
 //	 "method":"banner","gpc":false,"prev":""}
 //
-// A permission_answered receipt has "permission" and "answer" after "gpc".
+// A receipt made while the browser sent Do Not Track, on a site that honours
+// it, has "dnt":true after "gpc". A permission_answered receipt has
+// "permission" and "answer" after those.
 // A signed receipt ends with "key" and "sig" after "prev":
 //
 //	…,"prev":"5b3a…89ab","key":"BHc…","sig":"Mz4…"}
@@ -63,6 +65,9 @@ func AppendReceiptJSON(b []byte, r Receipt) []byte {
 	b = appendJSONString(b, r.Method)
 	b = append(b, `,"gpc":`...)
 	b = strconv.AppendBool(b, r.GPC)
+	if r.DNT {
+		b = append(b, `,"dnt":true`...)
+	}
 	if r.Permission != "" || r.Answer != "" {
 		b = append(b, `,"permission":`...)
 		b = appendJSONString(b, r.Permission)

@@ -181,6 +181,7 @@ func (m *module) emit(ev consent.Event, s consent.State, method string, at time.
 func (m *module) emitReceipt(r consent.Receipt, s consent.State, at time.Time) {
 	v := m.currentPolicy()
 	r.ID, r.Subject, r.Policy, r.PolicySHA256, r.Locale, r.Granted, r.Time, r.GPC = newID(), s.ID, v.ID, v.SHA256, locale(), s.Granted, at, gpc()
+	r.DNT = m.cfg.site.HonorDNT && doNotTrack() == "1"
 	m.updateOutbox(func(b *outbox) bool {
 		if r.Subject == "" {
 			if b.subject == "" {

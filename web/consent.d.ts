@@ -35,6 +35,8 @@ export interface ConsentReceipt {
   method: "banner" | "preferences" | "notice" | "api" | "placeholder" | "prompt" | "page";
   /** Whether the browser sent Global Privacy Control. */
   gpc: boolean;
+  /** The browser sent Do Not Track, on a site that honours it. */
+  dnt?: boolean;
   /** SHA-256 (hex) of the same person's previous receipt's wire form; "" for the first. */
   prev: string;
   /**

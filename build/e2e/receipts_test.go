@@ -27,7 +27,7 @@ type record struct {
 	ID, Subject, Event, Policy, Method, Prev, Wire, Locale, Key, Sig string
 	Granted                                                          []string
 	Time                                                             int64
-	GPC                                                              bool
+	GPC, DNT                                                         bool
 	Ack                                                              *consent.Ack
 }
 

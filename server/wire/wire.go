@@ -36,6 +36,7 @@ type receiptJSON struct {
 	Time         int64          `json:"time"`
 	Method       string         `json:"method"`
 	GPC          bool           `json:"gpc"`
+	DNT          bool           `json:"dnt"`
 	Permission   string         `json:"permission"`
 	Answer       string         `json:"answer"`
 	Prev         string         `json:"prev"`
@@ -71,7 +72,7 @@ func DecodeReceipt(data []byte) (consent.Receipt, error) {
 	}
 	j := raw.receiptJSON
 	return consent.Receipt{ID: j.ID, Subject: j.Subject, Event: j.Event, Policy: j.Policy, PolicySHA256: j.PolicySHA256,
-		Locale: j.Locale, Granted: j.Granted, Time: time.UnixMilli(ms).UTC(), Method: j.Method, GPC: j.GPC,
+		Locale: j.Locale, Granted: j.Granted, Time: time.UnixMilli(ms).UTC(), Method: j.Method, GPC: j.GPC, DNT: j.DNT,
 		Permission: j.Permission, Answer: j.Answer, Prev: j.Prev, Key: j.Key, Sig: j.Sig}, nil
 }
 

@@ -64,7 +64,9 @@ func TestDecodeBatchRoundTrip(t *testing.T) {
 	signed := sign(t, newKey(t), testReceipt())
 	unlinked := testReceipt()
 	unlinked.Prev, unlinked.Granted = "", []string{}
-	in := []consent.Receipt{r, perm, signed, unlinked}
+	dnt := testReceipt()
+	dnt.ID, dnt.DNT = "Dd9-_aaaaaaaaaaaaaaaaa", true
+	in := []consent.Receipt{r, perm, signed, unlinked, dnt}
 	got, err := DecodeBatch(consent.EncodeReceipts(in))
 	if err != nil || !reflect.DeepEqual(got, in) {
 		t.Fatalf("round trip: %v\n got %+v\nwant %+v", err, got, in)
@@ -106,6 +108,7 @@ func TestDecodeBatchRefuses(t *testing.T) {
 		"unknown field":      strings.Replace(good, `"gpc":true`, `"gpc":true,"name":"张三"`, 1),
 		"missing field":      strings.Replace(good, `,"gpc":true`, ``, 1),
 		"empty permission":   strings.Replace(good, `"gpc":true`, `"gpc":true,"permission":"","answer":""`, 1),
+		"dnt false written":  strings.Replace(good, `"gpc":true`, `"gpc":true,"dnt":false`, 1),
 		"null granted":       strings.Replace(good, `"granted":["analytics","marketing"]`, `"granted":null`, 1),
 		"prev not a string":  strings.Replace(good, `"prev":"`+strings.Repeat("c", 64)+`"`, `"prev":null`, 1),
 		"duplicate field":    strings.Replace(good, `"gpc":true`, `"gpc":false,"gpc":true`, 1),
