@@ -3,6 +3,7 @@ package http
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -139,5 +140,124 @@ func TestBackdatedReceiptKeptOutOfLag(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+// A refusal for quota is 429 with a JSON error and Retry-After, counted in
+// /metrics by which quota refused it.
+func TestQuotaRefusals(t *testing.T) {
+	clock := testNow
+	_, store := ingestServer(t, Ingest{})
+	s := newIngestServer(t, Ingest{Rate: 1, Burst: 10, SubjectPerDay: 3, GlobalRate: 5, Now: func() time.Time { return clock }}, store)
+	h := s.Handler()
+	check := func(w *httptest.ResponseRecorder, status int, retryAfter, msg string) {
+		t.Helper()
+		if w.Code != status || (retryAfter != "" && w.Header().Get("Retry-After") != retryAfter) ||
+			w.Header().Get("Content-Type") != "application/json" || !strings.Contains(w.Body.String(), msg) {
+			t.Fatalf("%d Retry-After %q %s; want %d Retry-After %q %q", w.Code, w.Header().Get("Retry-After"), w.Body.String(), status, retryAfter, msg)
+		}
+	}
+	// The client's quota: 10 receipts ahead at most, 1 a second.
+	check(postFrom(h, "192.0.2.1:1", batch(subjectA, 3)), 200, "", `"stored":3`)
+	check(postFrom(h, "192.0.2.1:1", batch(subjectB, 9)), 200, "", `"stored":9`) // 3 ahead, so let through; now 12
+	check(postFrom(h, "192.0.2.1:1", batch(subjectB, 1)), 429, "3", "this client sent more receipts")
+	// The subject's quota: subject A has 3 today, from any client.
+	check(postFrom(h, "192.0.2.2:1", batch(subjectA, 1)), 429, "57600", "quota of receipts for today") // 16 h to midnight UTC
+	// The global quota: 12 stored, a burst of 10 at 5 a second.
+	check(postFrom(h, "192.0.2.3:1", batch("AAAAAAAAAAAAAAAAAAAAAA", 1)), 429, "1", "more receipts than it stores")
+	clock = clock.Add(time.Second)
+	check(postFrom(h, "192.0.2.3:1", batch("AAAAAAAAAAAAAAAAAAAAAA", 1)), 200, "", `"stored":1`)
+	// The next day subject A may have receipts again.
+	clock = time.Date(2026, 11, 30, 0, 0, 1, 0, time.UTC)
+	check(postFrom(h, "192.0.2.2:1", batch(subjectA, 1)), 200, "", `"stored":1`)
+	body := scrape(t, s)
+	for _, reason := range []string{"client_quota", "subject_quota", "global_quota"} {
+		if want := `consent_receipt_posts_rejected_total{reason="` + reason + `"} 1`; !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if n, _ := store.Count(t.Context()); n != 14 {
+		t.Fatalf("stored %d receipts, want 14", n)
+	}
+}
+
+// Behind a trusted proxy, X-Forwarded-For names the client (the rightmost
+// address that is not a trusted proxy) and X-Forwarded-Proto the scheme;
+// from anyone else both are ignored.
+func TestTrustedProxies(t *testing.T) {
+	lb := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}
+	h, _ := ingestServer(t, Ingest{Rate: 5, TrustedProxies: lb})
+	for _, tc := range []struct {
+		name, peer, xff string
+		status          int
+	}{
+		{"a client through the proxy", "10.1.1.1:1", "198.51.100.7", 200},
+		{"the same client, through two proxies", "10.1.1.2:1", "198.51.100.7, 10.9.9.9", 429},
+		{"the same client, its own X-Forwarded-For to the left", "10.1.1.1:1", "203.0.113.1, 198.51.100.7", 429},
+		{"another client through the proxy", "10.1.1.1:1", "198.51.100.8", 200},
+		{"a client through an IPv6 proxy", "[fd00::1]:1", "2001:db8::1", 200},
+		{"an untrusted peer forging X-Forwarded-For", "192.0.2.9:1", "198.51.100.99", 200},
+		{"the same peer, forging another", "192.0.2.9:1", "198.51.100.100", 429},
+		{"a malformed hop: the proxy is the client", "10.2.2.2:1", "198.51.100.101, not-an-address", 200},
+		{"the same proxy again", "10.2.2.2:1", "198.51.100.102, garbage", 429},
+	} {
+		w := postFrom(h, tc.peer, batch(subjectA, 10), "X-Forwarded-For", tc.xff)
+		if w.Code != tc.status {
+			t.Errorf("%s: %d %s, want %d", tc.name, w.Code, w.Body.String(), tc.status)
+		}
+	}
+	h, _ = ingestServer(t, Ingest{TrustedProxies: lb})
+	for _, tc := range []struct {
+		name, peer, proto string
+		status            int
+	}{
+		{"TLS ended at the proxy", "10.1.1.1:1", "https", 200},
+		{"plain http at the proxy", "10.1.1.1:1", "http", 403},
+		{"an untrusted peer claiming https", "192.0.2.9:1", "https", 403},
+	} {
+		w := postFrom(h, tc.peer, batch(subjectA, 1), "Origin", "https://consent.test", "X-Forwarded-Proto", tc.proto)
+		if w.Code != tc.status {
+			t.Errorf("%s: %d %s, want %d", tc.name, w.Code, w.Body.String(), tc.status)
+		}
+	}
+}
+
+// fakeDisk reports the free space a test sets: the fault injected.
+type fakeDisk struct{ free uint64 }
+
+func (d *fakeDisk) Free() (uint64, error) { return d.free, nil }
+
+// Below the watermark, receipts are refused with 503 before anything is
+// stored and health says why; once there is room (read again a second
+// later), they are stored.
+func TestDiskWatermark(t *testing.T) {
+	clock := testNow
+	disk := &fakeDisk{free: 10 << 20}
+	_, store := ingestServer(t, Ingest{})
+	h := newIngestServer(t, Ingest{MinFree: 64 << 20, FreeSpace: disk.Free, Now: func() time.Time { return clock }}, store).Handler()
+	w := post(h, batch(subjectA, 2))
+	if w.Code != 503 || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), "none were acknowledged") {
+		t.Fatalf("post with the disk nearly full: %d %v %s", w.Code, w.Header(), w.Body.String())
+	}
+	health := get(h, "GET", "/healthz")
+	if health.Code != 503 || !strings.Contains(health.Body.String(), `"reason":"the data directory's disk is nearly full (10485760 bytes free, below the minimum of 67108864)"`) {
+		t.Fatalf("healthz with the disk nearly full: %d %s", health.Code, health.Body.String())
+	}
+	if live := get(h, "GET", "/livez"); live.Code != 200 {
+		t.Fatalf("livez with the disk nearly full: %d", live.Code)
+	}
+	disk.free = 1 << 30
+	if w := post(h, batch(subjectA, 1)); w.Code != 503 {
+		t.Fatalf("free space read again within a second: %d", w.Code)
+	}
+	clock = clock.Add(time.Second)
+	if w := post(h, batch(subjectA, 1)); w.Code != 200 {
+		t.Fatalf("post with room again: %d %s", w.Code, w.Body.String())
+	}
+	if health := get(h, "GET", "/healthz"); health.Code != 200 {
+		t.Fatalf("healthz with room again: %d %s", health.Code, health.Body.String())
+	}
+	if n, _ := store.Count(t.Context()); n != 1 {
+		t.Fatalf("stored %d receipts, want 1", n)
 	}
 }
