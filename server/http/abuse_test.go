@@ -89,6 +89,36 @@ func TestQuotaSurvivesFloodOfAddresses(t *testing.T) {
 	if w := postFrom(h, heavy, batch(subjectA, 1)); w.Code != 429 {
 		t.Fatalf("the heavy client after the flood: %d, want 429", w.Code)
 	}
+	if w := postFrom(h, "198.51.100.1:1000", batch(subjectA, 1)); w.Code != 200 {
+		t.Fatalf("a new client after the flood: %d %s", w.Code, w.Body.String())
+	}
+}
+
+// Clients pushed out of the exact table keep what they owe; the table and
+// the sketch stay their size.
+func TestClientQuotaEviction(t *testing.T) {
+	q := newClientQuota(newRate(1, 10), 8)
+	key := func(i int) clientKey { return keyOf(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})) }
+	now := testNow
+	for i := range 100 {
+		if ok, _ := q.take(key(i), now, 10); !ok {
+			t.Fatalf("client %d refused its first post", i)
+		}
+	}
+	if q.recent.Len() != 8 || len(q.byKey) != 8 {
+		t.Fatalf("tracking %d clients (%d in the map), want 8", q.recent.Len(), len(q.byKey))
+	}
+	for i := range 100 {
+		if ok, _ := q.take(key(i), now, 1); ok {
+			t.Fatalf("client %d let through again at once", i)
+		}
+	}
+	// Ten seconds later every debt is paid, evicted or not.
+	for i := range 100 {
+		if ok, _ := q.take(key(i), now.Add(10*time.Second), 1); !ok {
+			t.Fatalf("client %d still refused once its debt was paid", i)
+		}
+	}
 }
 
 // A page served over http is not the origin of the same host over https.
@@ -240,7 +270,7 @@ func TestDiskWatermark(t *testing.T) {
 		t.Fatalf("post with the disk nearly full: %d %v %s", w.Code, w.Header(), w.Body.String())
 	}
 	health := get(h, "GET", "/healthz")
-	if health.Code != 503 || !strings.Contains(health.Body.String(), `"reason":"the data directory's disk is nearly full (10485760 bytes free, below the minimum of 67108864)"`) {
+	if health.Code != 503 || !strings.Contains(health.Body.String(), `"reason":"the receipt store's disk is nearly full"`) {
 		t.Fatalf("healthz with the disk nearly full: %d %s", health.Code, health.Body.String())
 	}
 	if live := get(h, "GET", "/livez"); live.Code != 200 {

@@ -1,7 +1,6 @@
 package http
 
 import (
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -22,7 +21,8 @@ type diskWatermark struct {
 	low     string // why receipts are refused; "" while there is room
 }
 
-// lowReason returns why receipts cannot be stored for want of disk, or "".
+// lowReason returns why receipts cannot be stored for want of disk, or "";
+// the figures are logged, not told to whoever asks.
 // An error reading the free space is logged and counts as room: it is not
 // evidence that the disk is full.
 func (d *diskWatermark) lowReason(now time.Time) string {
@@ -42,13 +42,13 @@ func (d *diskWatermark) lowReason(now time.Time) string {
 		d.low = ""
 		d.log.Warn("disk watermark: free space unknown", "err", err)
 	case free < d.min:
-		d.low = fmt.Sprintf("the data directory's disk is nearly full (%d bytes free, below the minimum of %d)", free, d.min)
+		d.low = "the receipt store's disk is nearly full"
 	default:
 		d.low = ""
 	}
 	if d.low != was {
 		if d.low != "" {
-			d.log.Error("refusing receipts: " + d.low)
+			d.log.Error("refusing receipts: "+d.low, "free_bytes", free, "min_free_bytes", d.min)
 		} else {
 			d.log.Info("disk watermark: room again, storing receipts")
 		}

@@ -97,6 +97,12 @@ func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, "disk_full", http.StatusServiceUnavailable, "the server cannot store receipts now, so none were acknowledged: send them again later")
 		return
 	}
+	// A client already over its quota is refused before its body is read.
+	client := keyOf(s.clientAddr(r))
+	if ok, wait := s.clients.take(client, s.now(), 0); !ok {
+		s.tooMany(w, "client_quota", wait, "this client sent more receipts than its quota allows: slow down")
+		return
+	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "application/json" && mt != "text/plain" {
 		s.reject(w, "content_type", http.StatusUnsupportedMediaType, "send application/json or text/plain")
@@ -115,7 +121,7 @@ func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 	rs, err := consent.DecodeReceipts(body)
 	now := s.now()
 	// Counted before they are checked: refused receipts cost the client too.
-	if ok, wait := s.clients.take(keyOf(s.clientAddr(r)), now, max(1, len(rs))); !ok {
+	if ok, wait := s.clients.take(client, now, max(1, len(rs))); !ok {
 		s.tooMany(w, "client_quota", wait, "this client sent more receipts than its quota allows: slow down")
 		return
 	}
