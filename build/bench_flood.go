@@ -52,7 +52,8 @@ func benchFlood(bin, tmp string, policy consent.Version, d time.Duration, r *ben
 	if err != nil {
 		return err
 	}
-	_, stop, err := startConsentd(bin, data)
+	key := "-key=" + filepath.Join(tmp, "flood-signing.key") // one key, outside the data directories
+	_, stop, err := startConsentd(bin, data, key)
 	if err != nil {
 		return err
 	}
@@ -63,7 +64,7 @@ func benchFlood(bin, tmp string, policy consent.Version, d time.Duration, r *ben
 		if err != nil {
 			return err
 		}
-		base, stop, err := startConsentd(bin, data)
+		base, stop, err := startConsentd(bin, data, key)
 		if err != nil {
 			return err
 		}

@@ -57,13 +57,13 @@ func TestMetricsListener(t *testing.T) {
 	}
 	metricsAddr := free.Addr().String()
 	free.Close()
-	if err := run([]string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-trusted-proxies", "10.0.0.0/33"}, nil); err == nil || !strings.Contains(err.Error(), "-trusted-proxies") {
+	if err := run([]string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-key", filepath.Join(t.TempDir(), "signing.key"), "-trusted-proxies", "10.0.0.0/33"}, nil); err == nil || !strings.Contains(err.Error(), "-trusted-proxies") {
 		t.Fatalf("a malformed -trusted-proxies: %v", err)
 	}
 	addrs := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run([]string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-assets", site, "-metrics-addr", metricsAddr,
+		done <- run([]string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-key", filepath.Join(t.TempDir(), "signing.key"), "-assets", site, "-metrics-addr", metricsAddr,
 			"-trusted-proxies", "10.0.0.0/8", "-max-conns", "64", "-min-free", "1MiB"}, func(a string) { addrs <- a })
 	}()
 	var addr string

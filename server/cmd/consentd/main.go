@@ -100,6 +100,10 @@ func run(args []string, listening func(addr string)) error {
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
+	trusted, err := parseProxies(*proxies)
+	if err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
 	var site fs.FS = assets.FS()
@@ -110,7 +114,6 @@ func run(args []string, listening func(addr string)) error {
 		site = os.DirFS(*assetsDir)
 	}
 	var key ed25519.PrivateKey
-	var err error
 	if *dsn != "" {
 		if _, err := postgres.ParseDSN(*dsn); err != nil {
 			return fmt.Errorf("-db: %w", err)
@@ -133,10 +136,6 @@ func run(args []string, listening func(addr string)) error {
 	}
 	defer store.Close()
 	log.Info("receipt store", "store", fmt.Sprint(store))
-	trusted, err := parseProxies(*proxies)
-	if err != nil {
-		return err
-	}
 	var allowed []string
 	for _, o := range strings.Split(*origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
