@@ -35,7 +35,7 @@ func benchServer(root, site string, d time.Duration, r *benchReport) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	ours, stop, err := startConsentd(bin, tmp, "-rate", "0")
+	ours, stop, err := startConsentd(bin, tmp, quotasOff...)
 	if err != nil {
 		return err
 	}
@@ -75,6 +75,9 @@ func benchServer(root, site string, d time.Duration, r *benchReport) error {
 		}
 		r.Ingest = append(r.Ingest, res)
 	}
+	if err := benchFlood(bin, tmp, policy, d, r); err != nil {
+		return err
+	}
 	if err := benchPostgres(bin, tmp, policy, d, r); err != nil {
 		r.Notes = append(r.Notes, "PostgreSQL ingest was not measured: "+err.Error())
 		fmt.Println("   PostgreSQL ingest not measured:", err)
@@ -91,6 +94,10 @@ func benchServer(root, site string, d time.Duration, r *benchReport) error {
 	}
 	return nil
 }
+
+// quotasOff are consentd's flags that lift its quotas, for measuring what
+// the store can take (the flood measures them kept).
+var quotasOff = []string{"-rate", "0", "-subject-quota", "0", "-global-rate", "0"}
 
 // ingestLoads are the receipt loads, each measured on every store: one
 // receipt a post and ten, as fast as answered, and 5,000 posts/s paced.
@@ -130,7 +137,7 @@ func benchPostgres(bin, tmp string, policy consent.Version, d time.Duration, r *
 	if out, err := exec.Command(bin, "keygen", "-key", key).CombinedOutput(); err != nil {
 		return fmt.Errorf("keygen: %w\n%s", err, out)
 	}
-	flags := []string{"-db", dsn, "-key", key, "-rate", "0"}
+	flags := append([]string{"-db", dsn, "-key", key}, quotasOff...)
 	one, stop, err := startConsentd(bin, tmp, flags...)
 	if err != nil {
 		return err

@@ -44,6 +44,13 @@ func ingestServer(t testing.TB, ingest Ingest) (http.Handler, *sqlite.DB) {
 // ingestServerWith is ingestServer storing in store.
 func ingestServerWith(t testing.TB, ingest Ingest, store consent.ReceiptStore) http.Handler {
 	t.Helper()
+	return newIngestServer(t, ingest, store).Handler()
+}
+
+// newIngestServer is the Server of ingestServerWith, whose clock is testNow
+// unless ingest has one.
+func newIngestServer(t testing.TB, ingest Ingest, store consent.ReceiptStore) *Server {
+	t.Helper()
 	txt := consent.Text{ZhCN: "x", En: "x"}
 	site := consent.Site{Name: txt, Cookie: consent.CookieConfig{MaxAgeDays: 365, Domain: "consent.test"}, Controller: testController, Categories: []consent.Category{
 		{ID: "necessary", Required: true, Title: txt, Purpose: txt},
@@ -57,13 +64,15 @@ func ingestServerWith(t testing.TB, ingest Ingest, store consent.ReceiptStore) h
 	}}
 	siteJSON, _ := json.Marshal(site)
 	policiesJSON, _ := json.Marshal(m)
-	ingest.Now = func() time.Time { return testNow }
+	if ingest.Now == nil {
+		ingest.Now = func() time.Time { return testNow }
+	}
 	s, err := New(fstest.MapFS{"v1/site.json": {Data: siteJSON}, "v1/policies.json": {Data: policiesJSON}},
 		store, slog.New(slog.NewTextHandler(io.Discard, nil)), ingest)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s.Handler()
+	return s
 }
 
 func receiptBody(ids ...string) string {
@@ -170,8 +179,9 @@ func TestIngestCORS(t *testing.T) {
 	}
 }
 
+// A post counts as one receipt at least, so empty posts are limited too.
 func TestIngestRateLimit(t *testing.T) {
-	h, _ := ingestServer(t, Ingest{Rate: 2}) // burst of 4
+	h, _ := ingestServer(t, Ingest{Rate: 2}) // burst of 4 receipts
 	codes := map[int]int{}
 	for i := 0; i < 6; i++ {
 		codes[post(h, `{"receipts":[]}`).Code]++
@@ -237,12 +247,12 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // /metrics counts accepted receipts and rejected posts by reason, and how
 // long receipts waited in browsers' outboxes.
 func TestIngestMetrics(t *testing.T) {
-	h, _ := ingestServer(t, Ingest{})
+	_, store := ingestServer(t, Ingest{})
+	s := newIngestServer(t, Ingest{}, store)
+	h := s.Handler()
 	post(h, receiptBody(id1, id2))
 	post(h, `{"receipts":[{`)
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
-	body := w.Body.String()
+	body := scrape(t, s)
 	for _, want := range []string{"consent_receipts_accepted_total 2", `consent_receipt_posts_rejected_total{reason="malformed"} 1`,
 		"consent_receipt_commit_seconds_count 1", "consent_receipt_batch_size_sum 2",
 		// Both receipts were made a minute before they arrived.
