@@ -220,8 +220,11 @@ func (v *visitor) ready() {
 	}
 }
 
+// click clicks an element as a person would, once the page has stopped
+// moving (a click during the banner's entrance could land elsewhere).
 func (v *visitor) click(css string) {
 	v.t.Helper()
+	v.settle()
 	if err := v.b.click(css); err != nil {
 		v.fail("click %s: %v", css, err)
 	}
@@ -233,13 +236,19 @@ func visible(css string) string {
 	return `(e => !!e && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden")(document.querySelector(` + string(q) + `))`
 }
 
-// screenshot saves a PNG of the viewport, once every finite animation has
-// finished, as .cache/screenshots/NAME-ENGINE.png.
-func (v *visitor) screenshot(name string) {
+// settle waits until every finite animation on the page has finished.
+func (v *visitor) settle() {
 	v.t.Helper()
 	eval[bool](v, `Promise.all(document.getAnimations()
 		.filter(a => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
 		.map(a => a.finished.catch(() => null))).then(() => true)`)
+}
+
+// screenshot saves a PNG of the viewport, once every finite animation has
+// finished, as .cache/screenshots/NAME-ENGINE.png.
+func (v *visitor) screenshot(name string) {
+	v.t.Helper()
+	v.settle()
 	png, err := v.b.screenshot()
 	if err != nil {
 		v.fail("screenshot: %v", err)

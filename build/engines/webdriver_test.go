@@ -1,6 +1,7 @@
 package engines
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
@@ -74,11 +75,28 @@ func startWebKit() (*webkit, error) {
 		return nil, fmt.Errorf("new WebKit session: %w\nXvfb, WebKitWebDriver and MiniBrowser said:\n%s", err, w.log.String())
 	}
 	w.base = driver + "/session/" + session.SessionID
-	if err := w.call("POST", w.base+"/window/rect", map[string]int{"width": viewportWidth, "height": viewportHeight}, nil); err != nil {
+	if err := w.sizeViewport(); err != nil {
 		w.close()
 		return nil, fmt.Errorf("size the window: %w", err)
 	}
 	return w, nil
+}
+
+// sizeViewport makes the viewport viewportWidth × viewportHeight: the
+// window is that much larger than its viewport (MiniBrowser's own chrome).
+func (w *webkit) sizeViewport() error {
+	width, height := viewportWidth, viewportHeight
+	for range 2 {
+		if err := w.call("POST", w.base+"/window/rect", map[string]int{"width": width, "height": height}, nil); err != nil {
+			return err
+		}
+		var inner [2]int
+		if err := w.eval(`[innerWidth, innerHeight]`, &inner); err != nil {
+			return err
+		}
+		width, height = width+viewportWidth-inner[0], height+viewportHeight-inner[1]
+	}
+	return nil
 }
 
 // startXvfb starts an X server on a display it picks itself and returns the
@@ -99,9 +117,11 @@ func (w *webkit) startXvfb() (string, error) {
 	}
 	got := make(chan string, 1)
 	go func() {
-		buf := make([]byte, 16)
-		n, _ := r.Read(buf)
-		got <- strings.TrimSpace(string(buf[:n]))
+		// The number, then a newline, in two writes: closing the pipe
+		// before the second would make Xvfb exit ("Cannot write display
+		// number to fd 3").
+		line, _ := bufio.NewReader(r).ReadString('\n')
+		got <- strings.TrimSpace(line)
 	}()
 	select {
 	case display := <-got:
