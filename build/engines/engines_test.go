@@ -340,6 +340,7 @@ func TestJourney(t *testing.T) {
 			v.poll(visible(`[data-consent-notice="banner"]`))
 			v.step = "consent.ready"
 			v.ready()
+			v.step = "before any choice"
 			if !eval[bool](v, `isSecureContext && !!crypto.subtle`) {
 				v.fail("http://127.0.0.1 is not a secure context with WebCrypto")
 			}
@@ -382,6 +383,7 @@ func TestJourney(t *testing.T) {
 			v.poll(`!document.querySelector('[data-consent-notice="banner"]')`)
 			v.click(`footer [data-consent-action="open-preferences"]`)
 			v.poll(visible(`dialog[data-consent-notice="preferences"]`) + ` && document.querySelector('dialog[data-consent-notice="preferences"]').open`)
+			v.screenshot("preferences")
 			v.noProblems()
 			t.Logf("%s: journey in %s", v.b.name(), time.Since(start).Round(time.Millisecond))
 		})
