@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -73,6 +74,11 @@ func (m *module) start() error {
 	}
 	if err := m.installAPI(); err != nil {
 		return fmt.Errorf("install window.consent: %w", err)
+	}
+	if m.cfg.own, err = m.api.Get("_views"); err != nil || m.cfg.own.Type() != safejs.TypeObject {
+		if m.cfg.own, err = newJS("WeakSet"); err != nil {
+			return err
+		}
 	}
 	// What the loader painted (or, with clicks queued, painted on the page
 	// before): the banner for no consent, else a notice of a newer version.
@@ -356,7 +362,7 @@ func (m *module) listenClicks() error {
 		if err != nil || target.Type() != safejs.TypeObject {
 			return nil
 		}
-		if sw, err := target.Call("closest", "[data-consent-locale]"); err == nil && !sw.IsNull() {
+		if sw, err := target.Call("closest", "[data-consent-locale]"); err == nil && !sw.IsNull() && m.cfg.inView(sw) {
 			name, _ := sw.Call("getAttribute", "data-consent-locale")
 			s, _ := name.String()
 			if l, ok := consent.MatchLocale(s); ok {
@@ -370,7 +376,7 @@ func (m *module) listenClicks() error {
 		}
 		for _, hook := range []string{"data-consent-grant", "data-consent-reset"} {
 			el, err := target.Call("closest", "["+hook+"]")
-			if err != nil || el.IsNull() {
+			if err != nil || el.IsNull() || !m.cfg.inView(el) {
 				continue
 			}
 			v, _ := el.Call("getAttribute", hook)
@@ -392,9 +398,16 @@ func (m *module) listenClicks() error {
 		if err != nil || el.IsNull() {
 			return nil
 		}
-		args[0].Call("preventDefault")
 		name, _ := el.Call("getAttribute", "data-consent-action")
 		action, _ := name.String()
+		// Page elements may open the preferences centre and nothing else:
+		// markup injected into the page cannot choose for the person.
+		if consent.Action(action) != consent.ActionOpenPreferences && !m.cfg.inView(el) {
+			consoleWarn("consent: ignoring data-consent-action=" + strconv.Quote(action) +
+				" outside the module's views: a page control may only open the preferences")
+			return nil
+		}
+		args[0].Call("preventDefault")
 		method, at := methodOf(el), m.now()
 		if consent.Action(action) == consent.ActionPermissionOff {
 			kind, _ := el.Call("getAttribute", "data-consent-permission")

@@ -23,15 +23,23 @@
 // What the loader hands the module on window.consent (internal, underscored):
 // _resolve (resolves ready), _base (this script's URL), _cfg (the module's
 // configuration file), _n (the notice trees), _tt (the Trusted Types policy),
-// _gtag and _modes (Consent Mode); the module sets _apply once it handles
-// clicks itself.
+// _views (a WeakSet of the views rendered), _gtag and _modes (Consent Mode);
+// the module sets _apply once it handles clicks itself.
 (function () {
   "use strict";
   var D = /*DATA*/ null;
   var w = window, doc = document, QKEY = "consent.queue", LKEY = "consent.locale";
-  var api = w.consent = w.consent || {};
-  if (api._loader) return; // loaded twice: the first one stands
+  var api = w.consent;
+  // An element named "consent" in the page (<form id=consent>) is not the
+  // API (DOM clobbering): only a plain object is.
+  if (!api || Object.getPrototypeOf(api) !== Object.prototype) api = {};
+  else if (api._loader) return; // loaded twice: the first one stands
   api._loader = 1;
+  // Page scripts cannot replace the API once it is installed.
+  Object.defineProperty(w, "consent", { value: api, enumerable: true });
+  // Every view the loader and the module render: their controls act, the
+  // page's may only open the preferences (markup cannot choose for a person).
+  var views = api._views = new WeakSet();
   var base = doc.currentScript && doc.currentScript.src || location.href;
   api._base = base; // the module's files are relative to the loader
   api._cfg = D.cfg;
@@ -152,8 +160,9 @@
     gtag("consent", "default", dflt);
   }
 
-  // Global Privacy Control (and Do Not Track, where the site honours it).
-  var signal = navigator.globalPrivacyControl === true || (D.dnt && navigator.doNotTrack == "1");
+  // Global Privacy Control, and Do Not Track where the site honours it
+  // (Site.SignalRefuses; testdata/signal-vectors.json pins both).
+  var signal = navigator.globalPrivacyControl === true || (D.dnt && navigator.doNotTrack === "1");
 
   function queue() {
     try { return JSON.parse(sessionStorage.getItem(QKEY)) || []; } catch (e) { return []; }
@@ -184,6 +193,7 @@
     var old = notice;
     notice = h(entry[l]);
     notice.setAttribute("data-consent-root", "");
+    views.add(notice);
     var gpc = notice.querySelector("[data-consent-gpc]");
     if (gpc && signal) gpc.hidden = false;
     if (old) old.replaceWith(notice); else doc.body.appendChild(notice);
@@ -218,6 +228,7 @@
     var el = ev.target.closest("[data-consent-action]");
     if (!el) return;
     var action = el.getAttribute("data-consent-action");
+    if (action != "open-preferences" && !(notice && notice.contains(el))) return;
     var q = queue(), n = el.closest("[data-consent-notice]");
     // The notice it was clicked in, for the receipt's method.
     q.push({ a: action, t: Date.now(), n: n && n.getAttribute("data-consent-notice") });
