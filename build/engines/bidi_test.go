@@ -83,9 +83,9 @@ func startFirefox(prefs map[string]any) (*firefox, error) {
 	var url string
 	select {
 	case url = <-found:
-	case <-time.After(30 * time.Second):
+	case <-time.After(60 * time.Second):
 		f.close()
-		return nil, fmt.Errorf("firefox-esr did not start its WebDriver BiDi agent within 30s")
+		return nil, fmt.Errorf("firefox-esr did not start its WebDriver BiDi agent within 60s")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
