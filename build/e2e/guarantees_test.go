@@ -398,7 +398,7 @@ func TestConsentAcrossSubdomains(t *testing.T) {
 	// on the site too.
 	w := newVisitor(t)
 	w.do(chromedp.Navigate(siteURL + "/healthz"))
-	w.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "consent=1~q83vEjRWeJq83vEjRWeJqw~2022-01-01~analytics~1767225600~1767225600; Path=/; Domain=workly.ai"`))
+	w.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "consent=1~` + newConsentID() + `~2022-01-01~analytics~1767225600~1767225600; Path=/; Domain=workly.ai"`))
 	w.do(chromedp.Navigate(strings.Replace(siteURL, "www.", "app.", 1) + "/app/"))
 	w.ready()
 	w.do(chromedp.Click(chromedp.CSS(`dialog[data-consent-notice="material"] [data-consent-action="acknowledge"]`)))

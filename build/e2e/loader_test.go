@@ -208,6 +208,11 @@ func TestSignalVectors(t *testing.T) {
 				t.Errorf("the loader's signal note shown = %v, want %v", got, vec.Refuses)
 			}
 			v.ready()
+			// The banner's receipt records each signal as sent (DNT where honoured).
+			wantDNT := vec.DNT != nil && *vec.DNT == "1"
+			if h := v.history(); len(h) != 1 || h[0].GPC != vec.GPC || h[0].DNT != wantDNT {
+				t.Errorf("receipts %+v, want one recording gpc %v, dnt %v", h, vec.GPC, wantDNT)
+			}
 			v.do(chromedp.Click(chromedp.CSS(`.cm-banner [data-consent-locale]`)))
 			v.poll(`document.querySelector(".cm-banner").lang == "en"`)
 			if got := eval[bool](v, shown); got != vec.Refuses {

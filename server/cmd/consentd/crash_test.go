@@ -91,7 +91,7 @@ func TestKillDuringLoadLosesNothingAcknowledged(t *testing.T) {
 	}
 	site, policy := builtSite(t)
 	data := t.TempDir()
-	flags := []string{"-addr", "127.0.0.1:0", "-data", data, "-assets", site, "-rate", "0"}
+	flags := []string{"-addr", "127.0.0.1:0", "-data", data, "-assets", site, "-rate", "0", "-subject-quota", "0", "-global-rate", "0"}
 	cmd, addr := startBinary(t, bin, flags...)
 
 	var mu sync.Mutex

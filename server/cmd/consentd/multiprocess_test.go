@@ -44,7 +44,7 @@ func TestTwoServersOneDatabaseKillOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	flags := func() []string {
-		return []string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-db", dsn, "-key", keyFile, "-assets", site, "-rate", "0"}
+		return []string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-db", dsn, "-key", keyFile, "-assets", site, "-rate", "0", "-subject-quota", "0", "-global-rate", "0"}
 	}
 	a, addrA := startBinary(t, bin, flags()...)
 	b, addrB := startBinary(t, bin, flags()...)
@@ -207,7 +207,7 @@ func TestServerRidesOutDatabaseOutage(t *testing.T) {
 	if _, err := proof.CreateKey(keyFile); err != nil {
 		t.Fatal(err)
 	}
-	cmd, addr := startBinary(t, bin, "-addr", "127.0.0.1:0", "-data", t.TempDir(), "-db", dsn, "-key", keyFile, "-assets", site, "-rate", "0")
+	cmd, addr := startBinary(t, bin, "-addr", "127.0.0.1:0", "-data", t.TempDir(), "-db", dsn, "-key", keyFile, "-assets", site, "-rate", "0", "-subject-quota", "0", "-global-rate", "0")
 	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
 	receipt := func(i int) []byte {
 		return consent.EncodeReceipts([]consent.Receipt{{ID: fmt.Sprintf("o%021d", i), Subject: "q83vEjRWeJq83vEjRWeJqw",
