@@ -36,6 +36,10 @@ type Site struct {
 	// Controller is who is responsible for the personal information, as the
 	// policy's contact section names them; exports of receipts carry it.
 	Controller Controller `json:"controller"`
+	// Registry describes the personal information processed, its purposes
+	// and recipients, per policy version: the two lists are built from it
+	// (see Registry). The build requires it.
+	Registry *Registry `json:"registry,omitempty"`
 }
 
 // Controller is the personal information controller.
@@ -100,6 +104,9 @@ type Item struct {
 	Provider string `json:"provider"`
 	Purpose  Text   `json:"purpose"`
 	Lifetime Text   `json:"lifetime"`
+	// Recipient, when the provider is a third party, is its id in the
+	// registry's recipients.
+	Recipient string `json:"recipient,omitempty"`
 }
 
 // Optional returns the ids of the categories people can grant or refuse.
@@ -243,8 +250,8 @@ func (s *Site) Validate() error {
 		if l := p.Title.missing(); l != "" {
 			bad(f+".title", "missing "+string(l)+" title")
 		}
-		if l := p.Purpose.missing(); l != "" {
-			bad(f+".purpose", "missing "+string(l)+" purpose")
+		if l := p.Purpose.missing(); l != "" && (p.Uses == "" || p.Purpose != (Text{})) {
+			bad(f+".purpose", "missing "+string(l)+" purpose (or name a registry purpose with uses)")
 		}
 	}
 	if s.PermissionBackoffDays < 0 || s.PermissionBackoffDays > 365 {

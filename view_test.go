@@ -40,7 +40,24 @@ func realSite(t *testing.T) *Site {
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	// The permissions' purposes come from the registry, as the build fills
+	// them in.
+	s.ResolvePermissions(realVersions(t))
 	return &s
+}
+
+// realVersions is a manifest of the ids of web/policies' versions.
+func realVersions(t *testing.T) *Manifest {
+	t.Helper()
+	files, err := filepath.Glob("web/policies/*.md")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("web/policies: %v", err)
+	}
+	m := &Manifest{}
+	for _, f := range files {
+		m.Versions = append(m.Versions, Version{ID: strings.TrimSuffix(filepath.Base(f), ".md")})
+	}
+	return m
 }
 
 // golden compares got with testdata/NAME, or rewrites it with -update.

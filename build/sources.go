@@ -282,19 +282,67 @@ func readSite(file string) (consent.Site, error) {
 		return consent.Site{}, &consent.SourceError{File: file, Line: lineAt(data, int(dec.InputOffset())), Msg: "unexpected data after the configuration object"}
 	}
 	if err := site.Validate(); err != nil {
-		lines, _ := jsonLines(data)
-		var out []error
-		for _, e := range unjoin(err) {
-			var fe *consent.SiteFieldError
-			if errors.As(e, &fe) {
-				out = append(out, &consent.SourceError{File: file, Line: lineOfField(lines, fe.Field), Msg: fe.Error()})
-			} else {
-				out = append(out, e)
-			}
-		}
-		return consent.Site{}, errors.Join(out...)
+		return consent.Site{}, placeSiteErrors(file, data, err)
 	}
 	return site, nil
+}
+
+// placeSiteErrors turns each *consent.SiteFieldError into a SourceError at
+// the field's line of file, whose contents are data.
+func placeSiteErrors(file string, data []byte, err error) error {
+	lines, _ := jsonLines(data)
+	var out []error
+	for _, e := range unjoin(err) {
+		var fe *consent.SiteFieldError
+		if errors.As(e, &fe) {
+			out = append(out, &consent.SourceError{File: file, Line: lineOfField(lines, fe.Field), Msg: fe.Error()})
+		} else {
+			out = append(out, e)
+		}
+	}
+	return errors.Join(out...)
+}
+
+// sources are the site configuration and the policy versions, read and
+// checked together.
+type sources struct {
+	Site     consent.Site
+	Policies []policySource
+	// Manifest has every version's ListChanges computed from the registry.
+	Manifest consent.Manifest
+}
+
+// readSources reads web/site.json and web/policies under root and checks
+// them together: the registry against the policy versions, and every
+// version whose registry changes are material against its typed changes
+// (a new purpose, type of information or recipient, or a changed
+// cross-border transfer, must be declared as a change of that kind). Each
+// error names the file and line: site.json's for the registry, the
+// version's changes for an undeclared material change.
+func readSources(root string) (*sources, error) {
+	siteFile := filepath.Join(root, "web/site.json")
+	site, err := readSite(siteFile)
+	if err != nil {
+		return nil, err
+	}
+	policies, err := readPolicies(filepath.Join(root, "web/policies"))
+	if err != nil {
+		return nil, err
+	}
+	m := manifestOf(policies)
+	if err := site.ValidateRegistry(&m); err != nil {
+		data, _ := os.ReadFile(siteFile)
+		return nil, placeSiteErrors(siteFile, data, err)
+	}
+	site.Registry.ListChanges(&m)
+	if err := m.CheckListChanges(); err != nil {
+		return nil, placePolicyErrors(policies, err)
+	}
+	for i := range policies {
+		policies[i].Version = m.Versions[i]
+	}
+	site.ResolvePermissions(&m)
+	return &sources{Site: site, Policies: policies, Manifest: m}, nil
 }
 
 // lineOfField returns the line of field, or of its nearest ancestor present
