@@ -35,14 +35,18 @@ func ListChangesView(changes []ListChange, current string, l Locale) []Node {
 		return nil
 	}
 	var items []Node
+	class := "cm-change cm-lists"
 	for _, c := range changes {
-		attrs := A("data-consent-list", c.List, "data-consent-kind", string(c.Kind))
+		// data-consent-kind stays the contract of the grouped changes
+		// (ChangesView); an entry is marked material by its class.
+		attrs := A("data-consent-list", c.List)
 		if c.Kind.Material() {
-			attrs = A("class", "cm-material", "data-consent-list", c.List, "data-consent-kind", string(c.Kind))
+			attrs = A("class", "cm-material", "data-consent-list", c.List)
+			class = "cm-change cm-material cm-lists"
 		}
 		items = append(items, El("li", attrs, T(c.Summary.In(l))))
 	}
-	return []Node{El("section", A("class", "cm-change cm-lists", "data-consent-lists", ""),
+	return []Node{El("section", A("class", class, "data-consent-lists", ""),
 		El("h3", nil, T(textListsChanged.In(l))), El("ul", nil, items...),
 		El("p", A("class", "cm-links"),
 			El("a", A("href", ListURL(current, ListCollected, l)), T(textCollectedList.In(l))),

@@ -199,7 +199,7 @@ func (r *Registry) At(m *Manifest, id string) Registry {
 }
 
 // Type returns the information type with id.
-func (r *Registry) Type(id string) (InfoType, bool) {
+func (r Registry) Type(id string) (InfoType, bool) {
 	for _, t := range r.Types {
 		if t.ID == id {
 			return t, true
@@ -209,7 +209,7 @@ func (r *Registry) Type(id string) (InfoType, bool) {
 }
 
 // Purpose returns the purpose with id.
-func (r *Registry) Purpose(id string) (Purpose, bool) {
+func (r Registry) Purpose(id string) (Purpose, bool) {
 	for _, p := range r.Purposes {
 		if p.ID == id {
 			return p, true
@@ -219,7 +219,7 @@ func (r *Registry) Purpose(id string) (Purpose, bool) {
 }
 
 // Recipient returns the recipient with id.
-func (r *Registry) Recipient(id string) (Recipient, bool) {
+func (r Registry) Recipient(id string) (Recipient, bool) {
 	for _, rc := range r.Recipients {
 		if rc.ID == id {
 			return rc, true
@@ -230,7 +230,7 @@ func (r *Registry) Recipient(id string) (Recipient, bool) {
 
 // SeparateFor returns the separate-consent items that concern a purpose or a
 // recipient id.
-func (r *Registry) SeparateFor(id string) []SeparateItem {
+func (r Registry) SeparateFor(id string) []SeparateItem {
 	var out []SeparateItem
 	for _, s := range r.Separate {
 		if s.Purpose == id || s.Recipient == id {
@@ -241,7 +241,7 @@ func (r *Registry) SeparateFor(id string) []SeparateItem {
 }
 
 // TypeNames names the types ids in locale l, joined with "、" or ", ".
-func (r *Registry) TypeNames(ids []string, l Locale) string {
+func (r Registry) TypeNames(ids []string, l Locale) string {
 	var names []string
 	for _, id := range ids {
 		if t, ok := r.Type(id); ok {
@@ -282,7 +282,7 @@ var (
 // person's answer carries (the build computes it: the domain package does
 // not link crypto/sha256); it changes whenever any shown word does. It
 // returns false for an unknown id.
-func (r *Registry) Statement(id string, l Locale) (title string, fields []StatementField, text string, ok bool) {
+func (r Registry) Statement(id string, l Locale) (title string, fields []StatementField, text string, ok bool) {
 	var it SeparateItem
 	for _, s := range r.Separate {
 		if s.ID == id {

@@ -105,6 +105,7 @@ func TestPolicyNoticesGolden(t *testing.T) {
 	site := realSite(t)
 	m := testManifest()
 	m.Versions[2].Changes = append(m.Versions[2].Changes, Change{Kind: KindContact, Summary: Text{"投诉渠道 <变更>", "Complaints go <elsewhere>"}})
+	m.Versions[2].ListChanges = []ListChange{{List: ListSharing, Entry: "honorpush", Kind: KindRecipients, Summary: Text{"新增第三方：荣耀推送", "New third party: HONOR Push"}}}
 	for _, l := range Locales {
 		for _, acked := range []string{"2022-01-01", "2024-01-01"} {
 			view, ok := m.NoticeView(site, acked, l)
@@ -121,7 +122,8 @@ func TestPolicyNoticesGolden(t *testing.T) {
 	material, _ := m.NoticeView(site, "2022-01-01", En)
 	html := material.HTML()
 	for _, want := range []string{`data-consent-action="acknowledge"`, `href="/policies/diff/2022-01-01/2025-01-01"`,
-		`data-consent-kind="recipients"`, `data-consent-kind="contact"`, `data-consent-kind="minor"`, "Complaints go &lt;elsewhere&gt;"} {
+		`data-consent-kind="recipients"`, `data-consent-kind="contact"`, `data-consent-kind="minor"`, "Complaints go &lt;elsewhere&gt;",
+		`data-consent-lists`, `data-consent-list="sharing"`, "New third party: HONOR Push", `href="/en/policies/2025-01-01/sharing"`} {
 		if !strings.Contains(html, want) {
 			t.Errorf("material notice lacks %s", want)
 		}
