@@ -51,19 +51,30 @@ type InfoType struct {
 	ID   string `json:"id"`
 	Name Text   `json:"name"`
 	// Sensitive is, for sensitive personal information, its class in GB/T
-	// 35273-2020 Annex B (one of SensitiveClasses); "" for other information.
+	// 35273-2020 Annex B (see SensitiveClass); "" for other information.
 	Sensitive string `json:"sensitive,omitempty"`
 	Span
 }
 
-// SensitiveClasses are the classes of sensitive personal information of
-// GB/T 35273-2020 Annex B (table B.1), with how the lists name them.
-var SensitiveClasses = map[string]Text{
-	"property":  {"个人财产信息", "financial information"},
-	"health":    {"个人健康生理信息", "health information"},
-	"biometric": {"个人生物识别信息", "biometric information"},
-	"identity":  {"个人身份信息", "identity documents"},
-	"other":     {"其他敏感信息", "other sensitive information"},
+// SensitiveClass names a class of sensitive personal information of GB/T
+// 35273-2020 Annex B (table B.1) for people, and reports whether class is
+// one: property, health, biometric, identity or other. (A function, not a
+// map: the browser module links package-level maps whether it uses them or
+// not.)
+func SensitiveClass(class string) (Text, bool) {
+	switch class {
+	case "property":
+		return Text{"个人财产信息", "financial information"}, true
+	case "health":
+		return Text{"个人健康生理信息", "health information"}, true
+	case "biometric":
+		return Text{"个人生物识别信息", "biometric information"}, true
+	case "identity":
+		return Text{"个人身份信息", "identity documents"}, true
+	case "other":
+		return Text{"其他敏感信息", "other sensitive information"}, true
+	}
+	return Text{}, false
 }
 
 // Purpose is one purpose of processing: what it is for, on which legal
@@ -71,7 +82,7 @@ var SensitiveClasses = map[string]Text{
 type Purpose struct {
 	ID    string `json:"id"`
 	Title Text   `json:"title"`
-	// Basis is its legal basis under PIPL art. 13, one of Bases.
+	// Basis is its legal basis under PIPL art. 13, see Basis.
 	Basis string `json:"basis"`
 	// Types are InfoType ids.
 	Types     []string `json:"types"`
@@ -80,15 +91,28 @@ type Purpose struct {
 	Span
 }
 
-// Bases are the legal bases of PIPL art. 13, with how the lists name them.
-var Bases = map[string]Text{
-	"consent":            {"取得您的同意", "your consent"},
-	"contract":           {"订立、履行合同或实施人力资源管理所必需", "needed for a contract with you, or for HR management"},
-	"legal-duty":         {"履行法定职责或法定义务所必需", "needed for a legal duty"},
-	"public-interest":    {"应对突发公共卫生事件所必需", "needed to respond to a public health emergency"},
-	"vital-interests":    {"紧急情况下保护生命健康和财产安全所必需", "needed in an emergency to protect life, health or property"},
-	"news-reporting":     {"为公共利益实施新闻报道、舆论监督", "news reporting and public oversight in the public interest"},
-	"public-information": {"处理已经合法公开的个人信息", "information already lawfully made public"},
+// Basis names a legal basis of PIPL art. 13 for people, and reports
+// whether basis is one: consent (13(1)), contract (13(2), with HR
+// management), legal-duty (13(3)), public-interest and vital-interests
+// (13(4)), news-reporting (13(5)), public-information (13(6)).
+func Basis(basis string) (Text, bool) {
+	switch basis {
+	case "consent":
+		return Text{"取得您的同意", "your consent"}, true
+	case "contract":
+		return Text{"订立、履行合同或实施人力资源管理所必需", "needed for a contract with you, or for HR management"}, true
+	case "legal-duty":
+		return Text{"履行法定职责或法定义务所必需", "needed for a legal duty"}, true
+	case "public-interest":
+		return Text{"应对突发公共卫生事件所必需", "needed to respond to a public health emergency"}, true
+	case "vital-interests":
+		return Text{"紧急情况下保护生命健康和财产安全所必需", "needed in an emergency to protect life, health or property"}, true
+	case "news-reporting":
+		return Text{"为公共利益实施新闻报道、舆论监督", "news reporting and public oversight in the public interest"}, true
+	case "public-information":
+		return Text{"处理已经合法公开的个人信息", "information already lawfully made public"}, true
+	}
+	return Text{}, false
 }
 
 // Recipient is a third party that receives personal information, or
@@ -112,6 +136,18 @@ type Recipient struct {
 	// anything but "CN" is a cross-border transfer (art. 38–39).
 	Country string `json:"country"`
 	Span
+}
+
+// CountryName names an ISO 3166-1 code in l for the countries the
+// registry's recipients are in, or returns the code.
+func CountryName(code string, l Locale) string {
+	switch code {
+	case "CN":
+		return Text{"中国（境内）", "China (mainland)"}.In(l)
+	case "US":
+		return Text{"美国（境外）", "United States (abroad)"}.In(l)
+	}
+	return code
 }
 
 // CrossBorder reports whether the recipient processes outside mainland China.
@@ -306,7 +342,7 @@ func (r Registry) Statement(id string, l Locale) (title string, fields []Stateme
 		add(labelMethod, rc.Method.In(l))
 		add(labelTypes, r.TypeNames(rc.Types, l))
 		if it.Kind == SeparateCrossBorder {
-			add(labelCountry, rc.Country)
+			add(labelCountry, CountryName(rc.Country, l))
 			add(labelRights, it.Rights.In(l))
 		}
 	default:
@@ -367,7 +403,7 @@ func (r *Registry) validate(m *Manifest) []error {
 		f := "types[" + strconv.Itoa(i) + "]"
 		span(f, t.Span)
 		text(f+".name", t.Name)
-		if _, ok := SensitiveClasses[t.Sensitive]; t.Sensitive != "" && !ok {
+		if _, ok := SensitiveClass(t.Sensitive); t.Sensitive != "" && !ok {
 			bad(f+".sensitive", strconv.Quote(t.Sensitive)+" is not a class of GB/T 35273 Annex B (property, health, biometric, identity, other)")
 		}
 	}
@@ -377,7 +413,7 @@ func (r *Registry) validate(m *Manifest) []error {
 		text(f+".title", p.Title)
 		text(f+".scenario", p.Scenario)
 		text(f+".retention", p.Retention)
-		if _, ok := Bases[p.Basis]; !ok {
+		if _, ok := Basis(p.Basis); !ok {
 			bad(f+".basis", strconv.Quote(p.Basis)+" is not a legal basis of PIPL art. 13 (consent, contract, legal-duty, public-interest, vital-interests, news-reporting, public-information)")
 		}
 		if len(p.Types) == 0 {
@@ -579,16 +615,22 @@ func coversSensitive(r Registry, purpose, typ string) bool {
 	return false
 }
 
-// ValidateRegistry checks the site's registry and its references against the
-// policy versions of m; every problem is a *SiteFieldError, joined. Categories'
+// Validate checks the registry (web/site.json's "registry", beside the
+// site configuration s) and the site's references to it against the policy
+// versions of m; every problem is a *SiteFieldError, joined. Categories'
 // items may name a recipient (Item.Recipient) and permissions a purpose
-// (Permission.Uses); those must exist in the current version's registry.
-func (s *Site) ValidateRegistry(m *Manifest) error {
-	if s.Registry == nil {
+// (Permission.Uses); those must exist in the current version's registry. A
+// nil registry is an error: the build requires one.
+//
+// The registry is not a field of Site: the browser module would carry its
+// types (every type a heap-allocated Site refers to is linked), and it
+// needs none of it.
+func (r *Registry) Validate(s *Site, m *Manifest) error {
+	if r == nil {
 		return &SiteFieldError{Field: "registry", Msg: "missing: the purposes, types of information and recipients (the two lists) are required"}
 	}
-	errs := s.Registry.validate(m)
-	cur := s.Registry.At(m, m.Current().ID)
+	errs := r.validate(m)
+	cur := r.At(m, m.Current().ID)
 	for i, c := range s.Categories {
 		for kind, items := range map[string][]Item{"cookies": c.Cookies, "storage": c.Storage, "indexedDB": c.IndexedDB, "caches": c.Caches} {
 			for j, it := range items {
@@ -607,14 +649,14 @@ func (s *Site) ValidateRegistry(m *Manifest) error {
 	return errors.Join(errs...)
 }
 
-// ResolvePermissions fills in each permission's purpose that names a
+// ResolvePermissions fills in each permission of s whose purpose names a
 // registry purpose (Uses) instead of a text: its scenario, in the current
 // version's registry. The browser module reads the purpose from the result.
-func (s *Site) ResolvePermissions(m *Manifest) {
-	if s.Registry == nil {
+func (r *Registry) ResolvePermissions(s *Site, m *Manifest) {
+	if r == nil {
 		return
 	}
-	cur := s.Registry.At(m, m.Current().ID)
+	cur := r.At(m, m.Current().ID)
 	for i, p := range s.Permissions {
 		if pu, ok := cur.Purpose(p.Uses); ok && p.Purpose == (Text{}) {
 			s.Permissions[i].Purpose = pu.Scenario

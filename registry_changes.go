@@ -86,7 +86,7 @@ func Compare(a, b Registry) []ListChange {
 			add(ListCollected, p.ID, KindMinor, join(named(textPurposeLessTypes, name), typeNames(a, less)))
 		}
 		if old.Basis != p.Basis {
-			add(ListCollected, p.ID, KindPurposes, join(named(textPurposeBasis, name), Bases[p.Basis]))
+			add(ListCollected, p.ID, KindPurposes, join(named(textPurposeBasis, name), basisText(p.Basis)))
 		}
 		if old.Scenario != p.Scenario || old.Retention != p.Retention || old.Title != p.Title {
 			add(ListCollected, p.ID, KindMinor, named(textPurposeWording, name))
@@ -193,3 +193,5 @@ func (r *Registry) ListChanges(m *Manifest) {
 		}
 	}
 }
+
+func basisText(id string) Text { t, _ := Basis(id); return t }

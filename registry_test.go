@@ -41,59 +41,63 @@ func testRegistry() *Registry {
 
 func TestRegistryValidate(t *testing.T) {
 	m := testManifest()
-	site := func() *Site { s := testSite(); s.Registry = testRegistry(); return s }
-	if err := site().ValidateRegistry(m); err != nil {
-		t.Fatalf("valid registry: %v", err)
+	type fixture struct {
+		*Site
+		Registry *Registry
+	}
+	site := func() fixture { return fixture{testSite(), testRegistry()} }
+	if f := site(); f.Registry.Validate(f.Site, m) != nil {
+		t.Fatalf("valid registry: %v", f.Registry.Validate(f.Site, m))
 	}
 	for _, tc := range []struct {
 		name   string
-		mutate func(*Site)
+		mutate func(*fixture)
 		want   string
 	}{
-		{"no registry", func(s *Site) { s.Registry = nil }, "registry: missing"},
-		{"unknown basis", func(s *Site) { s.Registry.Purposes[0].Basis = "interest" }, `registry.purposes[0].basis: "interest" is not a legal basis of PIPL art. 13`},
-		{"purpose without types", func(s *Site) { s.Registry.Purposes[0].Types = nil }, "registry.purposes[0].types: list the types"},
-		{"unknown type", func(s *Site) { s.Registry.Purposes[0].Types = []string{"imei"} }, `registry.purposes[0].types[0]: unknown type "imei" in version 2022-01-01`},
-		{"not an Annex B class", func(s *Site) { s.Registry.Types[2].Sensitive = "yes" }, `registry.types[2].sensitive: "yes" is not a class of GB/T 35273 Annex B`},
-		{"missing English", func(s *Site) { s.Registry.Purposes[1].Scenario.En = "" }, "registry.purposes[1].scenario: missing en text"},
-		{"recipient without contact", func(s *Site) { s.Registry.Recipients[0].Contact = "" }, "registry.recipients[0].contact: missing contact (art. 23)"},
-		{"link not https", func(s *Site) { s.Registry.Recipients[0].URL = "javascript:alert(1)" }, `registry.recipients[0].url: "javascript:alert(1)" is not an https link`},
-		{"bad country", func(s *Site) { s.Registry.Recipients[0].Country = "China" }, `registry.recipients[0].country: "China" is not an ISO 3166-1 country code`},
-		{"abroad without cross-border consent", func(s *Site) { s.Registry.Separate = s.Registry.Separate[:1] },
+		{"no registry", func(s *fixture) { s.Registry = nil }, "registry: missing"},
+		{"unknown basis", func(s *fixture) { s.Registry.Purposes[0].Basis = "interest" }, `registry.purposes[0].basis: "interest" is not a legal basis of PIPL art. 13`},
+		{"purpose without types", func(s *fixture) { s.Registry.Purposes[0].Types = nil }, "registry.purposes[0].types: list the types"},
+		{"unknown type", func(s *fixture) { s.Registry.Purposes[0].Types = []string{"imei"} }, `registry.purposes[0].types[0]: unknown type "imei" in version 2022-01-01`},
+		{"not an Annex B class", func(s *fixture) { s.Registry.Types[2].Sensitive = "yes" }, `registry.types[2].sensitive: "yes" is not a class of GB/T 35273 Annex B`},
+		{"missing English", func(s *fixture) { s.Registry.Purposes[1].Scenario.En = "" }, "registry.purposes[1].scenario: missing en text"},
+		{"recipient without contact", func(s *fixture) { s.Registry.Recipients[0].Contact = "" }, "registry.recipients[0].contact: missing contact (art. 23)"},
+		{"link not https", func(s *fixture) { s.Registry.Recipients[0].URL = "javascript:alert(1)" }, `registry.recipients[0].url: "javascript:alert(1)" is not an https link`},
+		{"bad country", func(s *fixture) { s.Registry.Recipients[0].Country = "China" }, `registry.recipients[0].country: "China" is not an ISO 3166-1 country code`},
+		{"abroad without cross-border consent", func(s *fixture) { s.Registry.Separate = s.Registry.Separate[:1] },
 			"registry.recipients[1].country: US is abroad: a cross-border separate-consent item must name this recipient (art. 39)"},
-		{"cross-border to a recipient in China", func(s *Site) { s.Registry.Separate[1].Recipient = "mipush" },
+		{"cross-border to a recipient in China", func(s *fixture) { s.Registry.Separate[1].Recipient = "mipush" },
 			`registry.separate[1].recipient: "mipush" is in CN: not a cross-border transfer`},
-		{"cross-border without rights", func(s *Site) { s.Registry.Separate[1].Rights = Text{} }, "registry.separate[1].rights: missing zh-CN text"},
-		{"sensitive without necessity", func(s *Site) { s.Registry.Separate[0].Necessity.En = "" }, "registry.separate[0].necessity: missing en text"},
-		{"sensitive item on information not sensitive", func(s *Site) { s.Registry.Separate[0].Types = []string{"usage"} },
+		{"cross-border without rights", func(s *fixture) { s.Registry.Separate[1].Rights = Text{} }, "registry.separate[1].rights: missing zh-CN text"},
+		{"sensitive without necessity", func(s *fixture) { s.Registry.Separate[0].Necessity.En = "" }, "registry.separate[0].necessity: missing en text"},
+		{"sensitive item on information not sensitive", func(s *fixture) { s.Registry.Separate[0].Types = []string{"usage"} },
 			`registry.separate[0].types[0]: "usage" is not marked sensitive`},
-		{"sensitive on consent without separate consent", func(s *Site) { s.Registry.Separate = s.Registry.Separate[1:] },
+		{"sensitive on consent without separate consent", func(s *fixture) { s.Registry.Separate = s.Registry.Separate[1:] },
 			`registry.purposes[1].types: "precise-location" is sensitive: a sensitive separate-consent item must cover it for this purpose (art. 29)`},
-		{"unknown kind", func(s *Site) { s.Registry.Separate[0].Kind = "special" }, `registry.separate[0].kind: "special" is not a kind of separate consent`},
-		{"third-party item with its own types", func(s *Site) {
+		{"unknown kind", func(s *fixture) { s.Registry.Separate[0].Kind = "special" }, `registry.separate[0].kind: "special" is not a kind of separate consent`},
+		{"third-party item with its own types", func(s *fixture) {
 			s.Registry.Separate = append(s.Registry.Separate, SeparateItem{ID: "mi", Kind: SeparateThirdParty, Title: Text{"x", "x"}, Recipient: "mipush", Types: []string{"device-id"}})
 		}, "registry.separate[2].recipient: a third-party item names its recipient (and takes purpose and types from it), nothing else"},
-		{"public without scope", func(s *Site) {
+		{"public without scope", func(s *fixture) {
 			s.Registry.Separate = append(s.Registry.Separate, SeparateItem{ID: "pub", Kind: SeparatePublic, Title: Text{"x", "x"}, Purpose: "push", Types: []string{"device-id"}})
 		}, "registry.separate[2].scope: missing zh-CN text"},
-		{"bad item id", func(s *Site) { s.Registry.Separate[0].ID = "Location!" }, `registry.separate[0].id: "Location!" is not an id`},
-		{"duplicate in one version", func(s *Site) { s.Registry.Recipients = append(s.Registry.Recipients, s.Registry.Recipients[0]) },
+		{"bad item id", func(s *fixture) { s.Registry.Separate[0].ID = "Location!" }, `registry.separate[0].id: "Location!" is not an id`},
+		{"duplicate in one version", func(s *fixture) { s.Registry.Recipients = append(s.Registry.Recipients, s.Registry.Recipients[0]) },
 			`registry.recipients[2].id: duplicate id "mipush" in version 2022-01-01`},
-		{"since an unknown version", func(s *Site) { s.Registry.Recipients[0].Since = "2023-02-30" }, `registry.recipients[0].since: "2023-02-30" is not a policy version`},
-		{"until before since", func(s *Site) { s.Registry.Recipients[0].Span = Span{Since: "2024-01-01", Until: "2023-01-01"} },
+		{"since an unknown version", func(s *fixture) { s.Registry.Recipients[0].Since = "2023-02-30" }, `registry.recipients[0].since: "2023-02-30" is not a policy version`},
+		{"until before since", func(s *fixture) { s.Registry.Recipients[0].Span = Span{Since: "2024-01-01", Until: "2023-01-01"} },
 			"registry.recipients[0].until: 2023-01-01 is not after since 2024-01-01"},
-		{"reference to a removed entry", func(s *Site) { s.Registry.Types[0].Until = "2024-01-01" }, `unknown type "device-id" in version 2024-01-01`},
-		{"cookie names an unknown recipient", func(s *Site) {
+		{"reference to a removed entry", func(s *fixture) { s.Registry.Types[0].Until = "2024-01-01" }, `unknown type "device-id" in version 2024-01-01`},
+		{"cookie names an unknown recipient", func(s *fixture) {
 			s.Categories[2].Cookies = []Item{{Name: "_ga", Provider: "Google", Purpose: Text{"x", "x"}, Lifetime: Text{"x", "x"}, Recipient: "gaa"}}
 		}, `categories[2].cookies[0].recipient: unknown recipient "gaa"`},
-		{"permission uses an unknown purpose", func(s *Site) {
+		{"permission uses an unknown purpose", func(s *fixture) {
 			s.Permissions = []Permission{{Kind: "geolocation", Title: Text{"x", "x"}, Uses: "gps"}}
 		}, `permissions[0].uses: unknown purpose "gps"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := site()
-			tc.mutate(s)
-			err := s.ValidateRegistry(m)
+			tc.mutate(&s)
+			err := s.Registry.Validate(s.Site, m)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrInvalid) {
 				t.Fatalf("ValidateRegistry() = %v, want an ErrInvalid containing %q", err, tc.want)
 			}
@@ -113,9 +117,7 @@ func TestRegistryAt(t *testing.T) {
 	changed.Types = []string{"device-id", "app-info"}
 	r.Recipients[0] = old
 	r.Recipients = append(r.Recipients, changed)
-	s := testSite()
-	s.Registry = r
-	if err := s.ValidateRegistry(m); err != nil {
+	if err := r.Validate(testSite(), m); err != nil {
 		t.Fatal(err)
 	}
 	for id, want := range map[string]int{"2022-01-01": 1, "2023-01-01": 1, "2024-01-01": 2, "2025-01-01": 2} {

@@ -36,10 +36,6 @@ type Site struct {
 	// Controller is who is responsible for the personal information, as the
 	// policy's contact section names them; exports of receipts carry it.
 	Controller Controller `json:"controller"`
-	// Registry describes the personal information processed, its purposes
-	// and recipients, per policy version: the two lists are built from it
-	// (see Registry). The build requires it.
-	Registry *Registry `json:"registry,omitempty"`
 }
 
 // Controller is the personal information controller.

@@ -42,7 +42,11 @@ func realSite(t *testing.T) *Site {
 	}
 	// The permissions' purposes come from the registry, as the build fills
 	// them in.
-	s.ResolvePermissions(realVersions(t))
+	var reg struct{ Registry *Registry }
+	if err := json.Unmarshal(data, &reg); err != nil {
+		t.Fatal(err)
+	}
+	reg.Registry.ResolvePermissions(&s, realVersions(t))
 	return &s
 }
 

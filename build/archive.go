@@ -146,7 +146,7 @@ func diffHTML(from, to string) (html template.HTML, inserted, deleted int) {
 //
 // It also renders the two lists of every version (listPages) and, in each
 // comparison, what changed in them between the two versions.
-func archivePages(pages *template.Template, a *archive, srcs []policySource, site *consent.Site, m *consent.Manifest) (map[string][]byte, error) {
+func archivePages(pages *template.Template, a *archive, srcs []policySource, reg *consent.Registry, m *consent.Manifest) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	exec := func(name string, data any) ([]byte, error) {
 		var b bytes.Buffer
@@ -175,7 +175,7 @@ func archivePages(pages *template.Template, a *archive, srcs []policySource, sit
 				}
 			}
 			d := diffPage{From: v, To: later, Changes: groupChanges(changes),
-				ListChanges: consent.Compare(site.Registry.At(m, v.ID), site.Registry.At(m, later.ID))}
+				ListChanges: consent.Compare(reg.At(m, v.ID), reg.At(m, later.ID))}
 			d.Diff, d.Inserted, d.Deleted = diffHTML(string(srcs[i].Body), string(bodyOf(srcs, later.ID)))
 			page, err := exec("_diff.html", d)
 			if err != nil {
@@ -184,7 +184,7 @@ func archivePages(pages *template.Template, a *archive, srcs []policySource, sit
 			out["policies/diff/"+v.ID+"/"+later.ID+".html"] = page
 		}
 	}
-	lists, err := listPages(exec, a, site, m)
+	lists, err := listPages(exec, a, reg, m)
 	if err != nil {
 		return nil, err
 	}

@@ -84,7 +84,7 @@ func renderArchive(t *testing.T) (map[string][]byte, *sources) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages, err := archivePages(base, arch, src.Policies, &src.Site, &src.Manifest)
+	pages, err := archivePages(base, arch, src.Policies, src.Registry, &src.Manifest)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -104,7 +104,7 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	site, policies, manifest := src.Site, src.Policies, src.Manifest
+	site, reg, policies, manifest := src.Site, src.Registry, src.Policies, src.Manifest
 	var b bundle
 
 	// Stylesheets and demo scripts, minified and hashed.
@@ -132,7 +132,7 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := moduleConfig(&site, &manifest, viewsCSSPath)
+	cfg, err := moduleConfig(&site, reg, &manifest, viewsCSSPath)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +194,7 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	archived, err := archivePages(base, arch, policies, &site, &manifest)
+	archived, err := archivePages(base, arch, policies, reg, &manifest)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +223,7 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	b.add(&file{Path: "consent.d.ts", Data: dts})
 
 	// The public manifest and site configuration, for the server and integrators.
-	for p, v := range map[string]any{"v1/policies.json": public, "v1/site.json": site} {
+	for p, v := range map[string]any{"v1/policies.json": public, "v1/site.json": siteFile{site, reg}} {
 		data, err := json.Marshal(v)
 		if err != nil {
 			return nil, err
@@ -272,7 +272,7 @@ func readMinified(file string) ([]byte, error) {
 // its static views pre-rendered ("preferences"; "status:" + the version a
 // person acknowledged, "status:" for none; "placeholder:" + category;
 // "permission:" + a set of PromptSets; "permissions"), each in every locale.
-func moduleConfig(site *consent.Site, m *consent.Manifest, cssPath string) ([]byte, error) {
+func moduleConfig(site *consent.Site, reg *consent.Registry, m *consent.Manifest, cssPath string) ([]byte, error) {
 	views := map[string]map[string]any{}
 	view := func(name string, render func(consent.Locale) consent.Node) {
 		views[name] = map[string]any{}
@@ -295,12 +295,10 @@ func moduleConfig(site *consent.Site, m *consent.Manifest, cssPath string) ([]by
 			view("placeholder:"+c.ID, func(l consent.Locale) consent.Node { return consent.PlaceholderView(c, l) })
 		}
 	}
-	// The registry is for the build and the lists; the module needs only
-	// the separate-consent statements, which the browser shows and hashes.
-	lean := *site
-	lean.Registry = nil
-	return json.Marshal(map[string]any{"site": &lean, "policies": m, "views": views, "css": cssPath,
-		"separate": separateStatements(site, m)})
+	// Of the registry, the module needs only the separate-consent
+	// statements, which the browser shows and hashes.
+	return json.Marshal(map[string]any{"site": site, "policies": m, "views": views, "css": cssPath,
+		"separate": separateStatements(reg, m)})
 }
 
 // separateStatements is, for each separate-consent item of the current
@@ -309,11 +307,11 @@ func moduleConfig(site *consent.Site, m *consent.Manifest, cssPath string) ([]by
 // order) and the SHA-256 of their exact text (consent.Registry.Statement), which
 // a receipt of the answer carries and which changes when any shown word
 // does: {id: {kind, "zh-CN": {title, fields, sha256}, en: {…}}}.
-func separateStatements(site *consent.Site, m *consent.Manifest) map[string]map[string]any {
-	if site.Registry == nil {
+func separateStatements(registry *consent.Registry, m *consent.Manifest) map[string]map[string]any {
+	if registry == nil {
 		return nil
 	}
-	reg := site.Registry.At(m, m.Current().ID)
+	reg := registry.At(m, m.Current().ID)
 	out := map[string]map[string]any{}
 	for _, it := range reg.Separate {
 		e := map[string]any{"kind": it.Kind}

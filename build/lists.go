@@ -50,21 +50,6 @@ func newStatement(reg *consent.Registry, it consent.SeparateItem, l consent.Loca
 	return statement{ID: it.ID, Kind: it.Kind, Title: title, Fields: fields, SHA256: hex.EncodeToString(sum[:])}
 }
 
-// countryNames names the countries the registry's recipients are in; any
-// other is shown as its ISO code.
-var countryNames = map[string]consent.Text{
-	"CN": {ZhCN: "中国（境内）", En: "China (mainland)"},
-	"US": {ZhCN: "美国（境外）", En: "United States (abroad)"},
-}
-
-// country names an ISO 3166-1 code in l.
-func country(code string, l consent.Locale) string {
-	if t, ok := countryNames[code]; ok {
-		return t.In(l)
-	}
-	return code
-}
-
 // collectedRow is one purpose in the list of collected information.
 type collectedRow struct {
 	consent.Purpose
@@ -92,7 +77,8 @@ func typeCells(reg *consent.Registry, ids []string, l consent.Locale) []typeCell
 		t, _ := reg.Type(id)
 		c := typeCell{Name: t.Name.In(l)}
 		if t.Sensitive != "" {
-			c.Sensitive = consent.SensitiveClasses[t.Sensitive].In(l)
+			class, _ := consent.SensitiveClass(t.Sensitive)
+			c.Sensitive = class.In(l)
 		}
 		out = append(out, c)
 	}
@@ -109,7 +95,7 @@ func newListPage(v archiveVersion, current string, reg consent.Registry, list st
 	}
 	for _, pu := range reg.Purposes {
 		p.Collected = append(p.Collected, collectedRow{Purpose: pu, Types: typeCells(&reg, pu.Types, l),
-			Basis: consent.Bases[pu.Basis].In(l), Separate: reg.SeparateFor(pu.ID)})
+			Basis: basisIn(pu.Basis, l), Separate: reg.SeparateFor(pu.ID)})
 	}
 	for _, rc := range reg.Recipients {
 		p.Sharing = append(p.Sharing, sharingRow{Recipient: rc, Types: typeCells(&reg, rc.Types, l), Separate: reg.SeparateFor(rc.ID)})
@@ -129,10 +115,10 @@ func listPath(version, list string, l consent.Locale) string {
 
 // listPages renders both lists of every version in every locale, and the
 // current version's again at /policies/LIST, and returns them by output path.
-func listPages(exec func(string, any) ([]byte, error), a *archive, site *consent.Site, m *consent.Manifest) (map[string][]byte, error) {
+func listPages(exec func(string, any) ([]byte, error), a *archive, registry *consent.Registry, m *consent.Manifest) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	for _, v := range a.Versions {
-		reg := site.Registry.At(m, v.ID)
+		reg := registry.At(m, v.ID)
 		for _, list := range []string{consent.ListCollected, consent.ListSharing} {
 			for _, l := range consent.Locales {
 				page, err := exec("_"+list+".html", newListPage(v, a.Current, reg, list, l))
@@ -166,4 +152,9 @@ func listHashes(m *consent.Manifest, files map[string][]byte) {
 			}
 		}
 	}
+}
+
+func basisIn(id string, l consent.Locale) string {
+	t, _ := consent.Basis(id)
+	return t.In(l)
 }

@@ -85,7 +85,7 @@ func parsePages(pages fs.FS, assetURL func(string) (string, error)) (*template.T
 			return consent.FormatDate(t.Year(), int(t.Month()), t.Day(), l)
 		},
 		"listURL": consent.ListURL,
-		"country": country,
+		"country": consent.CountryName,
 		// contactURL is the link for a contact that is an address or an
 		// e-mail, "" for anything else (a phone number).
 		"contactURL": func(c string) string {
@@ -97,7 +97,6 @@ func parsePages(pages fs.FS, assetURL func(string) (string, error)) (*template.T
 			}
 			return ""
 		},
-		"basis": func(id string, l consent.Locale) string { return consent.Bases[id].In(l) },
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(pages, "layout.html", "_*.html")
 	if err != nil {

@@ -265,24 +265,33 @@ func keyValue(s string) (key, val string, err error) {
 	return key, val, nil
 }
 
-// readSite reads and validates the site configuration (web/site.json). Every
-// error names the file and line.
-func readSite(file string) (consent.Site, error) {
+// siteFile is web/site.json: the site configuration the browser module
+// reads, and beside it the registry the build renders the two lists from
+// (kept out of consent.Site, which the module links).
+type siteFile struct {
+	consent.Site
+	Registry *consent.Registry `json:"registry"`
+}
+
+// readSite reads and validates the site configuration (web/site.json); the
+// registry is checked with the policy versions (readSources). Every error
+// names the file and line.
+func readSite(file string) (siteFile, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return consent.Site{}, err
+		return siteFile{}, err
 	}
-	var site consent.Site
+	var site siteFile
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&site); err != nil {
-		return consent.Site{}, jsonSourceError(file, data, err)
+		return siteFile{}, jsonSourceError(file, data, err)
 	}
 	if dec.More() {
-		return consent.Site{}, &consent.SourceError{File: file, Line: lineAt(data, int(dec.InputOffset())), Msg: "unexpected data after the configuration object"}
+		return siteFile{}, &consent.SourceError{File: file, Line: lineAt(data, int(dec.InputOffset())), Msg: "unexpected data after the configuration object"}
 	}
 	if err := site.Validate(); err != nil {
-		return consent.Site{}, placeSiteErrors(file, data, err)
+		return siteFile{}, placeSiteErrors(file, data, err)
 	}
 	return site, nil
 }
@@ -307,6 +316,7 @@ func placeSiteErrors(file string, data []byte, err error) error {
 // checked together.
 type sources struct {
 	Site     consent.Site
+	Registry *consent.Registry
 	Policies []policySource
 	// Manifest has every version's ListChanges computed from the registry.
 	Manifest consent.Manifest
@@ -320,8 +330,8 @@ type sources struct {
 // error names the file and line: site.json's for the registry, the
 // version's changes for an undeclared material change.
 func readSources(root string) (*sources, error) {
-	siteFile := filepath.Join(root, "web/site.json")
-	site, err := readSite(siteFile)
+	sitePath := filepath.Join(root, "web/site.json")
+	site, err := readSite(sitePath)
 	if err != nil {
 		return nil, err
 	}
@@ -330,9 +340,9 @@ func readSources(root string) (*sources, error) {
 		return nil, err
 	}
 	m := manifestOf(policies)
-	if err := site.ValidateRegistry(&m); err != nil {
-		data, _ := os.ReadFile(siteFile)
-		return nil, placeSiteErrors(siteFile, data, err)
+	if err := site.Registry.Validate(&site.Site, &m); err != nil {
+		data, _ := os.ReadFile(sitePath)
+		return nil, placeSiteErrors(sitePath, data, err)
 	}
 	site.Registry.ListChanges(&m)
 	if err := m.CheckListChanges(); err != nil {
@@ -341,8 +351,8 @@ func readSources(root string) (*sources, error) {
 	for i := range policies {
 		policies[i].Version = m.Versions[i]
 	}
-	site.ResolvePermissions(&m)
-	return &sources{Site: site, Policies: policies, Manifest: m}, nil
+	site.Registry.ResolvePermissions(&site.Site, &m)
+	return &sources{Site: site.Site, Registry: site.Registry, Policies: policies, Manifest: m}, nil
 }
 
 // lineOfField returns the line of field, or of its nearest ancestor present
@@ -368,7 +378,9 @@ func jsonSourceError(file string, data []byte, err error) error {
 	case errors.As(err, &syn):
 		return &consent.SourceError{File: file, Line: lineAt(data, int(syn.Offset)), Msg: "JSON syntax: " + syn.Error()}
 	case errors.As(err, &typ):
-		return &consent.SourceError{File: file, Line: lineAt(data, int(typ.Offset)), Msg: fmt.Sprintf("%s: want %s, got JSON %s", typ.Field, typ.Type, typ.Value)}
+		// The field is named from the file's root: siteFile embeds Site.
+		field := strings.TrimPrefix(typ.Field, "Site.")
+		return &consent.SourceError{File: file, Line: lineAt(data, int(typ.Offset)), Msg: fmt.Sprintf("%s: want %s, got JSON %s", field, typ.Type, typ.Value)}
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return &consent.SourceError{File: file, Line: lineAt(data, len(data)), Msg: "unexpected end of file"}
 	}
