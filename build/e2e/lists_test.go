@@ -181,25 +181,23 @@ func TestListsAccessibility(t *testing.T) {
 }
 
 // look saves a full-page PNG under .cache/screenshots for a person to look
-// at, and with -update under testdata/screenshots if it is one of those the
-// README shows.
+// at; for the views the README shows, the screen's worth (as v.screenshot
+// does) also goes to testdata/screenshots with -update.
 func (v *visitor) look(name string) {
 	v.t.Helper()
 	png, err := chromedp.Run(v.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		v.t.Fatal(err)
 	}
-	dirs := []string{filepath.Join(root, ".cache", "screenshots")}
-	if *update && readmeScreenshots[name] {
-		dirs = append(dirs, filepath.Join(root, "testdata", "screenshots"))
+	dir := filepath.Join(root, ".cache", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		v.t.Fatal(err)
 	}
-	for _, dir := range dirs {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			v.t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-			v.t.Fatal(err)
-		}
+	if err := os.WriteFile(filepath.Join(dir, name+"-full.png"), png, 0o644); err != nil {
+		v.t.Fatal(err)
+	}
+	if readmeScreenshots[name] {
+		v.screenshot(name)
 	}
 }
 
