@@ -25,6 +25,10 @@ type policySource struct {
 	lines   map[string]int // field → line, for errors
 }
 
+// reservedVersionIDs are the archive's own pages under /policies/, which no
+// version may be named.
+var reservedVersionIDs = map[string]bool{consent.ListCollected: true, consent.ListSharing: true, "diff": true, "sha256": true, "index": true}
+
 // readPolicies reads every web/policies/*.md and validates them together.
 // Versions are ordered by file name, so name each file by its version id and
 // the version id by its effective date (2022-01-01.md); their effective dates
@@ -52,6 +56,10 @@ func readPolicies(dir string) ([]policySource, error) {
 		if want := strings.TrimSuffix(filepath.Base(f), ".md"); src.Version.ID != want {
 			errs = append(errs, &consent.SourceError{File: f, Line: src.lines["id"],
 				Msg: fmt.Sprintf("version %q does not match the file name %s.md", src.Version.ID, want)})
+		}
+		if reservedVersionIDs[src.Version.ID] {
+			errs = append(errs, &consent.SourceError{File: f, Line: src.lines["id"],
+				Msg: fmt.Sprintf("version %q would hide the archive's page /policies/%s: name the version by its effective date", src.Version.ID, src.Version.ID)})
 		}
 		srcs = append(srcs, src)
 	}

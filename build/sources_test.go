@@ -89,6 +89,8 @@ func TestPolicyErrorsNameFileAndLine(t *testing.T) {
 			"2023-06-01.md:2: changes: a later version must list what changed"},
 		{"unclosed front matter", "2023-06-01.md", "---\nversion: 2023-06-01\n",
 			"2023-06-01.md:1: front matter is not closed"},
+		{"version named like a page", "sharing.md", strings.Replace(goodFrontMatter, "version: 2023-06-01", "version: sharing", 1),
+			`sharing.md:2: version "sharing" would hide the archive's page /policies/sharing`},
 		{"no front matter", "2023-06-01.md", "# 隐私政策\n", `2023-06-01.md:1: want front matter`},
 		{"empty text", "2023-06-01.md", strings.TrimSuffix(goodFrontMatter, "# 隐私政策\n"), "2023-06-01.md:14: the policy text is empty"},
 	} {
