@@ -264,12 +264,22 @@ func (r Registry) Recipient(id string) (Recipient, bool) {
 	return Recipient{}, false
 }
 
-// SeparateFor returns the separate-consent items that concern a purpose or a
-// recipient id.
-func (r Registry) SeparateFor(id string) []SeparateItem {
+// SeparateForPurpose returns the separate-consent items for purpose id.
+func (r Registry) SeparateForPurpose(id string) []SeparateItem {
 	var out []SeparateItem
 	for _, s := range r.Separate {
-		if s.Purpose == id || s.Recipient == id {
+		if s.Purpose == id {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// SeparateForRecipient returns the separate-consent items for recipient id.
+func (r Registry) SeparateForRecipient(id string) []SeparateItem {
+	var out []SeparateItem
+	for _, s := range r.Separate {
+		if s.Recipient == id {
 			out = append(out, s)
 		}
 	}
@@ -468,8 +478,7 @@ func (r *Registry) validate(m *Manifest) []error {
 	}
 
 	// Per version: ids unique, references known, statutory consent present.
-	versions := append([]string(nil), versionIDsOf(m)...)
-	for _, vid := range versions {
+	for _, vid := range versionIDsOf(m) {
 		reg := r.At(m, vid)
 		at := " in version " + vid
 		dup := func(field string, seen map[string]bool, id string) {

@@ -142,14 +142,16 @@ func Compare(a, b Registry) []ListChange {
 		if s.Recipient != "" {
 			list, kind = ListSharing, KindRecipients
 		}
-		_, _, newSum, _ := b.Statement(s.ID, ZhCN)
-		_, _, newSumEn, _ := b.Statement(s.ID, En)
-		_, _, oldSum, existed := a.Statement(s.ID, ZhCN)
-		_, _, oldSumEn, _ := a.Statement(s.ID, En)
+		// The statement is what the person was shown: any change in it
+		// (its recipient's contact, say) means asking again.
+		_, _, now, _ := b.Statement(s.ID, ZhCN)
+		_, _, nowEn, _ := b.Statement(s.ID, En)
+		_, _, before, existed := a.Statement(s.ID, ZhCN)
+		_, _, beforeEn, _ := a.Statement(s.ID, En)
 		switch {
 		case !existed:
 			add(list, s.ID, kind, named(textNewSeparate, name))
-		case oldSum != newSum || oldSumEn != newSumEn:
+		case before != now || beforeEn != nowEn:
 			add(list, s.ID, kind, named(textSeparateChanged, name))
 		}
 	}

@@ -95,10 +95,10 @@ func newListPage(v archiveVersion, current string, reg consent.Registry, list st
 	}
 	for _, pu := range reg.Purposes {
 		p.Collected = append(p.Collected, collectedRow{Purpose: pu, Types: typeCells(&reg, pu.Types, l),
-			Basis: basisIn(pu.Basis, l), Separate: reg.SeparateFor(pu.ID)})
+			Basis: basisIn(pu.Basis, l), Separate: reg.SeparateForPurpose(pu.ID)})
 	}
 	for _, rc := range reg.Recipients {
-		p.Sharing = append(p.Sharing, sharingRow{Recipient: rc, Types: typeCells(&reg, rc.Types, l), Separate: reg.SeparateFor(rc.ID)})
+		p.Sharing = append(p.Sharing, sharingRow{Recipient: rc, Types: typeCells(&reg, rc.Types, l), Separate: reg.SeparateForRecipient(rc.ID)})
 	}
 	for _, it := range reg.Separate {
 		if (it.Recipient != "") == (list == consent.ListSharing) {
