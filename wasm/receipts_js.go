@@ -469,6 +469,19 @@ func gpc() bool {
 	return err == nil && (&jsReader{}).bool(nav, "globalPrivacyControl")
 }
 
+// doNotTrack is navigator.doNotTrack ("1", "0", "unspecified"; "" for none).
+func doNotTrack() string {
+	nav, err := global("navigator")
+	if err != nil {
+		return ""
+	}
+	return (&jsReader{}).str(nav, "doNotTrack")
+}
+
+// signalRefuses reports whether the browser's signals refuse the optional
+// categories by default (consent.Site.SignalRefuses).
+func (m *module) signalRefuses() bool { return m.cfg.site.SignalRefuses(gpc(), doNotTrack()) }
+
 // sha256Hex is the SHA-256 of s's UTF-8 bytes, in hex, from WebCrypto. It
 // waits on a promise: never call it from a callback.
 func sha256Hex(s string) (string, error) {

@@ -116,16 +116,16 @@ func TestTwoServersOneDatabaseKillOne(t *testing.T) {
 			}
 		}(w)
 	}
-	time.Sleep(700 * time.Millisecond)
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
+	waitUntil(t, "300 receipts acknowledged", func() bool { return count() >= 300 })
 	if err := a.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	a.Wait()
 	close(aDead)
-	mu.Lock()
-	atKill := len(acked)
-	mu.Unlock()
-	time.Sleep(500 * time.Millisecond)
+	atKill := count()
+	// The load goes on against the server left.
+	waitUntil(t, "300 more receipts acknowledged after the kill", func() bool { return count() >= atKill+300 })
 	cancel()
 	wg.Wait()
 	if atKill < 100 || len(acked) <= atKill {
