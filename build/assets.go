@@ -205,6 +205,11 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	for p, data := range archived {
 		pages[p] = data
 	}
+	feed, err := policyFeed(&site, arch)
+	if err != nil {
+		return nil, err
+	}
+	b.add(&file{Path: FeedPath, Data: feed})
 	for _, p := range sortedKeys(pages) {
 		min, err := minifyAs(p, pages[p])
 		if err != nil {
