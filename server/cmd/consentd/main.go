@@ -4,7 +4,7 @@
 //	consentd [-addr :8080] [-data ./data] [-db postgres://…] [-key FILE] [-assets DIR] [-origins URL,…] [-rate N]
 //	consentd keygen [-key FILE]
 //	consentd verify [-data ./data] [-db postgres://…] [-key FILE]
-//	consentd export [-data ./data] [-db postgres://…] [-format jsonl|csv|kantara] [-from DATE] [-to DATE] [-policy V] [-event E]
+//	consentd export [-data ./data] [-db postgres://…] [-format jsonl|csv|kantara|iso27560] [-from DATE] [-to DATE] [-policy V] [-event E]
 //
 // Receipts are stored in DATA/consent.db (SQLite), or with -db in a
 // PostgreSQL database that several servers share. The signing key defaults
