@@ -23,7 +23,8 @@ type chart struct {
 	Desc    string // what the chart shows, in a sentence
 	Labels  []string
 	Series  []series
-	Percent bool // values are shares 0–1, drawn as lines 0–100 %
+	Percent bool // values are shares 0–1, on a scale of 0–100 %
+	Lines   bool // a line per series (a time series), else grouped bars
 }
 
 const (
@@ -32,11 +33,12 @@ const (
 	padT, padB     = 16, 48
 )
 
-// SVG draws the chart: grouped bars, or lines for shares. Colours come from
+// SVG draws the chart: grouped bars, or lines. Colours come from
 // the console's stylesheet (classes s0…s5), which has a light and a dark set.
 func (c chart) SVG() template.HTML {
 	var b strings.Builder
 	esc := template.HTMLEscapeString
+	fmt.Fprintf(&b, `<div class="chart-scroll" tabindex="0" role="group" aria-labelledby="%s-t">`, c.ID)
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-labelledby="%s-t %s-d" focusable="false">`,
 		chartW, chartH, c.ID, c.ID)
 	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, c.ID, esc(c.Title), c.ID, esc(c.Desc))
@@ -48,7 +50,7 @@ func (c chart) SVG() template.HTML {
 				top = math.Max(top, v)
 			}
 		}
-		top = niceCeil(top)
+		top = 4 * niceCeil(top/4) // four gridlines at round values
 	}
 	plotW, plotH := float64(chartW-padL-padR), float64(chartH-padT-padB)
 	y := func(v float64) float64 { return float64(padT) + plotH*(1-v/top) }
@@ -59,8 +61,6 @@ func (c chart) SVG() template.HTML {
 		label := strconv.FormatFloat(v, 'f', -1, 64)
 		if c.Percent {
 			label = strconv.Itoa(int(math.Round(v*100))) + "%"
-		} else if top >= 10 {
-			label = strconv.FormatFloat(math.Round(v), 'f', 0, 64)
 		}
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f"/><text x="%d" y="%.1f" text-anchor="end" dy="0.35em">%s</text>`,
 			padL, chartW-padR, y(v), y(v), padL-6, y(v), label)
@@ -68,7 +68,7 @@ func (c chart) SVG() template.HTML {
 	b.WriteString(`</g>`)
 	n := len(c.Labels)
 	if n == 0 {
-		fmt.Fprintf(&b, `<text class="empty" x="%d" y="%d" text-anchor="middle">暂无数据 · no data yet</text></svg>`, chartW/2, chartH/2)
+		fmt.Fprintf(&b, `<text class="empty" x="%d" y="%d" text-anchor="middle">暂无数据 · no data yet</text></svg></div>`, chartW/2, chartH/2)
 		return template.HTML(b.String())
 	}
 	slot := plotW / float64(n)
@@ -82,7 +82,7 @@ func (c chart) SVG() template.HTML {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`, float64(padL)+slot*(float64(i)+0.5), chartH-padB+18, esc(l))
 	}
 	b.WriteString(`</g>`)
-	if c.Percent {
+	if c.Lines {
 		for si, s := range c.Series {
 			var pts []string
 			for i, v := range s.Values {
@@ -104,6 +104,9 @@ func (c chart) SVG() template.HTML {
 		for si, s := range c.Series {
 			fmt.Fprintf(&b, `<g class="s%d">`, si%6)
 			for i, v := range s.Values {
+				if math.IsNaN(v) {
+					continue
+				}
 				x := float64(padL) + slot*float64(i) + slot*0.1 + barW*float64(si)
 				fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>`, x, y(v), math.Max(barW-1, 1), y(0)-y(v))
 			}
@@ -111,7 +114,7 @@ func (c chart) SVG() template.HTML {
 		}
 	}
 	fmt.Fprintf(&b, `<line class="axis" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/>`, padL, chartW-padR, y(0), y(0))
-	b.WriteString(`</svg>`)
+	b.WriteString(`</svg></div>`)
 	return template.HTML(b.String())
 }
 
@@ -127,13 +130,14 @@ func (c chart) Legend() template.HTML {
 	return template.HTML(b.String())
 }
 
-// niceCeil rounds v up to 1, 2 or 5 times a power of ten.
+// niceCeil rounds v up to a round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6
+// or 8 times a power of ten), and to at least 1.
 func niceCeil(v float64) float64 {
 	if v <= 1 {
 		return 1
 	}
 	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
+	for _, m := range []float64{1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10} {
 		if m*p >= v {
 			return m * p
 		}

@@ -80,7 +80,7 @@ func (con *Console) overview(w http.ResponseWriter, r *http.Request) {
 	p.Choices = chart{ID: "choices", Title: "每日横幅与选择 · Banners and choices per day (" + scope + ")",
 		Desc: "Grouped bars per day: banners shown, consents given, refused and withdrawn. The table that follows gives every value."}
 	p.Shares = chart{ID: "shares", Title: "每日授权各类别的比例 · Share of choices granting each category (" + scope + ")",
-		Desc: "One line per category: of the choices made that day (given, refused, withdrawn, acknowledged), the share granting it. The table gives every value.", Percent: true}
+		Desc: "One line per category: of the choices made that day (given, refused, withdrawn, acknowledged), the share granting it. The table gives every value.", Percent: true, Lines: true}
 	events := []struct {
 		e    consent.Event
 		name string
@@ -186,7 +186,7 @@ func (con *Console) permissions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.GPC = chart{ID: "gpc", Title: "每日发送 GPC 的比例 · Share of receipts with Global Privacy Control",
-		Desc: "One line: per day, the share of receipts whose browser sent Global Privacy Control. The table gives every value.", Percent: true}
+		Desc: "One line: per day, the share of receipts whose browser sent Global Privacy Control. The table gives every value.", Percent: true, Lines: true}
 	s := series{Name: "GPC"}
 	for _, d := range p.Days {
 		p.GPC.Labels = append(p.GPC.Labels, d.Day[5:])

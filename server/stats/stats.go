@@ -278,8 +278,16 @@ func (b *batch) add(ctx context.Context, r consent.Receipt, seq int64) error {
 		return fmt.Errorf("stats: %w", err)
 	}
 	// Reach: the person is seen by every version in force at or before the
-	// receipt's time, and has accepted the version the receipt names.
-	for _, v := range b.policies.Versions {
+	// receipt's time, and has accepted the version the receipt names and
+	// every earlier one (a later version's notice lists every change since
+	// the one acknowledged, so accepting it accepts theirs).
+	named := len(b.policies.Versions)
+	for i, v := range b.policies.Versions {
+		if v.ID == r.Policy {
+			named = i
+		}
+	}
+	for i, v := range b.policies.Versions {
 		if v.Effective.After(r.Time) {
 			break
 		}
@@ -290,7 +298,7 @@ func (b *batch) add(ctx context.Context, r consent.Receipt, seq int64) error {
 		if n, _ := res.RowsAffected(); n > 0 {
 			b.seen[v.ID]++
 		}
-		if v.ID == r.Policy && acceptingEvents[r.Event] {
+		if i <= named && named < len(b.policies.Versions) && acceptingEvents[r.Event] {
 			res, err := b.tx.ExecContext(ctx, `UPDATE reach SET acked = 1 WHERE policy = ? AND subject = ? AND acked = 0`, v.ID, r.Subject)
 			if err != nil {
 				return fmt.Errorf("stats: %w", err)
@@ -427,7 +435,7 @@ type Reach struct {
 	Acks      int64 // acknowledged receipts naming it
 	Continued int64 // continued_use receipts naming it
 	Seen      int64 // people with a receipt at or after its effective date
-	Accepted  int64 // of those, people who accepted it: a choice made under it, an acknowledgement or continued use
+	Accepted  int64 // of those, people who accepted it or a later version: a choice made under it, an acknowledgement or continued use
 }
 
 // Reaches returns every policy version's reach, oldest first.

@@ -133,7 +133,9 @@ func check(t *testing.T, s *Stats) {
 		t.Fatal(err)
 	}
 	wantReach := []Reach{
-		{Version: testPolicies.Versions[0], Seen: 3, Accepted: 1},
+		// Bob, who refused under 2024-03-01, accepted its text, which
+		// includes every change since 2022-01-01.
+		{Version: testPolicies.Versions[0], Seen: 3, Accepted: 2},
 		{Version: testPolicies.Versions[1], Displayed: 2, Acks: 1, Seen: 3, Accepted: 2},
 	}
 	if !reflect.DeepEqual(reaches, wantReach) {
