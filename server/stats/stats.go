@@ -216,11 +216,25 @@ func (s *Stats) Run(ctx context.Context, interval time.Duration, logf func(err e
 	}
 }
 
-// Rebuild deletes the figures and applies the whole chain again.
+// Rebuild deletes the figures, in one transaction, and applies the whole
+// chain again. A server catching up on the same file meanwhile is safe:
+// each batch reads the position and applies after it in one immediate
+// (write-locked) transaction, so no receipt is counted twice.
 func (s *Stats) Rebuild(ctx context.Context) (int64, error) {
 	s.mu.Lock()
-	_, err := s.db.ExecContext(ctx, `DELETE FROM meta; DELETE FROM events; DELETE FROM granted; DELETE FROM permissions;
-		DELETE FROM reach; DELETE FROM reach_totals; DELETE FROM by_subject;`)
+	err := func() error {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		for _, t := range []string{"meta", "events", "granted", "permissions", "reach", "reach_totals", "by_subject"} {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
+				return err
+			}
+		}
+		return tx.Commit()
+	}()
 	s.mu.Unlock()
 	if err != nil {
 		return 0, fmt.Errorf("stats rebuild: %w", err)
