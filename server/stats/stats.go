@@ -146,7 +146,10 @@ func (s *Stats) applyBatch(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	b := newBatch(tx, s.policies)
+	b, err := newBatch(ctx, tx, s.policies)
+	if err != nil {
+		return 0, err
+	}
 	from := seq + 1
 	if seq > 0 {
 		from = seq // to check that the link applied last is still there, the same
@@ -258,17 +261,32 @@ type permKey struct{ day, permission, answer string }
 // batch is the counters of one transaction, added up in memory and written
 // at flush; reach and the per-person index are written as they come.
 type batch struct {
-	tx         *sql.Tx
-	policies   *consent.Manifest
-	events     map[dayKey][2]int64 // n, gpc
-	granted    map[dayKey]int64
-	perms      map[permKey]int64
-	seen, ackd map[string]int64
+	tx                         *sql.Tx
+	policies                   *consent.Manifest
+	bySubject, reachNew, reach *sql.Stmt
+	events                     map[dayKey][2]int64 // n, gpc
+	granted                    map[dayKey]int64
+	perms                      map[permKey]int64
+	seen, ackd                 map[string]int64
 }
 
-func newBatch(tx *sql.Tx, m *consent.Manifest) *batch {
-	return &batch{tx: tx, policies: m, events: map[dayKey][2]int64{}, granted: map[dayKey]int64{},
+func newBatch(ctx context.Context, tx *sql.Tx, m *consent.Manifest) (*batch, error) {
+	b := &batch{tx: tx, policies: m, events: map[dayKey][2]int64{}, granted: map[dayKey]int64{},
 		perms: map[permKey]int64{}, seen: map[string]int64{}, ackd: map[string]int64{}}
+	var err error
+	for _, st := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&b.bySubject, `INSERT OR IGNORE INTO by_subject (subject, seq) VALUES (?, ?)`},
+		{&b.reachNew, `INSERT OR IGNORE INTO reach (policy, subject, acked) VALUES (?, ?, 0)`},
+		{&b.reach, `UPDATE reach SET acked = 1 WHERE policy = ? AND subject = ? AND acked = 0`},
+	} {
+		if *st.dst, err = tx.PrepareContext(ctx, st.sql); err != nil {
+			return nil, fmt.Errorf("stats: %w", err)
+		}
+	}
+	return b, nil
 }
 
 func (b *batch) add(ctx context.Context, r consent.Receipt, seq int64) error {
@@ -288,7 +306,7 @@ func (b *batch) add(ctx context.Context, r consent.Receipt, seq int64) error {
 	if r.Event == consent.EventPermissionAnswered {
 		b.perms[permKey{day, r.Permission, r.Answer}]++
 	}
-	if _, err := b.tx.ExecContext(ctx, `INSERT OR IGNORE INTO by_subject (subject, seq) VALUES (?, ?)`, r.Subject, seq); err != nil {
+	if _, err := b.bySubject.ExecContext(ctx, r.Subject, seq); err != nil {
 		return fmt.Errorf("stats: %w", err)
 	}
 	// Reach: the person is seen by every version in force at or before the
@@ -305,7 +323,7 @@ func (b *batch) add(ctx context.Context, r consent.Receipt, seq int64) error {
 		if v.Effective.After(r.Time) {
 			break
 		}
-		res, err := b.tx.ExecContext(ctx, `INSERT OR IGNORE INTO reach (policy, subject, acked) VALUES (?, ?, 0)`, v.ID, r.Subject)
+		res, err := b.reachNew.ExecContext(ctx, v.ID, r.Subject)
 		if err != nil {
 			return fmt.Errorf("stats: %w", err)
 		}
@@ -313,7 +331,7 @@ func (b *batch) add(ctx context.Context, r consent.Receipt, seq int64) error {
 			b.seen[v.ID]++
 		}
 		if i <= named && named < len(b.policies.Versions) && acceptingEvents[r.Event] {
-			res, err := b.tx.ExecContext(ctx, `UPDATE reach SET acked = 1 WHERE policy = ? AND subject = ? AND acked = 0`, v.ID, r.Subject)
+			res, err := b.reach.ExecContext(ctx, v.ID, r.Subject)
 			if err != nil {
 				return fmt.Errorf("stats: %w", err)
 			}
