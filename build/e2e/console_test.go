@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	mrand "math/rand/v2"
@@ -49,6 +52,7 @@ func seedReceipts(t *testing.T) string {
 	var rs []consent.Receipt
 	var someone string
 	start := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -14)
+	keys := map[string]*ecdsa.PrivateKey{} // each person's browser signs their receipts, as the module does
 	add := func(r consent.Receipt) {
 		r.ID, r.Locale = randomID(), consent.ZhCN
 		if rng.IntN(4) == 0 {
@@ -58,7 +62,10 @@ func seedReceipts(t *testing.T) string {
 			r.Granted = []string{}
 		}
 		r.PolicySHA256 = map[string]string{current.ID: current.SHA256, previous.ID: previous.SHA256}[r.Policy]
-		rs = append(rs, r)
+		if keys[r.Subject] == nil {
+			keys[r.Subject], _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		}
+		rs = append(rs, signAsBrowser(t, keys[r.Subject], r))
 	}
 	for d := 0; d < 14; d++ {
 		day := start.AddDate(0, 0, d)
@@ -123,6 +130,27 @@ func seedReceipts(t *testing.T) string {
 		rs = rs[n:]
 	}
 	return someone
+}
+
+// signAsBrowser signs r with key as the browser module does: ECDSA P-256
+// SHA-256 of the wire form with "key" and without "sig", r‖s.
+func signAsBrowser(t *testing.T, key *ecdsa.PrivateKey, r consent.Receipt) consent.Receipt {
+	t.Helper()
+	raw, err := key.PublicKey.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Key, r.Sig = base64.RawURLEncoding.EncodeToString(raw), ""
+	sum := sha256.Sum256(consent.AppendReceiptJSON(nil, r))
+	sr, ss, err := ecdsa.Sign(rand.Reader, key, sum[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sig [64]byte
+	sr.FillBytes(sig[:32])
+	ss.FillBytes(sig[32:])
+	r.Sig = base64.RawURLEncoding.EncodeToString(sig[:])
+	return r
 }
 
 // viewport sets the page's size: a desktop or a phone.

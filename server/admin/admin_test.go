@@ -68,7 +68,7 @@ func newFixture(t *testing.T) *fixture {
 		{Subject: bob, Event: consent.EventBannerShown, Policy: "2024-03-01", GPC: true, Granted: []string{}},
 		{Subject: alice, Event: consent.EventAcknowledged, Policy: "2024-03-01", Granted: []string{"analytics"}},
 		{Subject: bob, Event: consent.EventBannerShown, Policy: "2024-03-01", GPC: true, Granted: []string{}},
-		{Subject: bob, Event: consent.EventConsentRefused, Policy: "2024-03-01", GPC: true, Granted: []string{}},
+		{Subject: bob, Event: consent.EventConsentRefused, Policy: "2024-03-01", GPC: true, DNT: true, Granted: []string{}},
 	}
 	for i := range rs {
 		rs[i].ID, rs[i].Time = fmt.Sprintf("r%021d", i), at.Add(time.Duration(i)*time.Minute)
@@ -338,7 +338,7 @@ func TestConsoleFigures(t *testing.T) {
 		t.Errorf("versions row: %s, want %s", got, want)
 	}
 	perms := f.do("GET", "/admin/permissions", nil).Body.String()
-	if got, want := strings.Join(cells(t, perms, "2024-03-02"), " "), "5 3 60.0%"; got != want {
+	if got, want := strings.Join(cells(t, perms, "2024-03-02"), " "), "5 3 60.0% 1 20.0%"; got != want {
 		t.Errorf("GPC row: %s, want %s", got, want)
 	}
 	for name, page := range map[string]string{"overview": overview, "versions": versions, "permissions": perms,

@@ -17,6 +17,7 @@ import (
 	"workly.ai/consent"
 	"workly.ai/consent/server/proof"
 	"workly.ai/consent/server/stats"
+	"workly.ai/consent/server/wire"
 )
 
 // maxDays is how many days of figures a page shows at most.
@@ -185,14 +186,15 @@ func (con *Console) permissions(w http.ResponseWriter, r *http.Request) {
 		con.fail(w, err)
 		return
 	}
-	p.GPC = chart{ID: "gpc", Title: "每日发送 GPC 的比例 · Share of receipts with Global Privacy Control",
-		Desc: "One line: per day, the share of receipts whose browser sent Global Privacy Control. The table gives every value.", Percent: true, Lines: true}
-	s := series{Name: "GPC"}
+	p.GPC = chart{ID: "gpc", Title: "每日发送 GPC、DNT 的比例 · Share of receipts with GPC and DNT",
+		Desc: "Two lines: per day, the share of receipts whose browser sent Global Privacy Control, and Do Not Track (recorded where the site honours it). The table gives every value.", Percent: true, Lines: true}
+	gpc, dnt := series{Name: "GPC"}, series{Name: "DNT"}
 	for _, d := range p.Days {
 		p.GPC.Labels = append(p.GPC.Labels, d.Day[5:])
-		s.Values = append(s.Values, share(d.GPC, d.All))
+		gpc.Values = append(gpc.Values, share(d.GPC, d.All))
+		dnt.Values = append(dnt.Values, share(d.DNT, d.All))
 	}
-	p.GPC.Series = []series{s}
+	p.GPC.Series = []series{gpc, dnt}
 	con.page(w, "permissions", p)
 }
 
@@ -359,15 +361,17 @@ func (con *Console) record(ctx context.Context, subject string) ([]entry, bool, 
 			return nil, false, err
 		}
 		e := entry{Ack: a, Body: body}
-		rs, err := consent.DecodeReceipts([]byte(`{"receipts":[` + string(body) + `]}`))
+		r, err := wire.DecodeReceipt(body)
 		if err != nil {
 			e.Problem = err.Error()
 		} else {
-			e.Receipt = rs[0]
+			e.Receipt = r
 			if e.Receipt.Subject != subject {
 				e.Problem = "the index points at another person's receipt: rebuild the figures"
 			} else if err := proof.VerifyLink(con.c.PublicKey, seq, prev, body, a.Hash, a.Sig); err != nil {
 				e.Problem = err.Error()
+			} else if err := wire.Verify(r); err != nil {
+				e.Problem = "the browser's signature: " + err.Error()
 			} else {
 				e.Verified = true
 			}

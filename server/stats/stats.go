@@ -26,6 +26,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/wire"
 )
 
 // ErrOtherChain means the figures were made from another chain than the
@@ -36,7 +37,7 @@ var ErrOtherChain = errors.New("the figures are of another chain than the store'
 // row per policy version and person seen since it took effect.
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) STRICT;
-CREATE TABLE IF NOT EXISTS events (day TEXT, policy TEXT, event TEXT, n INTEGER NOT NULL, gpc INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS events (day TEXT, policy TEXT, event TEXT, n INTEGER NOT NULL, gpc INTEGER NOT NULL, dnt INTEGER NOT NULL,
 	PRIMARY KEY (day, policy, event)) STRICT, WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS granted (day TEXT, policy TEXT, category TEXT, n INTEGER NOT NULL,
 	PRIMARY KEY (day, policy, category)) STRICT, WITHOUT ROWID;
@@ -167,11 +168,11 @@ func (s *Stats) applyBatch(ctx context.Context) (int64, error) {
 		if a.Seq <= seq {
 			return ErrOtherChain
 		}
-		rs, err := consent.DecodeReceipts([]byte(`{"receipts":[` + string(body) + `]}`))
+		r, err := wire.DecodeReceipt(body)
 		if err != nil {
 			return fmt.Errorf("stats: record %d: %w", a.Seq, err)
 		}
-		if err := b.add(ctx, rs[0], a.Seq); err != nil {
+		if err := b.add(ctx, r, a.Seq); err != nil {
 			return err
 		}
 		applied++
@@ -264,14 +265,14 @@ type batch struct {
 	tx                         *sql.Tx
 	policies                   *consent.Manifest
 	bySubject, reachNew, reach *sql.Stmt
-	events                     map[dayKey][2]int64 // n, gpc
+	events                     map[dayKey][3]int64 // n, gpc, dnt
 	granted                    map[dayKey]int64
 	perms                      map[permKey]int64
 	seen, ackd                 map[string]int64
 }
 
 func newBatch(ctx context.Context, tx *sql.Tx, m *consent.Manifest) (*batch, error) {
-	b := &batch{tx: tx, policies: m, events: map[dayKey][2]int64{}, granted: map[dayKey]int64{},
+	b := &batch{tx: tx, policies: m, events: map[dayKey][3]int64{}, granted: map[dayKey]int64{},
 		perms: map[permKey]int64{}, seen: map[string]int64{}, ackd: map[string]int64{}}
 	var err error
 	for _, st := range []struct {
@@ -296,6 +297,9 @@ func (b *batch) add(ctx context.Context, r consent.Receipt, seq int64) error {
 	c[0]++
 	if r.GPC {
 		c[1]++
+	}
+	if r.DNT {
+		c[2]++
 	}
 	b.events[k] = c
 	if choiceEvents[r.Event] {
@@ -351,8 +355,9 @@ func (b *batch) flush(ctx context.Context) error {
 		return nil
 	}
 	for k, c := range b.events {
-		if err := exec(`INSERT INTO events (day, policy, event, n, gpc) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT DO UPDATE SET n = n + excluded.n, gpc = gpc + excluded.gpc`, k.day, k.policy, k.what, c[0], c[1]); err != nil {
+		if err := exec(`INSERT INTO events (day, policy, event, n, gpc, dnt) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT DO UPDATE SET n = n + excluded.n, gpc = gpc + excluded.gpc, dnt = dnt + excluded.dnt`,
+			k.day, k.policy, k.what, c[0], c[1], c[2]); err != nil {
 			return err
 		}
 	}
@@ -390,6 +395,7 @@ type Day struct {
 	Events  map[consent.Event]int64 // receipts by event
 	All     int64                   // receipts
 	GPC     int64                   // receipts sent with Global Privacy Control
+	DNT     int64                   // receipts sent with Do Not Track, where the site honours it
 	Choices int64                   // receipts of choiceEvents
 	Granted map[string]int64        // choices granting each category
 }
@@ -397,7 +403,7 @@ type Day struct {
 // Days returns the figures of the last limit days that have receipts, oldest
 // first, of one policy version or of all ("").
 func (s *Stats) Days(ctx context.Context, policy string, limit int) ([]Day, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT day, event, sum(n), sum(gpc) FROM events
+	rows, err := s.db.QueryContext(ctx, `SELECT day, event, sum(n), sum(gpc), sum(dnt) FROM events
 		WHERE day IN (SELECT DISTINCT day FROM events WHERE ?1 = '' OR policy = ?1 ORDER BY day DESC LIMIT ?2)
 		AND (?1 = '' OR policy = ?1) GROUP BY day, event`, policy, limit)
 	if err != nil {
@@ -412,8 +418,8 @@ func (s *Stats) Days(ctx context.Context, policy string, limit int) ([]Day, erro
 	}
 	for rows.Next() {
 		var day, ev string
-		var n, gpc int64
-		if err := rows.Scan(&day, &ev, &n, &gpc); err != nil {
+		var n, gpc, dnt int64
+		if err := rows.Scan(&day, &ev, &n, &gpc, &dnt); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("stats: %w", err)
 		}
@@ -421,6 +427,7 @@ func (s *Stats) Days(ctx context.Context, policy string, limit int) ([]Day, erro
 		d.Events[consent.Event(ev)] += n
 		d.All += n
 		d.GPC += gpc
+		d.DNT += dnt
 		if choiceEvents[consent.Event(ev)] {
 			d.Choices += n
 		}

@@ -44,7 +44,7 @@ func known() []consent.Receipt {
 		{Subject: alice, Event: consent.EventNoticeDisplayed, Policy: "2024-03-01", Time: at("2024-03-02", 8), Granted: []string{"analytics"}},
 		{Subject: bob, Event: consent.EventBannerShown, Policy: "2024-03-01", Time: at("2024-03-02", 10), GPC: true, Granted: []string{}},
 		{Subject: alice, Event: consent.EventAcknowledged, Policy: "2024-03-01", Time: at("2024-03-02", 23), Granted: []string{"analytics", "marketing"}},
-		{Subject: bob, Event: consent.EventConsentRefused, Policy: "2024-03-01", Time: at("2024-03-02", 10), GPC: true, Granted: []string{}},
+		{Subject: bob, Event: consent.EventConsentRefused, Policy: "2024-03-01", Time: at("2024-03-02", 10), GPC: true, DNT: true, Granted: []string{}},
 		{Subject: bob, Event: consent.EventPermissionAnswered, Policy: "2024-03-01", Time: at("2024-03-03", 1), Granted: []string{},
 			Permission: "geolocation", Answer: consent.AnswerGranted},
 		{Subject: carol, Event: consent.EventNoticeDisplayed, Policy: "2024-03-01", Time: at("2024-03-03", 2), Granted: []string{}},
@@ -115,7 +115,7 @@ func check(t *testing.T, s *Stats) {
 		{Day: "2024-02-28", Events: ev(consent.EventBannerShown, 1, consent.EventConsentGiven, 1), All: 2, Choices: 1,
 			Granted: map[string]int64{"analytics": 1}},
 		{Day: "2024-03-02", Events: ev(consent.EventNoticeDisplayed, 1, consent.EventBannerShown, 1, consent.EventAcknowledged, 1, consent.EventConsentRefused, 1),
-			All: 4, GPC: 2, Choices: 2, Granted: map[string]int64{"analytics": 1, "marketing": 1}},
+			All: 4, GPC: 2, DNT: 1, Choices: 2, Granted: map[string]int64{"analytics": 1, "marketing": 1}},
 		{Day: "2024-03-03", Events: ev(consent.EventPermissionAnswered, 1, consent.EventNoticeDisplayed, 1), All: 2, Granted: map[string]int64{}},
 	}
 	if !reflect.DeepEqual(days, want) {
