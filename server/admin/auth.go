@@ -194,8 +194,9 @@ func (l *limiter) fail(client string, now time.Time) {
 	l.failures[client] = append(l.failures[client], now)
 }
 
-// clientAddr is the address a request came from (the connection's peer).
-func clientAddr(r *http.Request) string {
+// peerAddr is the address of the connection's peer: the default of
+// Config.ClientAddr.
+func peerAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
@@ -203,18 +204,21 @@ func clientAddr(r *http.Request) string {
 	return host
 }
 
-// https reports whether the browser reached us over HTTPS, directly or
-// through a proxy that says so. (It only decides whether cookies are marked
-// Secure, which a forged header can only make stricter.)
-func https(r *http.Request) bool {
-	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
+// directScheme is "https" for a TLS connection, else "http": the default of
+// Config.Scheme.
+func directScheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
 }
 
 // sameOrigin reports whether a state-changing request comes from a page of
-// this server: its Origin (or, without one, its Referer) names this host.
-// A request naming neither is refused: every browser that could carry the
-// session cookie sends Origin with a POST.
-func sameOrigin(r *http.Request) bool {
+// this server: its Origin (or, without one, its Referer) has the scheme the
+// request came by and this host. A request naming neither is refused:
+// every browser that could carry the session cookie sends Origin with a
+// POST.
+func sameOrigin(r *http.Request, scheme string) bool {
 	src := r.Header.Get("Origin")
 	if src == "" || src == "null" {
 		src = r.Header.Get("Referer")
@@ -223,7 +227,7 @@ func sameOrigin(r *http.Request) bool {
 	if err != nil || src == "" {
 		return false
 	}
-	return (u.Scheme == "http" || u.Scheme == "https") && u.Host == r.Host
+	return u.Scheme == scheme && strings.EqualFold(u.Host, r.Host)
 }
 
 func equalSecret(a, b string) bool {

@@ -47,6 +47,12 @@ type Config struct {
 	Now func() time.Time
 	// SessionTTL (default 8 h) and IdleTTL (default 30 min) end sessions.
 	SessionTTL, IdleTTL time.Duration
+	// ClientAddr names the client of a request, for the sign-in limit, and
+	// Scheme how it reached the server ("https" or "http"), for the origin
+	// check and the cookie's Secure; behind proxies, as the server trusts
+	// them. The defaults: the connection's peer, and TLS or not.
+	ClientAddr func(*http.Request) string
+	Scheme     func(*http.Request) string
 }
 
 // Console serves the console.
@@ -79,6 +85,12 @@ func New(c Config) *Console {
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()
+	}
+	if c.ClientAddr == nil {
+		c.ClientAddr = peerAddr
+	}
+	if c.Scheme == nil {
+		c.Scheme = directScheme
 	}
 	pages := template.Must(template.New("").Funcs(template.FuncMap{
 		"percent": percent,
@@ -148,7 +160,7 @@ func (con *Console) signedIn(h http.HandlerFunc) http.Handler {
 			sess = con.sessions.get(c.Value, r.Context().Value(tokenKey{}).(string), con.c.Now(), con.c.IdleTTL)
 		}
 		if r.Method == http.MethodPost {
-			if sess == nil || !sameOrigin(r) || !equalSecret(r.PostFormValue("csrf"), sess.csrf) {
+			if sess == nil || !sameOrigin(r, con.c.Scheme(r)) || !equalSecret(r.PostFormValue("csrf"), sess.csrf) {
 				con.forbidden(w)
 				return
 			}
@@ -177,9 +189,9 @@ type loginPage struct {
 
 func (con *Console) login(w http.ResponseWriter, r *http.Request) {
 	now := con.c.Now()
-	client := clientAddr(r)
+	client := con.c.ClientAddr(r)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if !sameOrigin(r) {
+	if !sameOrigin(r, con.c.Scheme(r)) {
 		con.forbidden(w)
 		return
 	}
@@ -200,7 +212,7 @@ func (con *Console) login(w http.ResponseWriter, r *http.Request) {
 	}
 	id, sess := con.sessions.open(token, now, con.c.SessionTTL)
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: Prefix, Expires: sess.expires,
-		MaxAge: int(con.c.SessionTTL.Seconds()), HttpOnly: true, Secure: https(r), SameSite: http.SameSiteStrictMode})
+		MaxAge: int(con.c.SessionTTL.Seconds()), HttpOnly: true, Secure: con.c.Scheme(r) == "https", SameSite: http.SameSiteStrictMode})
 	con.c.Log.Info("admin: signed in", "client", client)
 	http.Redirect(w, r, Prefix, http.StatusSeeOther)
 }
@@ -210,7 +222,7 @@ func (con *Console) logout(w http.ResponseWriter, r *http.Request) {
 		con.sessions.close(c.Value)
 	}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: Prefix, MaxAge: -1, HttpOnly: true,
-		Secure: https(r), SameSite: http.SameSiteStrictMode})
+		Secure: con.c.Scheme(r) == "https", SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
 }
 

@@ -327,7 +327,7 @@ func (con *Console) person(w http.ResponseWriter, r *http.Request) {
 			p.Invalid = true
 			w.WriteHeader(http.StatusBadRequest)
 		} else {
-			con.c.Log.Info("admin: a person's record looked up", "subject", p.ID, "client", clientAddr(r))
+			con.c.Log.Info("admin: a person's record looked up", "subject", p.ID, "client", con.c.ClientAddr(r))
 			var err error
 			p.Entries, p.Truncated, err = con.record(r.Context(), p.ID)
 			if err != nil {
@@ -416,7 +416,7 @@ func (con *Console) personExport(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed consent id", http.StatusBadRequest)
 		return
 	}
-	con.c.Log.Info("admin: a person's record exported", "subject", id, "client", clientAddr(r))
+	con.c.Log.Info("admin: a person's record exported", "subject", id, "client", con.c.ClientAddr(r))
 	con.catchUp(r, "")
 	entries, _, err := con.record(r.Context(), id)
 	if err != nil {

@@ -1,6 +1,8 @@
 package http
 
 import (
+	"net/http"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"workly.ai/consent"
@@ -15,3 +17,11 @@ func (s *Server) Site() *consent.Site { return s.site }
 
 // Policies returns the built policy manifest, nil before a build.
 func (s *Server) Policies() *consent.Manifest { return s.policies }
+
+// ClientAddr returns the address of the client that made r, through the
+// trusted proxies (see clientAddr): the console limits sign-ins by it.
+func (s *Server) ClientAddr(r *http.Request) string { return s.clientAddr(r).String() }
+
+// Scheme returns "https" or "http", as the client reached the server,
+// through the trusted proxies.
+func (s *Server) Scheme(r *http.Request) string { return s.scheme(r) }

@@ -104,7 +104,8 @@ func withConsole(ctx context.Context, srv *consenthttp.Server, store consent.Rec
 		st.Run(ctx, 5*time.Second, func(err error) { log.Error("console figures", "err", err) })
 	}()
 	con := admin.New(admin.Config{TokenFile: filepath.Join(dataDir, admin.TokenFileName), Stats: st, Store: store,
-		PublicKey: key.Public().(ed25519.PublicKey), Site: srv.Site(), Policies: srv.Policies(), Metrics: srv.Metrics(), Log: log})
+		PublicKey: key.Public().(ed25519.PublicKey), Site: srv.Site(), Policies: srv.Policies(), Metrics: srv.Metrics(), Log: log,
+		ClientAddr: srv.ClientAddr, Scheme: srv.Scheme})
 	mux := http.NewServeMux()
 	mux.Handle(admin.Prefix, con.Handler())
 	mux.Handle("/", srv.Handler())
