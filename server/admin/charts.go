@@ -50,7 +50,7 @@ func (c chart) SVG() template.HTML {
 				top = math.Max(top, v)
 			}
 		}
-		top = 4 * niceCeil(top/4) // four gridlines at round values
+		top = 4 * math.Ceil(niceCeil(top/4)) // four gridlines at round, whole values
 	}
 	plotW, plotH := float64(chartW-padL-padR), float64(chartH-padT-padB)
 	y := func(v float64) float64 { return float64(padT) + plotH*(1-v/top) }

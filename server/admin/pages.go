@@ -147,9 +147,14 @@ func (con *Console) versions(w http.ResponseWriter, r *http.Request) {
 	con.page(w, "versions", p)
 }
 
+// answerNames names the permission answers in Chinese.
+var answerNames = map[string]string{consent.AnswerAllowed: "预提示中继续", consent.AnswerRefused: "预提示中拒绝",
+	consent.AnswerGranted: "浏览器已授予", consent.AnswerDenied: "浏览器已拒绝", consent.AnswerReset: "恢复为询问", consent.AnswerOff: "在设置中关闭"}
+
 type permissionsPage struct {
 	Frame
 	Answers     []string
+	AnswerNames map[string]string
 	Kinds       []string
 	Counts      map[string]map[string]int64
 	Permissions chart
@@ -160,7 +165,7 @@ type permissionsPage struct {
 // permissions: every permission's answers (each asked for separately, at
 // the moment of use), and the share of receipts sent with GPC per day.
 func (con *Console) permissions(w http.ResponseWriter, r *http.Request) {
-	p := permissionsPage{Frame: con.catchUp(r, "permissions"), Answers: consent.PermissionAnswers, Counts: map[string]map[string]int64{}}
+	p := permissionsPage{Frame: con.catchUp(r, "permissions"), Answers: consent.PermissionAnswers, AnswerNames: answerNames, Counts: map[string]map[string]int64{}}
 	counts, err := con.c.Stats.Permissions(r.Context())
 	if err != nil {
 		con.fail(w, err)
@@ -176,7 +181,7 @@ func (con *Console) permissions(w http.ResponseWriter, r *http.Request) {
 	p.Permissions = chart{ID: "perms", Title: "权限请求的回答 · Permission answers", Labels: p.Kinds,
 		Desc: "Grouped bars per permission, one bar per answer. The table gives every value."}
 	for _, a := range p.Answers {
-		s := series{Name: a}
+		s := series{Name: answerNames[a] + " " + a}
 		for _, k := range p.Kinds {
 			s.Values = append(s.Values, float64(p.Counts[k][a]))
 		}
