@@ -204,6 +204,11 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 		pages[p] = data
 	}
 	built := map[string][]byte{}
+	feed, err := policyFeed(&site, arch)
+	if err != nil {
+		return nil, err
+	}
+	b.add(&file{Path: FeedPath, Data: feed})
 	for _, p := range sortedKeys(pages) {
 		min, err := minifyAs(p, pages[p])
 		if err != nil {

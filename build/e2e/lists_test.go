@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -189,17 +187,8 @@ func (v *visitor) look(name string) {
 	if err != nil {
 		v.t.Fatal(err)
 	}
-	dir := filepath.Join(root, ".cache", "screenshots")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		v.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name+"-full.png"), png, 0o644); err != nil {
-		v.t.Fatal(err)
-	}
+	v.saveCached(name+"-full", png)
 	if readmeScreenshots[name] {
 		v.screenshot(name)
 	}
 }
-
-// readmeScreenshots are the list views the README shows.
-var readmeScreenshots = map[string]bool{"list-policies-collected-light": true, "list-policies-sharing-dark-phone": true}

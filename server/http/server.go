@@ -76,6 +76,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/receipts", s.receipts)
 	mux.HandleFunc("OPTIONS /v1/receipts", s.receipts)
 	mux.HandleFunc("POST /v1/cookie", s.consentCookie)
+	mux.HandleFunc("GET /v1/policies/at", s.policyAt)
 	mux.HandleFunc("GET /v1/key", s.key)
 	mux.HandleFunc("GET /v1/chain/{seq}", s.chainLink)
 	mux.HandleFunc("/", s.files)
