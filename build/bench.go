@@ -41,7 +41,8 @@ func bench(root string, args []string) error {
 		return err
 	}
 	out := filepath.Join(root, ".cache", "bench")
-	if err := npmInstall(out, benchPeers); err != nil {
+	// One install for all: npm removes what a later --no-save install does not name.
+	if err := npmInstall(out, append(append([]string{}, benchPeers...), lighthouseVersion)); err != nil {
 		return err
 	}
 	site, err := benchSite(root, out, built)
@@ -113,7 +114,8 @@ func npmInstall(prefix string, pkgs []string) error {
 		return fmt.Errorf("npm not found: install Node.js and npm (Debian: apt-get install -y nodejs npm)")
 	}
 	fmt.Printf("== installing %s with npm into %s\n", strings.Join(missing, ", "), prefix)
-	cmd := exec.Command("npm", append([]string{"install", "--prefix", prefix, "--no-audit", "--no-fund", "--no-save"}, missing...)...)
+	// All of them: an install with --no-save removes what it does not name.
+	cmd := exec.Command("npm", append([]string{"install", "--prefix", prefix, "--no-audit", "--no-fund", "--no-save"}, pkgs...)...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("npm install %s: %w", strings.Join(missing, " "), err)

@@ -35,12 +35,10 @@ var (
 	lighthouseDemo = []string{"/", "/app/", "/policies/", "/policies/2022-01-01", "/policies/diff/2022-01-01/2025-06-01"}
 )
 
-// benchLighthouse runs Lighthouse once per page against the bench site
-// served by the module's own static handler, with Debian's Chromium.
+// benchLighthouse runs Lighthouse (installed into out with the peers) once
+// per page against the bench site served by the module's own static handler,
+// with Debian's Chromium.
 func benchLighthouse(out, site string, r *benchReport) error {
-	if err := npmInstall(out, []string{lighthouseVersion}); err != nil {
-		return err
-	}
 	h, err := consenthttp.Static(os.DirFS(site))
 	if err != nil {
 		return err
