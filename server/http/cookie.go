@@ -52,6 +52,16 @@ func (s *Server) consentCookie(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	attrs := "; Path=/; Max-Age=" + strconv.FormatInt(int64(left/time.Second), 10) + "; SameSite=Lax"
+	w.Header().Add("Set-Cookie", s.site.CookieName()+"="+c.Value+attrs+s.siteCookieAttrs(r))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// siteCookieAttrs are the attributes every cookie the server sets shares:
+// the site's cookie domain when the request's host is in it, and Secure when
+// the client reached the server over https (by a trusted proxy's word, see
+// scheme: a client's own X-Forwarded-Proto is not believed).
+func (s *Server) siteCookieAttrs(r *http.Request) string {
+	attrs := ""
 	host, _, err := net.SplitHostPort(r.Host)
 	if err != nil {
 		host = r.Host
@@ -59,9 +69,8 @@ func (s *Server) consentCookie(w http.ResponseWriter, r *http.Request) {
 	if d := s.site.Cookie.Domain; d != "" && (host == d || strings.HasSuffix(host, "."+d)) {
 		attrs += "; Domain=" + d
 	}
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+	if s.scheme(r) == "https" {
 		attrs += "; Secure"
 	}
-	w.Header().Add("Set-Cookie", s.site.CookieName()+"="+c.Value+attrs)
-	w.WriteHeader(http.StatusNoContent)
+	return attrs
 }

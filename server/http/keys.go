@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -123,17 +122,7 @@ func (s *Server) enrolmentToken(r *http.Request, subject string) string {
 // cookie's lifetime.
 func (s *Server) setKeyCookie(w http.ResponseWriter, r *http.Request, subject, token string) {
 	attrs := "; Path=" + receiptsPath + "; Max-Age=" + strconv.Itoa(s.site.Cookie.MaxAgeDays*24*3600) + "; HttpOnly; SameSite=Strict"
-	host, _, err := net.SplitHostPort(r.Host)
-	if err != nil {
-		host = r.Host
-	}
-	if d := s.site.Cookie.Domain; d != "" && (host == d || strings.HasSuffix(host, "."+d)) {
-		attrs += "; Domain=" + d
-	}
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		attrs += "; Secure"
-	}
-	w.Header().Add("Set-Cookie", s.keyCookie()+"="+subject+"."+token+attrs)
+	w.Header().Add("Set-Cookie", s.keyCookie()+"="+subject+"."+token+attrs+s.siteCookieAttrs(r))
 }
 
 // receiptsPath is where receipts are posted.
