@@ -76,7 +76,7 @@ type DB struct {
 	pool *pgxpool.Pool
 	name string           // host:port/database, for messages
 	Now  func() time.Time // when a receipt was received; defaults to time.Now
-	sign func(hash string) string
+	sign proof.SignFunc
 	// WriteTimeout bounds one group's transaction; DefaultWriteTimeout.
 	WriteTimeout time.Duration
 
@@ -114,7 +114,7 @@ var migrations = []string{
 // It links the global chain with proof.ChainHash and signs each link with
 // sign (proof.Signer). A malformed DSN is an error that says so; an
 // unreachable database one that wraps consent.ErrUnavailable.
-func Open(ctx context.Context, dsn string, sign func(hash string) string) (*DB, error) {
+func Open(ctx context.Context, dsn string, sign proof.SignFunc) (*DB, error) {
 	cfg, err := ParseDSN(dsn)
 	if err != nil {
 		return nil, err
@@ -234,15 +234,10 @@ func (s *DB) write(group [][]consent.Receipt) ([]groupcommit.Result, error) {
 }
 
 func (s *DB) writeTx(ctx context.Context, group [][]consent.Receipt) ([]groupcommit.Result, error) {
-	// Each receipt once, in the order first sent.
 	var ids []string
-	first := map[string]consent.Receipt{}
 	for _, rs := range group {
 		for _, r := range rs {
-			if _, ok := first[r.ID]; !ok {
-				first[r.ID] = r
-				ids = append(ids, r.ID)
-			}
+			ids = append(ids, r.ID)
 		}
 	}
 
@@ -258,11 +253,11 @@ func (s *DB) writeTx(ctx context.Context, group [][]consent.Receipt) ([]groupcom
 	b := &pgx.Batch{}
 	b.Queue("SELECT pg_advisory_xact_lock($1)", chainLock)
 	b.Queue("SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1")
-	b.Queue("SELECT id, seq, hash, sig FROM chain WHERE id = ANY($1)", ids)
+	b.Queue("SELECT c.id, c.seq, c.hash, c.sig, r.received, r.body FROM chain c JOIN receipts r ON r.id = c.id WHERE c.id = ANY($1)", ids)
 	br := tx.SendBatch(ctx, b)
 	var seq int64
 	var last string
-	acks := map[string]*consent.Ack{}
+	known := map[string]groupcommit.Stored{}
 	err = func() error {
 		defer br.Close()
 		if _, err := br.Exec(); err != nil {
@@ -277,33 +272,45 @@ func (s *DB) writeTx(ctx context.Context, group [][]consent.Receipt) ([]groupcom
 		}
 		for rows.Next() {
 			a := new(consent.Ack)
-			if err := rows.Scan(&a.ID, &a.Seq, &a.Hash, &a.Sig); err != nil {
+			var body string
+			if err := rows.Scan(&a.ID, &a.Seq, &a.Hash, &a.Sig, &a.Received, &body); err != nil {
 				rows.Close()
 				return err
 			}
-			acks[a.ID] = a
+			known[a.ID] = groupcommit.Stored{Body: []byte(body), Ack: a}
 		}
 		return rows.Err()
 	}()
 	if err != nil {
 		return nil, err
 	}
+	lookup := func(id string) (groupcommit.Stored, bool, error) {
+		k, ok := known[id]
+		return k, ok, nil
+	}
 
 	received := s.Now().UnixMilli()
+	results := make([]groupcommit.Result, len(group))
 	var links []*consent.Ack
 	var newReceipts [][]any
-	for _, id := range ids {
-		if acks[id] != nil {
+	for i, rs := range group {
+		bodies, err := groupcommit.Check(rs, lookup)
+		if err != nil {
+			results[i].Err = err
 			continue
 		}
-		r := first[id]
-		body := consent.AppendReceiptJSON(nil, r)
-		seq++
-		last = proof.ChainHash(last, body)
-		a := &consent.Ack{ID: id, Seq: seq, Hash: last}
-		acks[id] = a
-		links = append(links, a)
-		newReceipts = append(newReceipts, []any{r.ID, r.Subject, string(r.Event), r.Policy, r.Time.UnixMilli(), received, string(body)})
+		for j, r := range rs {
+			if _, ok := known[r.ID]; ok {
+				continue
+			}
+			seq++
+			last = proof.ChainHash(last, proof.LeafHash(bodies[j]), received)
+			a := &consent.Ack{ID: r.ID, Seq: seq, Hash: last, Received: received}
+			known[r.ID] = groupcommit.Stored{Body: bodies[j], Ack: a}
+			links = append(links, a)
+			results[i].Stored++
+			newReceipts = append(newReceipts, []any{r.ID, r.Subject, string(r.Event), r.Policy, r.Time.UnixMilli(), received, string(bodies[j])})
+		}
 	}
 	if len(links) > 0 {
 		groupcommit.SignAll(links, s.sign)
@@ -322,20 +329,13 @@ func (s *DB) writeTx(ctx context.Context, group [][]consent.Receipt) ([]groupcom
 	if err := tx.Commit(ctx); err != nil {
 		return nil, err
 	}
-	results := make([]groupcommit.Result, len(group))
-	counted := map[string]bool{}
-	fresh := map[string]bool{}
-	for _, l := range links {
-		fresh[l.ID] = true
-	}
 	for i, rs := range group {
+		if results[i].Err != nil {
+			continue
+		}
 		results[i].Acks = make([]consent.Ack, len(rs))
 		for j, r := range rs {
-			results[i].Acks[j] = *acks[r.ID]
-			if fresh[r.ID] && !counted[r.ID] {
-				counted[r.ID] = true
-				results[i].Stored++
-			}
+			results[i].Acks[j] = *known[r.ID].Ack
 		}
 	}
 	return results, nil
@@ -344,7 +344,7 @@ func (s *DB) writeTx(ctx context.Context, group [][]consent.Receipt) ([]groupcom
 // Entries calls fn for each receipt in chain order from seq from on. See
 // consent.ReceiptStore.
 func (s *DB) Entries(ctx context.Context, from int64, fn func(body []byte, a consent.Ack) error) error {
-	rows, err := s.pool.Query(ctx, `SELECT c.seq, c.id, c.hash, c.sig, r.body FROM chain c JOIN receipts r ON r.id = c.id
+	rows, err := s.pool.Query(ctx, `SELECT c.seq, c.id, c.hash, c.sig, r.received, r.body FROM chain c JOIN receipts r ON r.id = c.id
 		WHERE c.seq >= $1 ORDER BY c.seq`, from)
 	if err != nil {
 		return fmt.Errorf("read receipts: %w", classify(err))
@@ -353,7 +353,7 @@ func (s *DB) Entries(ctx context.Context, from int64, fn func(body []byte, a con
 	for rows.Next() {
 		var a consent.Ack
 		var body string
-		if err := rows.Scan(&a.Seq, &a.ID, &a.Hash, &a.Sig, &body); err != nil {
+		if err := rows.Scan(&a.Seq, &a.ID, &a.Hash, &a.Sig, &a.Received, &body); err != nil {
 			return fmt.Errorf("read receipts: %w", classify(err))
 		}
 		if err := fn([]byte(body), a); err != nil {
@@ -364,6 +364,20 @@ func (s *DB) Entries(ctx context.Context, from int64, fn func(body []byte, a con
 		return fmt.Errorf("read receipts: %w", classify(err))
 	}
 	return nil
+}
+
+// Head returns the newest link's Ack. See consent.ReceiptStore.
+func (s *DB) Head(ctx context.Context) (consent.Ack, error) {
+	var a consent.Ack
+	err := s.pool.QueryRow(ctx, `SELECT c.seq, c.id, c.hash, c.sig, r.received FROM chain c JOIN receipts r ON r.id = c.id
+		ORDER BY c.seq DESC LIMIT 1`).Scan(&a.Seq, &a.ID, &a.Hash, &a.Sig, &a.Received)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return consent.Ack{}, nil
+	}
+	if err != nil {
+		return a, fmt.Errorf("read the chain's head: %w", classify(err))
+	}
+	return a, nil
 }
 
 // Count returns how many receipts are stored.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -26,6 +27,10 @@ func (f Filter) match(r consent.Receipt) bool {
 		(f.Policy == "" || r.Policy == f.Policy) && (f.Event == "" || r.Event == f.Event)
 }
 
+// ErrDamaged is what Export returns, wrapped, after it wrote what it could
+// read around damaged records.
+var ErrDamaged = errors.New("damaged records")
+
 // Formats are the export formats.
 var Formats = []string{"jsonl", "csv", "kantara"}
 
@@ -40,9 +45,14 @@ type Options struct {
 // Export writes the receipts f selects, in chain order, to w: "jsonl" (one
 // {"receipt":…,"ack":…} object a line, the receipt in its wire form, so the
 // chain can be checked from the export alone), "csv", or "kantara" (one
-// Kantara Consent Receipt v1.1 a line, lossless: see kantara.go). progress, if
+// Kantara Consent Receipt v1.1 a line, lossless: see kantara.go). Each
+// carries the server's time of storing it (the ack's received; csv's
+// received column) beside the browser's (the receipt's time). progress, if
 // not nil, is told every 10,000 receipts read. It returns how many were
-// written.
+// written. A damaged record (unreadable, or not a receipt) does not stop it:
+// it writes the rest, then returns an error wrapping ErrDamaged that names
+// every damaged record. A tombstone (a redacted body) is skipped, and
+// counted in no error.
 func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format string, f Filter, o Options, progress func(read, written int64)) (int64, error) {
 	bw := bufio.NewWriter(w)
 	var cw *csv.Writer
@@ -54,19 +64,24 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 		}
 	case "csv":
 		cw = csv.NewWriter(bw)
-		cw.Write([]string{"seq", "id", "subject", "event", "policy", "policy_sha256", "locale", "granted", "time", "method", "gpc", "prev", "hash", "sig", "permission", "answer"})
+		cw.Write([]string{"seq", "id", "subject", "event", "policy", "policy_sha256", "locale", "granted", "time", "method", "gpc", "prev", "hash", "sig", "permission", "answer", "received"})
 	default:
 		return 0, fmt.Errorf("export: unknown format %q (want %s)", format, strings.Join(Formats, " or "))
 	}
 	var read, written int64
-	err := store.Entries(ctx, 1, func(body []byte, a consent.Ack) error {
+	var damaged []string
+	err := Entries(ctx, store, 1, func(body []byte, a consent.Ack) error {
 		read++
 		if progress != nil && read%10000 == 0 {
 			progress(read, written)
 		}
+		if _, ok := ParseTombstone(body); ok {
+			return nil
+		}
 		rs, err := consent.DecodeReceipts([]byte(`{"receipts":[` + string(body) + `]}`))
 		if err != nil {
-			return fmt.Errorf("export: record %d: %w", a.Seq, err)
+			damaged = append(damaged, fmt.Sprintf("record %d (receipt %s): %v", a.Seq, a.ID, err))
+			return nil
 		}
 		r := rs[0]
 		if !f.match(r) {
@@ -76,7 +91,7 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 		if cw != nil {
 			return cw.Write([]string{strconv.FormatInt(a.Seq, 10), r.ID, r.Subject, string(r.Event), r.Policy, r.PolicySHA256,
 				string(r.Locale), strings.Join(r.Granted, " "), r.Time.Format(time.RFC3339Nano), r.Method,
-				strconv.FormatBool(r.GPC), r.Prev, a.Hash, a.Sig, r.Permission, r.Answer})
+				strconv.FormatBool(r.GPC), r.Prev, a.Hash, a.Sig, r.Permission, r.Answer, time.UnixMilli(a.Received).UTC().Format(time.RFC3339Nano)})
 		}
 		if format == "kantara" {
 			line, err := json.Marshal(kantara(o.Site, r, body, a, o.PublicKey))
@@ -93,6 +108,8 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 		bw.Write(ack)
 		_, err = bw.WriteString("}\n")
 		return err
+	}, func(seq int64, err error) {
+		damaged = append(damaged, fmt.Sprintf("record %d and after, unreadable: %v", seq, err))
 	})
 	if cw != nil {
 		cw.Flush()
@@ -102,6 +119,9 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 	}
 	if ferr := bw.Flush(); err == nil {
 		err = ferr
+	}
+	if err == nil && len(damaged) > 0 {
+		err = fmt.Errorf("export: %w: %d skipped, the rest exported: %s", ErrDamaged, len(damaged), strings.Join(damaged, "; "))
 	}
 	return written, err
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/ed25519"
 	"database/sql"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -67,8 +69,8 @@ func store(t *testing.T, n int) (*sqlite.DB, ed25519.PrivateKey, string) {
 func TestVerify(t *testing.T) {
 	db, key, path := store(t, 6)
 	pub := key.Public().(ed25519.PublicKey)
-	if n, err := Verify(context.Background(), db, pub, nil); err != nil || n != 6 {
-		t.Fatalf("Verify = %d, %v", n, err)
+	if rep, err := Verify(context.Background(), db, pub, nil, nil); err != nil || rep.Links != 6 {
+		t.Fatalf("Verify = %+v, %v", rep, err)
 	}
 	// Change one byte of the fourth receipt, through another connection.
 	raw, err := sql.Open("sqlite", path)
@@ -79,12 +81,12 @@ func TestVerify(t *testing.T) {
 	if _, err := raw.Exec(`UPDATE receipts SET body = replace(body, '"banner"', '"bannes"') WHERE id = ?`, fmt.Sprintf("r%021d", 3)); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Verify(context.Background(), db, pub, nil)
+	_, err = Verify(context.Background(), db, pub, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "record 4") || !strings.Contains(err.Error(), fmt.Sprintf("r%021d", 3)) {
 		t.Fatalf("Verify after tampering = %v, want record 4 named", err)
 	}
 	other, _, _ := ed25519.GenerateKey(nil)
-	if _, err := Verify(context.Background(), db, other, nil); err == nil {
+	if _, err := Verify(context.Background(), db, other, nil, nil); err == nil {
 		t.Fatal("Verify with another key succeeded")
 	}
 }
@@ -147,12 +149,26 @@ func TestExport(t *testing.T) {
 }
 
 func TestChainHash(t *testing.T) {
-	// The first link is SHA-256 of the body alone: SHA-256("abc").
-	first := ChainHash("", []byte("abc"))
-	if first != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
+	// The first link: SHA-256 of SHA-256("abc") and the time, 8 bytes big-endian.
+	leaf := LeafHash([]byte("abc"))
+	if hex.EncodeToString(leaf) != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
+		t.Fatalf("leaf %x", leaf)
+	}
+	first := ChainHash("", leaf, 0x0102030405060708)
+	want := sha256.Sum256(append(append([]byte(nil), leaf...), 1, 2, 3, 4, 5, 6, 7, 8))
+	if first != hex.EncodeToString(want[:]) {
 		t.Fatalf("first link %s", first)
 	}
-	if second := ChainHash(first, []byte("abc")); second == first || len(second) != 64 {
+	if second := ChainHash(first, leaf, 0x0102030405060708); second == first || len(second) != 64 {
 		t.Fatalf("second link %s", second)
+	}
+	// What is signed: the domain, the sequence number, the hash, the time.
+	msg := CheckpointMessage(2, first, 7)
+	if string(msg[:len(CheckpointDomain)]) != "consent checkpoint v1\n" || len(msg) != len(CheckpointDomain)+8+32+8 ||
+		msg[len(CheckpointDomain)+7] != 2 || msg[len(msg)-1] != 7 || hex.EncodeToString(msg[len(CheckpointDomain)+8:len(msg)-8]) != first {
+		t.Fatalf("checkpoint message %x", msg)
+	}
+	if CheckpointMessage(1, "zz", 0) != nil {
+		t.Fatal("a message for a malformed hash")
 	}
 }

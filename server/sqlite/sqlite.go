@@ -31,7 +31,7 @@ type DB struct {
 	db   *sql.DB
 	path string
 	Now  func() time.Time // when a receipt was received; defaults to time.Now
-	sign func(hash string) string
+	sign proof.SignFunc
 
 	committer *groupcommit.Committer
 
@@ -65,7 +65,7 @@ var migrations = []string{
 // Open opens (creating if needed) the store at path and brings its schema up
 // to date. It links the global chain with proof.ChainHash and signs each link
 // with sign (proof.Signer).
-func Open(path string, sign func(hash string) string) (*DB, error) {
+func Open(path string, sign proof.SignFunc) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -130,8 +130,13 @@ func (s *DB) Put(ctx context.Context, rs []consent.Receipt) ([]consent.Ack, int,
 
 // write stores the receipts of every request of group in one transaction,
 // each new one linked into the chain and signed, and returns each request's
-// acknowledgements.
+// acknowledgements. A request with a receipt in conflict with a stored one
+// (same id, other content) is refused alone: none of its receipts is
+// stored, and its Result's Err wraps consent.ErrConflict.
 func (s *DB) write(group [][]consent.Receipt) ([]groupcommit.Result, error) {
+	if s.sign == nil {
+		return nil, errors.New("put receipts: the store was opened to read only")
+	}
 	ctx := context.Background()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -139,7 +144,7 @@ func (s *DB) write(group [][]consent.Receipt) ([]groupcommit.Result, error) {
 	}
 	defer tx.Rollback()
 	insert, err := tx.PrepareContext(ctx, `INSERT INTO receipts (id, subject, event, policy, time, received, body)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return nil, fmt.Errorf("put receipts: %w", err)
 	}
@@ -149,44 +154,61 @@ func (s *DB) write(group [][]consent.Receipt) ([]groupcommit.Result, error) {
 		return nil, fmt.Errorf("put receipts: %w", err)
 	}
 	defer link.Close()
-	lookup, err := tx.PrepareContext(ctx, `SELECT seq, hash, sig FROM chain WHERE id = ?`)
+	lookup, err := tx.PrepareContext(ctx, `SELECT r.body, c.seq, c.hash, c.sig, r.received FROM receipts r JOIN chain c ON c.id = r.id WHERE r.id = ?`)
 	if err != nil {
 		return nil, fmt.Errorf("put receipts: %w", err)
 	}
 	defer lookup.Close()
+	// stored finds a receipt stored before or earlier in this transaction.
+	known := map[string]groupcommit.Stored{}
+	stored := func(id string) (groupcommit.Stored, bool, error) {
+		if k, ok := known[id]; ok {
+			return k, true, nil
+		}
+		var k groupcommit.Stored
+		var body string
+		k.Ack = &consent.Ack{ID: id}
+		err := lookup.QueryRowContext(ctx, id).Scan(&body, &k.Ack.Seq, &k.Ack.Hash, &k.Ack.Sig, &k.Ack.Received)
+		if errors.Is(err, sql.ErrNoRows) {
+			return k, false, nil
+		}
+		if err != nil {
+			return k, false, err
+		}
+		k.Body = []byte(body)
+		known[id] = k
+		return k, true, nil
+	}
 
 	received := s.Now().UnixMilli()
 	seq, last := s.lastSeq, s.lastHash
 	results := make([]groupcommit.Result, len(group))
-	pending := make([][]*consent.Ack, len(group)) // the acks, some unsigned until signed below
-	// Insert and link in order; a receipt already stored gets its first ack.
-	fresh := map[string]*consent.Ack{} // new in this transaction, by id
 	var links []*consent.Ack
 	for i, rs := range group {
-		for _, r := range rs {
-			body := consent.AppendReceiptJSON(nil, r)
-			res, err := insert.ExecContext(ctx, r.ID, r.Subject, string(r.Event), r.Policy, r.Time.UnixMilli(), received, string(body))
-			if err != nil {
+		bodies, err := groupcommit.Check(rs, stored)
+		if err != nil {
+			if !errors.Is(err, consent.ErrConflict) {
 				return nil, fmt.Errorf("put receipts: %w", err)
 			}
-			var ack *consent.Ack
-			switch n, _ := res.RowsAffected(); {
-			case n == 1:
-				seq++
-				last = proof.ChainHash(last, body)
-				ack = &consent.Ack{ID: r.ID, Seq: seq, Hash: last}
-				fresh[r.ID] = ack
-				links = append(links, ack)
-				results[i].Stored++
-			case fresh[r.ID] != nil:
-				ack = fresh[r.ID]
-			default:
-				ack = &consent.Ack{ID: r.ID}
-				if err := lookup.QueryRowContext(ctx, r.ID).Scan(&ack.Seq, &ack.Hash, &ack.Sig); err != nil {
-					return nil, fmt.Errorf("put receipts: %w", err)
-				}
+			results[i].Err = err
+			continue
+		}
+		// Insert and link in order; a receipt already stored gets its first ack.
+		for j, r := range rs {
+			if k, ok := known[r.ID]; ok {
+				results[i].Acks = append(results[i].Acks, *k.Ack)
+				continue
 			}
-			pending[i] = append(pending[i], ack)
+			if _, err := insert.ExecContext(ctx, r.ID, r.Subject, string(r.Event), r.Policy, r.Time.UnixMilli(), received, string(bodies[j])); err != nil {
+				return nil, fmt.Errorf("put receipts: %w", err)
+			}
+			seq++
+			last = proof.ChainHash(last, proof.LeafHash(bodies[j]), received)
+			ack := &consent.Ack{ID: r.ID, Seq: seq, Hash: last, Received: received}
+			known[r.ID] = groupcommit.Stored{Body: bodies[j], Ack: ack}
+			links = append(links, ack)
+			results[i].Stored++
+			results[i].Acks = append(results[i].Acks, consent.Ack{}) // filled once signed
 		}
 	}
 	groupcommit.SignAll(links, s.sign)
@@ -195,9 +217,11 @@ func (s *DB) write(group [][]consent.Receipt) ([]groupcommit.Result, error) {
 			return nil, fmt.Errorf("put receipts: %w", err)
 		}
 	}
-	for i, acks := range pending {
-		for _, a := range acks {
-			results[i].Acks = append(results[i].Acks, *a)
+	for i, rs := range group {
+		if results[i].Err == nil {
+			for j, r := range rs {
+				results[i].Acks[j] = *known[r.ID].Ack
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -210,7 +234,7 @@ func (s *DB) write(group [][]consent.Receipt) ([]groupcommit.Result, error) {
 // Entries calls fn for each receipt in chain order from seq from on. See
 // consent.ReceiptStore.
 func (s *DB) Entries(ctx context.Context, from int64, fn func(body []byte, a consent.Ack) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT c.seq, c.id, c.hash, c.sig, r.body FROM chain c JOIN receipts r ON r.id = c.id
+	rows, err := s.db.QueryContext(ctx, `SELECT c.seq, c.id, c.hash, c.sig, r.received, r.body FROM chain c JOIN receipts r ON r.id = c.id
 		WHERE c.seq >= ? ORDER BY c.seq`, from)
 	if err != nil {
 		return fmt.Errorf("read receipts: %w", err)
@@ -219,7 +243,7 @@ func (s *DB) Entries(ctx context.Context, from int64, fn func(body []byte, a con
 	for rows.Next() {
 		var a consent.Ack
 		var body string
-		if err := rows.Scan(&a.Seq, &a.ID, &a.Hash, &a.Sig, &body); err != nil {
+		if err := rows.Scan(&a.Seq, &a.ID, &a.Hash, &a.Sig, &a.Received, &body); err != nil {
 			return fmt.Errorf("read receipts: %w", err)
 		}
 		if err := fn([]byte(body), a); err != nil {
@@ -227,6 +251,20 @@ func (s *DB) Entries(ctx context.Context, from int64, fn func(body []byte, a con
 		}
 	}
 	return rows.Err()
+}
+
+// Head returns the newest link's Ack. See consent.ReceiptStore.
+func (s *DB) Head(ctx context.Context) (consent.Ack, error) {
+	var a consent.Ack
+	err := s.db.QueryRowContext(ctx, `SELECT c.seq, c.id, c.hash, c.sig, r.received FROM chain c JOIN receipts r ON r.id = c.id
+		ORDER BY c.seq DESC LIMIT 1`).Scan(&a.Seq, &a.ID, &a.Hash, &a.Sig, &a.Received)
+	if errors.Is(err, sql.ErrNoRows) {
+		return consent.Ack{}, nil
+	}
+	if err != nil {
+		return a, fmt.Errorf("read the chain's head: %w", err)
+	}
+	return a, nil
 }
 
 // Count returns how many receipts are stored.

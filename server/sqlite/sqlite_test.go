@@ -15,7 +15,7 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, storetest.Backend{New: func(t *testing.T) storetest.Place {
 		path := filepath.Join(t.TempDir(), "consent.db")
 		return storetest.Place{
-			Open: func(t *testing.T, sign func(string) string) consent.ReceiptStore {
+			Open: func(t *testing.T, sign proof.SignFunc) consent.ReceiptStore {
 				db, err := Open(path, sign)
 				if err != nil {
 					t.Fatal(err)
@@ -31,6 +31,16 @@ func TestStore(t *testing.T) {
 				res, err := db.db.Exec(`UPDATE receipts SET body = replace(body, ?, ?) WHERE id = ?`, old, new, id)
 				if n, _ := res.RowsAffected(); err != nil || n != 1 {
 					t.Fatalf("tamper: %d rows, %v", n, err)
+				}
+			},
+			Truncate: func(t *testing.T, seq int64) {
+				db, err := Open(path, sign)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer db.Close()
+				if _, err := db.db.Exec(`DELETE FROM chain WHERE seq > ?; DELETE FROM receipts WHERE id NOT IN (SELECT id FROM chain)`, seq); err != nil {
+					t.Fatalf("truncate: %v", err)
 				}
 			},
 		}
