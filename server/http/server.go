@@ -71,6 +71,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/cookie", s.consentCookie)
 	mux.HandleFunc("GET /v1/key", s.key)
 	mux.HandleFunc("GET /v1/chain/{seq}", s.chainLink)
+	mux.HandleFunc("GET /v1/checkpoint", s.checkpoint)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", s.files)
 	return securityHeaders(oddPaths(mux))

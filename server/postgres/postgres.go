@@ -63,10 +63,19 @@ const (
 	DefaultConnectTimeout = 5 * time.Second
 	// DefaultWriteTimeout bounds one group's transaction, lock wait included.
 	DefaultWriteTimeout = 10 * time.Second
-	// idleInTransaction makes the server end a transaction whose client went
-	// silent (idle_in_transaction_session_timeout), so that a process cut off
-	// from the database cannot hold the chain's lock for long.
-	idleInTransaction = "30s"
+	// How long one server, paused or cut off while it holds the chain's
+	// lock, can stall every other: PostgreSQL ends a transaction whose
+	// client went silent between statements after idleInTransaction
+	// (idle_in_transaction_session_timeout, for the session), and, in a
+	// write transaction once it holds the lock, a statement (a COPY whose
+	// client stopped sending, say) after statementTimeout. Both are well
+	// below DefaultWriteTimeout, so that the others' writes, waiting on the
+	// lock, still commit in time. lockTimeout bounds the wait for the lock
+	// just below it, so that a write gives up with an error of its own
+	// rather than its context's.
+	idleInTransaction = "2s"
+	statementTimeout  = "4s"
+	lockTimeout       = "8s"
 )
 
 // maxGroup bounds how many receipts one transaction takes.
@@ -101,9 +110,12 @@ var migrations = []string{
 	`CREATE TABLE chain (
 		seq  bigint PRIMARY KEY,
 		id   text NOT NULL UNIQUE REFERENCES receipts (id),
-		hash text NOT NULL, -- hex ChainHash(previous hash, body)
-		sig  text NOT NULL  -- base64 Ed25519 signature of hash
+		hash text NOT NULL, -- hex proof.ChainHash(previous hash, leaf, received)
+		sig  text NOT NULL  -- base64 Ed25519 signature of the link's checkpoint
 	);`,
+	// Links cover the body's hash and the server's time (proof.ChainHash):
+	// no table changes, but a chain of the earlier formula cannot go on.
+	proof.ChainFormulaMigration,
 }
 
 // Open connects to the database named by dsn, a PostgreSQL URL
@@ -112,7 +124,9 @@ var migrations = []string{
 // come from the URL (pool_max_conns, pool_max_conn_lifetime, …, pgxpool's
 // defaults otherwise); connect_timeout defaults to DefaultConnectTimeout.
 // It links the global chain with proof.ChainHash and signs each link with
-// sign (proof.Signer). A malformed DSN is an error that says so; an
+// sign (proof.Signer); with sign nil it is open to read only (Put fails). The
+// session's timeouts bound how long a stalled lock holder can hold up the
+// other servers (see idleInTransaction); the DSN may set them otherwise. A malformed DSN is an error that says so; an
 // unreachable database one that wraps consent.ErrUnavailable.
 func Open(ctx context.Context, dsn string, sign proof.SignFunc) (*DB, error) {
 	cfg, err := ParseDSN(dsn)
@@ -126,7 +140,7 @@ func Open(ctx context.Context, dsn string, sign proof.SignFunc) (*DB, error) {
 	s := &DB{pool: pool, name: target(cfg), Now: time.Now, sign: sign, WriteTimeout: DefaultWriteTimeout}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
-		if !errors.Is(err, errNewerSchema) {
+		if !errors.Is(err, errNewerSchema) && !errors.Is(err, proof.ErrOldChain) {
 			err = classify(err)
 		}
 		return nil, fmt.Errorf("open store %s: %w", s.name, err)
@@ -194,6 +208,15 @@ func (s *DB) migrate(ctx context.Context) error {
 	if version > len(migrations) {
 		return fmt.Errorf("%w: version %d, this server knows %d: upgrade the server", errNewerSchema, version, len(migrations))
 	}
+	if version == 2 {
+		var links int64
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM chain").Scan(&links); err != nil {
+			return err
+		}
+		if links > 0 {
+			return proof.ErrOldChain
+		}
+	}
 	for i := version; i < len(migrations); i++ {
 		if _, err := tx.Exec(ctx, migrations[i]); err != nil {
 			return fmt.Errorf("migration %d: %w", i+1, err)
@@ -216,6 +239,9 @@ func (s *DB) Put(ctx context.Context, rs []consent.Receipt) ([]consent.Ack, int,
 // each new one linked into the chain after its head and signed, and returns
 // each request's acknowledgements.
 func (s *DB) write(group [][]consent.Receipt) ([]groupcommit.Result, error) {
+	if s.sign == nil {
+		return nil, errors.New("put receipts: the store was opened to read only")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.WriteTimeout)
 	defer cancel()
 	results, err := s.writeTx(ctx, group)
@@ -251,7 +277,9 @@ func (s *DB) writeTx(ctx context.Context, group [][]consent.Receipt) ([]groupcom
 	// stored. Nothing is appended without the lock, so what is not stored
 	// now cannot be stored by another process before this commits.
 	b := &pgx.Batch{}
+	b.Queue("SET LOCAL lock_timeout = '" + lockTimeout + "'")
 	b.Queue("SELECT pg_advisory_xact_lock($1)", chainLock)
+	b.Queue("SET LOCAL statement_timeout = '" + statementTimeout + "'")
 	b.Queue("SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1")
 	b.Queue("SELECT c.id, c.seq, c.hash, c.sig, r.received, r.body FROM chain c JOIN receipts r ON r.id = c.id WHERE c.id = ANY($1)", ids)
 	br := tx.SendBatch(ctx, b)
@@ -260,8 +288,10 @@ func (s *DB) writeTx(ctx context.Context, group [][]consent.Receipt) ([]groupcom
 	known := map[string]groupcommit.Stored{}
 	err = func() error {
 		defer br.Close()
-		if _, err := br.Exec(); err != nil {
-			return err
+		for range 3 {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
 		}
 		if err := br.QueryRow().Scan(&seq, &last); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err

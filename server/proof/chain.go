@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -179,3 +180,13 @@ func SameContent(stored, body []byte) bool {
 	}
 	return bytes.Equal(stored, body)
 }
+
+// ChainFormulaMigration is the schema migration that marks a store's chain
+// as of this formula; it changes no table. A store whose chain was begun
+// with the earlier one (hash(n) = SHA-256(hash(n-1) || body(n)), the bare
+// hash signed) is refused with ErrOldChain.
+const ChainFormulaMigration = "SELECT 1 -- the chain covers each body's hash and the server's time"
+
+// ErrOldChain is why a store begun with the earlier chain formula is refused.
+var ErrOldChain = errors.New("the store's chain was begun by an older consentd, whose links did not cover the server's time: " +
+	"check it and export it with that version (consentd verify, consentd export), then start this one on a new store")

@@ -164,6 +164,8 @@ type witnessed struct {
 	newest Checkpoint // the newest ack any Put returned
 }
 
+func (w *witnessed) String() string { return fmt.Sprint(w.ReceiptStore) }
+
 func (w *witnessed) Put(ctx context.Context, rs []consent.Receipt) ([]consent.Ack, int, error) {
 	acks, n, err := w.ReceiptStore.Put(ctx, rs)
 	if err != nil || len(acks) == 0 {

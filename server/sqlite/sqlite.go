@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -34,6 +36,7 @@ type DB struct {
 	sign proof.SignFunc
 
 	committer *groupcommit.Committer
+	lock      *os.File // held while the store is open to write
 
 	// The head of the global chain; only the committer touches them.
 	lastSeq  int64
@@ -57,18 +60,60 @@ var migrations = []string{
 	`CREATE TABLE chain (
 		seq  INTEGER PRIMARY KEY,
 		id   TEXT NOT NULL UNIQUE REFERENCES receipts(id),
-		hash TEXT NOT NULL, -- hex ChainHash(previous hash, body)
-		sig  TEXT NOT NULL  -- base64 Ed25519 signature of hash
+		hash TEXT NOT NULL, -- hex proof.ChainHash(previous hash, leaf, received)
+		sig  TEXT NOT NULL  -- base64 Ed25519 signature of the link's checkpoint
 	) STRICT;`,
+	// Links cover the body's hash and the server's time (proof.ChainHash):
+	// no table changes, but a chain of the earlier formula cannot go on.
+	proof.ChainFormulaMigration,
 }
 
 // Open opens (creating if needed) the store at path and brings its schema up
 // to date. It links the global chain with proof.ChainHash and signs each link
-// with sign (proof.Signer).
+// with sign (proof.Signer). With sign nil the store is open to read only (verify,
+// export): Put fails. Open to write, it first takes an exclusive lock on
+// path+".lock", so that a second server on the same file stops at once and
+// says so, and checks the file's integrity (PRAGMA quick_check): a damaged
+// store is refused, with what SQLite found.
 func Open(path string, sign proof.SignFunc) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	var lock *os.File
+	if sign != nil {
+		var err error
+		if lock, err = lockFile(path + ".lock"); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+	}
+	s, err := open(path, sign)
+	if err != nil {
+		if lock != nil {
+			lock.Close()
+		}
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+// lockFile takes an exclusive flock on path, without waiting.
+func lockFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("another consentd is using this store (it holds %s): stop it first, or give this one another -data", path)
+		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return f, nil
+}
+
+func open(path string, sign proof.SignFunc) (*DB, error) {
 	// One writer at a time with immediate transactions: deferred ones fail with
 	// SQLITE_BUSY under concurrency despite the busy timeout.
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
@@ -78,6 +123,12 @@ func Open(path string, sign proof.SignFunc) (*DB, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	s := &DB{db: db, path: path, Now: time.Now, sign: sign}
+	if sign != nil {
+		if err := s.quickCheck(); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+	}
 	if err := s.migrate(context.Background()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -94,6 +145,33 @@ func Open(path string, sign proof.SignFunc) (*DB, error) {
 // String names the store's file.
 func (s *DB) String() string { return "SQLite " + s.path }
 
+// quickCheck runs PRAGMA quick_check: the file's pages, records and
+// indexes are well-formed (it reads the whole file once).
+func (s *DB) quickCheck() error {
+	rows, err := s.db.Query("PRAGMA quick_check")
+	if err != nil {
+		return fmt.Errorf("the store is damaged: %w: restore it from a backup (consentd export reads past damage)", err)
+	}
+	defer rows.Close()
+	var found []string
+	for rows.Next() {
+		var msg string
+		if err := rows.Scan(&msg); err != nil {
+			return err
+		}
+		if msg != "ok" && len(found) < 5 {
+			found = append(found, msg)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		found = append(found, err.Error())
+	}
+	if len(found) > 0 {
+		return fmt.Errorf("the store is damaged (PRAGMA quick_check: %s): restore it from a backup (consentd export reads past damage)", strings.Join(found, "; "))
+	}
+	return nil
+}
+
 func (s *DB) migrate(ctx context.Context) error {
 	var version int
 	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
@@ -101,6 +179,15 @@ func (s *DB) migrate(ctx context.Context) error {
 	}
 	if version > len(migrations) {
 		return fmt.Errorf("schema version %d is newer than this server (%d): upgrade the server", version, len(migrations))
+	}
+	if version == 2 {
+		var links int64
+		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM chain").Scan(&links); err != nil {
+			return err
+		}
+		if links > 0 {
+			return proof.ErrOldChain
+		}
 	}
 	for i := version; i < len(migrations); i++ {
 		tx, err := s.db.BeginTx(ctx, nil)
@@ -281,5 +368,9 @@ func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 // file.
 func (s *DB) Close() error {
 	s.committer.Close()
-	return s.db.Close()
+	err := s.db.Close()
+	if s.lock != nil {
+		s.lock.Close()
+	}
+	return err
 }
