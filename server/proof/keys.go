@@ -66,4 +66,3 @@ func LoadKey(path string) (ed25519.PrivateKey, error) {
 	}
 	return key, nil
 }
-

@@ -2,11 +2,11 @@ package proof
 
 import (
 	"cmp"
-	"slices"
 	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -112,7 +112,9 @@ func Verify(ctx context.Context, store consent.ReceiptStore, pub ed25519.PublicK
 	for _, es := range bySeq {
 		missing = append(missing, es...)
 	}
-	slices.SortFunc(missing, func(a, b Expectation) int { return cmp.Or(cmp.Compare(a.Seq, b.Seq), strings.Compare(a.Source, b.Source)) })
+	slices.SortFunc(missing, func(a, b Expectation) int {
+		return cmp.Or(cmp.Compare(a.Seq, b.Seq), strings.Compare(a.Source, b.Source))
+	})
 	for _, e := range missing {
 		problem(fmt.Sprintf("the store is shorter than %s: it ends at record %d, but the server signed %d records at %s",
 			e.Source, rep.Head.Seq, e.Seq, millis(e.Received)))
