@@ -70,6 +70,7 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 	}
 	var read, written int64
 	var damaged []string
+	var skipped int64
 	err := Entries(ctx, store, 1, func(body []byte, a consent.Ack) error {
 		read++
 		if progress != nil && read%10000 == 0 {
@@ -80,6 +81,7 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 		}
 		rs, err := consent.DecodeReceipts([]byte(`{"receipts":[` + string(body) + `]}`))
 		if err != nil {
+			skipped++
 			damaged = append(damaged, fmt.Sprintf("record %d (receipt %s): %v", a.Seq, a.ID, err))
 			return nil
 		}
@@ -108,8 +110,9 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 		bw.Write(ack)
 		_, err = bw.WriteString("}\n")
 		return err
-	}, func(seq int64, err error) {
-		damaged = append(damaged, fmt.Sprintf("record %d and after, unreadable: %v", seq, err))
+	}, func(first, last int64, err error) {
+		skipped += last - first + 1
+		damaged = append(damaged, fmt.Sprintf("records %d to %d unreadable: %v", first, last, err))
 	})
 	if cw != nil {
 		cw.Flush()
@@ -121,7 +124,7 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 		err = ferr
 	}
 	if err == nil && len(damaged) > 0 {
-		err = fmt.Errorf("export: %w: %d skipped, the rest exported: %s", ErrDamaged, len(damaged), strings.Join(damaged, "; "))
+		err = fmt.Errorf("export: %w: %d records skipped, the rest exported: %s", ErrDamaged, skipped, strings.Join(damaged, "; "))
 	}
 	return written, err
 }

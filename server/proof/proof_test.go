@@ -9,7 +9,9 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -170,5 +172,68 @@ func TestChainHash(t *testing.T) {
 	}
 	if CheckpointMessage(1, "zz", 0) != nil {
 		t.Fatal("a message for a malformed hash")
+	}
+}
+
+// damage closes db and changes its file: at the receipt body of receipt i
+// it writes b (at - page start + offset when page is true: the b-tree page
+// header of the page holding it), then reopens it to read.
+func damage(t *testing.T, db *sqlite.DB, path string, i int, b []byte, page bool) *sqlite.DB {
+	t.Helper()
+	db.Close()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Index(data, []byte(fmt.Sprintf(`{"id":"r%021d"`, i)))
+	if at < 0 {
+		t.Fatalf("receipt %d not found in the file", i)
+	}
+	if page {
+		at -= at % 4096
+	}
+	copy(data[at:], b)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err = sqlite.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// One flipped byte no longer hides the rest of the store: export writes
+// every other receipt and names the damaged one; verify names it too.
+func TestExportPastAFlippedByte(t *testing.T) {
+	db, key, path := store(t, 300)
+	db = damage(t, db, path, 150, []byte("#"), false)
+	var out bytes.Buffer
+	n, err := Export(context.Background(), db, &out, "jsonl", Filter{}, Options{}, nil)
+	if !errors.Is(err, ErrDamaged) || n != 299 || strings.Count(out.String(), "\n") != 299 || !strings.Contains(err.Error(), "record 151") {
+		t.Fatalf("export past a flipped byte: %d written, %v", n, err)
+	}
+	rep, err := Verify(context.Background(), db, key.Public().(ed25519.PublicKey), nil, nil)
+	if !errors.Is(err, ErrNotVerified) || rep.Links != 300 || len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0], "record 151") {
+		t.Fatalf("verify past a flipped byte: %+v, %v", rep, err)
+	}
+}
+
+// A damaged page (the store's file broken, not just a record) makes reading
+// fail part way: export goes on after it, writes what it can read, and says
+// where it could not.
+func TestExportPastADamagedPage(t *testing.T) {
+	db, key, path := store(t, 300)
+	db = damage(t, db, path, 150, bytes.Repeat([]byte{0x55}, 8), true)
+	var out bytes.Buffer
+	n, err := Export(context.Background(), db, &out, "jsonl", Filter{}, Options{}, nil)
+	if !errors.Is(err, ErrDamaged) || n < 250 || n >= 300 || !strings.Contains(err.Error(), fmt.Sprintf("%d records skipped", 300-n)) || !strings.Contains(err.Error(), "records 151 to") {
+		t.Fatalf("export past a damaged page: %d written, %v", n, err)
+	}
+	t.Logf("%d of 300 exported: %v", n, err)
+	rep, err := Verify(context.Background(), db, key.Public().(ed25519.PublicKey), nil, nil)
+	if !errors.Is(err, ErrNotVerified) || rep.Links != n || len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0], "records 151 to") {
+		t.Fatalf("verify past a damaged page: %+v, %v", rep, err)
 	}
 }

@@ -101,9 +101,9 @@ func Verify(ctx context.Context, store consent.ReceiptStore, pub ed25519.PublicK
 			progress(rep.Links)
 		}
 		return nil
-	}, func(seq int64, err error) {
-		problem(fmt.Sprintf("record %d and after could not be read: %v", seq, err))
-		prev = ""
+	}, func(first, last int64, err error) {
+		problem(fmt.Sprintf("records %d to %d could not be read: %v", first, last, err))
+		prev, want = "", last+1
 	})
 	if err != nil {
 		return rep, err
@@ -133,24 +133,30 @@ func millis(ms int64) string {
 	return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano)
 }
 
-// maxSkips bounds how many unreadable records in a row Entries skips
-// before it gives up on the rest of the store.
+// maxSkips bounds how many unreadable records in a row Entries skips when
+// it cannot tell where the store ends.
 const maxSkips = 10000
 
 // Entries calls fn with each stored receipt from sequence number from on,
 // as store.Entries does, but reads past damage: when reading fails mid-way
-// (a damaged page), it calls damaged with the first sequence number it could
-// not read and the error, then resumes after it. An error from fn, or
-// ctx's, stops it and is returned; so is a failure to read anything at all
-// (the store unreachable) before fn was ever called.
-func Entries(ctx context.Context, store consent.ReceiptStore, from int64, fn func(body []byte, a consent.Ack) error, damaged func(seq int64, err error)) error {
-	next, skips := from, 0
-	var fnErr error
+// (a damaged page), it skips to the next record it can read, and calls
+// damaged with the first and last sequence numbers it could not read and
+// the error. An error from fn, or ctx's, stops it and is returned; so does
+// a store that cannot be reached (consent.ErrUnavailable) before anything
+// was read.
+func Entries(ctx context.Context, store consent.ReceiptStore, from int64, fn func(body []byte, a consent.Ack) error, damaged func(first, last int64, err error)) error {
+	next := from
+	var badFrom int64
+	var badErr, fnErr error
+	last := int64(-1) // the head's sequence number, once known
 	for {
 		read := false
 		err := store.Entries(ctx, next, func(body []byte, a consent.Ack) error {
-			read, skips = true, 0
-			next = a.Seq + 1
+			if badFrom > 0 {
+				damaged(badFrom, a.Seq-1, badErr)
+				badFrom = 0
+			}
+			read, next = true, a.Seq+1
 			if err := fn(body, a); err != nil {
 				fnErr = err
 				return err
@@ -160,20 +166,26 @@ func Entries(ctx context.Context, store consent.ReceiptStore, from int64, fn fun
 		switch {
 		case fnErr != nil:
 			return fnErr
+		case err == nil && badFrom > 0:
+			damaged(badFrom, next-1, badErr)
+			return nil
 		case err == nil:
 			return nil
 		case ctx.Err() != nil:
 			return err
-		case errors.Is(err, consent.ErrUnavailable) && !read:
+		case errors.Is(err, consent.ErrUnavailable) && !read && badFrom == 0:
 			return err
 		}
-		if skips == 0 {
-			damaged(next, err)
+		if badFrom == 0 {
+			badFrom, badErr = next, err
+			if head, herr := store.Head(ctx); herr == nil {
+				last = head.Seq
+			}
 		}
-		if skips++; skips > maxSkips {
-			return fmt.Errorf("read receipts: %d records in a row from %d unreadable, giving up: %w", maxSkips, next-int64(skips)+1, err)
+		if next++; last >= 0 && next > last || next-badFrom > maxSkips {
+			damaged(badFrom, next-1, badErr)
+			return nil
 		}
-		next++
 	}
 }
 

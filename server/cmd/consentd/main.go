@@ -135,16 +135,11 @@ func run(args []string, listening func(addr string)) error {
 	opening := &pendingStore{}
 	defer opening.Close()
 	open := func() (consent.ReceiptStore, error) {
-		s, err := openReceiptStore(ctx, *dsn, *dataDir, proof.Signer(key))
-		if err != nil {
-			return nil, err
+		s, err := openServing(ctx, *dsn, *dataDir, key, checkpoints)
+		if err == nil {
+			log.Info("receipt store", "store", fmt.Sprint(s), "checkpoint", checkpoints.Last().Seq)
 		}
-		if err := startCheck(ctx, s, pub, checkpoints); err != nil {
-			s.Close()
-			return nil, fmt.Errorf("%v: %w", s, err)
-		}
-		log.Info("receipt store", "store", fmt.Sprint(s), "checkpoint", checkpoints.Last().Seq)
-		return proof.Witness(s, checkpoints), nil
+		return s, err
 	}
 	s, err := open()
 	switch {
@@ -261,6 +256,20 @@ func inside(path, dir string) bool {
 	}
 	rel, err := filepath.Rel(d, p)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// openServing opens the store a server writes to (openReceiptStore), checks
+// it (startCheck) and has every acknowledgement witnessed by checkpoints.
+func openServing(ctx context.Context, dsn, dataDir string, key ed25519.PrivateKey, checkpoints *proof.CheckpointFile) (consent.ReceiptStore, error) {
+	s, err := openReceiptStore(ctx, dsn, dataDir, proof.Signer(key))
+	if err != nil {
+		return nil, err
+	}
+	if err := startCheck(ctx, s, key.Public().(ed25519.PublicKey), checkpoints); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("%v: %w", s, err)
+	}
+	return proof.Witness(s, checkpoints), nil
 }
 
 // startCheck is what a server checks before it stores anything: that the
