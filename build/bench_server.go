@@ -35,7 +35,7 @@ func benchServer(root, site string, d time.Duration, r *benchReport) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	ours, stop, err := startConsentd(bin, tmp, "-rate", "0")
+	ours, stop, err := startConsentd(bin, filepath.Join(tmp, "data"), "-key", filepath.Join(tmp, "signing.key"), "-rate", "0")
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func benchPostgres(bin, tmp string, policy consent.Version, d time.Duration, r *
 		return fmt.Errorf("keygen: %w\n%s", err, out)
 	}
 	flags := []string{"-db", dsn, "-key", key, "-rate", "0"}
-	one, stop, err := startConsentd(bin, tmp, flags...)
+	one, stop, err := startConsentd(bin, filepath.Join(tmp, "pg-one"), flags...)
 	if err != nil {
 		return err
 	}
@@ -143,7 +143,7 @@ func benchPostgres(bin, tmp string, policy consent.Version, d time.Duration, r *
 		}
 		r.IngestPostgres = append(r.IngestPostgres, res)
 	}
-	two, stopTwo, err := startConsentd(bin, tmp, flags...)
+	two, stopTwo, err := startConsentd(bin, filepath.Join(tmp, "pg-two"), flags...)
 	if err != nil {
 		return err
 	}
