@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"workly.ai/consent"
 	"workly.ai/consent/server/postgres/pgtest"
 	"workly.ai/consent/server/proof"
@@ -254,4 +256,40 @@ func TestDatabaseGoesAwayAndComesBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%d acknowledged before the resend, %d Puts failed as unavailable, chain of %d verifies", before, len(unavailable), n)
+}
+
+// A server paused while it holds the chain's lock (here: a connection that
+// took it and went silent, idle in its transaction, with the settings a
+// server's connections have) holds up the others only briefly: PostgreSQL
+// ends its transaction well within the others' write timeout, so their
+// receipts are stored, not refused.
+func TestPausedLockHolderStallsBriefly(t *testing.T) {
+	dsn := pgtest.Database(t)
+	db := open(t, dsn)
+	cfg, err := ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paused, err := pgx.ConnectConfig(t.Context(), cfg.ConnConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer paused.Close(context.Background())
+	tx, err := paused.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(t.Context(), "SELECT pg_advisory_xact_lock($1)", chainLock); err != nil {
+		t.Fatal(err)
+	}
+	// Another server's write waits for the lock, then commits.
+	start := time.Now()
+	acks, n, err := db.Put(t.Context(), []consent.Receipt{storetest.Receipt(1)})
+	if err != nil || n != 1 || len(acks) != 1 {
+		t.Fatalf("Put while another holds the chain's lock, paused: %v (after %s); want it stored", err, time.Since(start))
+	}
+	t.Logf("stored after %s behind a paused lock holder (write timeout %s)", time.Since(start).Round(time.Millisecond), db.WriteTimeout)
+	if err := tx.Commit(t.Context()); err == nil {
+		t.Fatal("the paused holder's transaction was not ended")
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"database/sql"
@@ -8,13 +9,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/postgres/pgtest"
 	"workly.ai/consent/server/proof"
 )
 
@@ -309,5 +313,64 @@ func resign(t *testing.T, raw *sql.DB, sign proof.SignFunc) {
 			t.Fatal(err)
 		}
 		prev = h
+	}
+}
+
+// With PostgreSQL down when it starts, the server serves the site, answers
+// receipts 503 and health 503, and once the database is back it stores them,
+// without a restart.
+func TestServesWhileDatabaseDownAtStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the server binary")
+	}
+	proxy, dsn := pgtest.NewProxy(t, pgtest.Database(t))
+	bin := filepath.Join(t.TempDir(), "consentd")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	site, policy := builtSite(t)
+	keyFile, _ := newKey(t)
+	proxy.Cut()
+	cmd, addr := startBinary(t, bin, "-addr", "127.0.0.1:0", "-data", t.TempDir(), "-db", dsn, "-key", keyFile, "-assets", site, "-rate", "0")
+	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
+	get := func(path string) int {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	post := func() (int, string) {
+		r := testReceipt(1)
+		r.Policy, r.PolicySHA256, r.Time = policy.ID, policy.SHA256, time.Now()
+		resp, err := http.Post("http://"+addr+"/v1/receipts", "text/plain", bytes.NewReader(consent.EncodeReceipts([]consent.Receipt{r})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var answer struct{ Error string }
+		json.NewDecoder(resp.Body).Decode(&answer)
+		return resp.StatusCode, answer.Error
+	}
+	if code := get("/"); code != 200 {
+		t.Fatalf("the site while the database is down: %d", code)
+	}
+	if code, msg := post(); code != 503 || !strings.Contains(msg, "unreachable") {
+		t.Fatalf("a post while the database is down: %d %q", code, msg)
+	}
+	if code := get("/healthz"); code != 503 {
+		t.Fatalf("health while the database is down: %d", code)
+	}
+	proxy.Restore()
+	deadline := time.Now().Add(40 * time.Second)
+	for get("/healthz") != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("not healthy 40 s after the database came back")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code, msg := post(); code != 200 {
+		t.Fatalf("a post once the database is back: %d %s", code, msg)
 	}
 }
