@@ -396,6 +396,37 @@ func (s *DB) Entries(ctx context.Context, from int64, fn func(body []byte, a con
 	return nil
 }
 
+var _ proof.Redactor = (*DB)(nil)
+
+// Redact replaces receipt id's body by its tombstone, and its subject by "".
+// See proof.Redactor.
+func (s *DB) Redact(ctx context.Context, id, reason string) (int64, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("redact: %w", classify(err))
+	}
+	defer tx.Rollback(context.Background())
+	var seq int64
+	var body string
+	err = tx.QueryRow(ctx, `SELECT c.seq, r.body FROM receipts r JOIN chain c ON c.id = r.id WHERE r.id = $1 FOR UPDATE OF r`, id).Scan(&seq, &body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("redact: receipt %s: %w", id, consent.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("redact: %w", classify(err))
+	}
+	if _, done := proof.ParseTombstone([]byte(body)); done {
+		return seq, nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE receipts SET body = $1, subject = '' WHERE id = $2`, string(proof.Tombstone([]byte(body), reason)), id); err != nil {
+		return 0, fmt.Errorf("redact: %w", classify(err))
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("redact: %w", classify(err))
+	}
+	return seq, nil
+}
+
 // Head returns the newest link's Ack. See consent.ReceiptStore.
 func (s *DB) Head(ctx context.Context) (consent.Ack, error) {
 	var a consent.Ack

@@ -2,6 +2,7 @@ package proof
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
@@ -107,17 +108,22 @@ func (c Checkpoint) Verify(pub ed25519.PublicKey) error {
 // says which, and where.
 func VerifyLink(pub ed25519.PublicKey, prev string, body []byte, a consent.Ack) error {
 	where := "record " + strconv.FormatInt(a.Seq, 10)
-	leaf := LeafHash(body)
-	if t, ok := ParseTombstone(body); ok {
-		leaf = t.leaf
-	}
-	if ChainHash(prev, leaf, a.Received) != a.Hash {
+	if ChainHash(prev, StoredLeaf(body), a.Received) != a.Hash {
 		return fmt.Errorf("%s: the chain hash does not match the stored receipt (changed or reordered)", where)
 	}
 	if err := CheckpointOf(a).Verify(pub); err != nil {
 		return fmt.Errorf("%s: the signature does not verify", where)
 	}
 	return nil
+}
+
+// StoredLeaf is leaf(n) of a stored body: LeafHash of a receipt, or the
+// hash a tombstone keeps.
+func StoredLeaf(body []byte) []byte {
+	if t, ok := ParseTombstone(body); ok {
+		return t.leaf
+	}
+	return LeafHash(body)
 }
 
 // ReceiptHash is the SHA-256 (hex) of a receipt's wire form: what the same
@@ -190,3 +196,15 @@ const ChainFormulaMigration = "SELECT 1 -- the chain covers each body's hash and
 // ErrOldChain is why a store begun with the earlier chain formula is refused.
 var ErrOldChain = errors.New("the store's chain was begun by an older consentd, whose links did not cover the server's time: " +
 	"check it and export it with that version (consentd verify, consentd export), then start this one on a new store")
+
+// A Redactor is a store that can replace a stored receipt's body by its
+// tombstone (Tombstone): for spam, or a receipt that must not be kept. The
+// chain still verifies, and verification counts the tombstones; the
+// receipt's id stays taken, and a resend of the same content gets its first
+// acknowledgement.
+type Redactor interface {
+	// Redact replaces the body of receipt id, and its subject, and returns
+	// its sequence number. A receipt not stored is an error wrapping
+	// consent.ErrNotFound; one already redacted is left as it is.
+	Redact(ctx context.Context, id, reason string) (seq int64, err error)
+}

@@ -340,6 +340,34 @@ func (s *DB) Entries(ctx context.Context, from int64, fn func(body []byte, a con
 	return rows.Err()
 }
 
+var _ proof.Redactor = (*DB)(nil)
+
+// Redact replaces receipt id's body by its tombstone, and its subject by "".
+// See proof.Redactor.
+func (s *DB) Redact(ctx context.Context, id, reason string) (int64, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("redact: %w", err)
+	}
+	defer tx.Rollback()
+	var seq int64
+	var body string
+	err = tx.QueryRowContext(ctx, `SELECT c.seq, r.body FROM receipts r JOIN chain c ON c.id = r.id WHERE r.id = ?`, id).Scan(&seq, &body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("redact: receipt %s: %w", id, consent.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("redact: %w", err)
+	}
+	if _, done := proof.ParseTombstone([]byte(body)); done {
+		return seq, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE receipts SET body = ?, subject = '' WHERE id = ?`, string(proof.Tombstone([]byte(body), reason)), id); err != nil {
+		return 0, fmt.Errorf("redact: %w", err)
+	}
+	return seq, tx.Commit()
+}
+
 // Head returns the newest link's Ack. See consent.ReceiptStore.
 func (s *DB) Head(ctx context.Context) (consent.Ack, error) {
 	var a consent.Ack

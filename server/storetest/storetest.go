@@ -610,22 +610,44 @@ func testTruncation(t *testing.T, b Backend) {
 	}
 }
 
-// A body replaced by its tombstone (a redaction) still verifies, and is
-// counted; a resend of the redacted receipt gets its first ack back; a
-// tombstone that names another hash does not verify.
+// A receipt redacted (its body replaced by its tombstone) still verifies,
+// and is counted; export leaves it out; a resend of the redacted receipt
+// gets its first ack back, and one with other content is still a conflict;
+// a tombstone that names another hash does not verify.
 func testTombstone(t *testing.T, b Backend) {
 	ctx := context.Background()
 	p := b.New(t)
 	s := open(t, p)
 	acks, _ := put(t, s, receipts(1, 3)...)
+	r, ok := s.(proof.Redactor)
+	if !ok {
+		t.Fatal("the store cannot redact")
+	}
+	if seq, err := r.Redact(ctx, Receipt(2).ID, "spam"); err != nil || seq != 2 {
+		t.Fatalf("Redact = %d, %v", seq, err)
+	}
+	if seq, err := r.Redact(ctx, Receipt(2).ID, "again"); err != nil || seq != 2 {
+		t.Fatalf("Redact again = %d, %v", seq, err)
+	}
+	if _, err := r.Redact(ctx, Receipt(9).ID, "spam"); !errors.Is(err, consent.ErrNotFound) {
+		t.Fatalf("Redact of a receipt not stored = %v", err)
+	}
 	body := string(consent.AppendReceiptJSON(nil, Receipt(2)))
-	p.Tamper(t, Receipt(2).ID, body, string(proof.Tombstone([]byte(body), "spam")))
+	es := entries(t, s, 2)
+	if es[0].body != string(proof.Tombstone([]byte(body), "spam")) || strings.Contains(es[0].body, Receipt(2).Subject) {
+		t.Fatalf("the redacted record reads %s", es[0].body)
+	}
 	rep, err := proof.Verify(ctx, s, testPub, nil, nil)
 	if err != nil || rep.Tombstones != 1 || rep.Links != 3 {
 		t.Fatalf("Verify with a tombstone = %+v, %v", rep, err)
 	}
 	if again, n := put(t, s, Receipt(2)); n != 0 || again[0] != acks[1] {
 		t.Fatalf("resend of a redacted receipt = %+v, %d", again, n)
+	}
+	changed := Receipt(2)
+	changed.Method = "api"
+	if _, _, err := s.Put(ctx, []consent.Receipt{changed}); !errors.Is(err, consent.ErrConflict) {
+		t.Fatalf("a changed resend of a redacted receipt = %v, want ErrConflict", err)
 	}
 	var out bytes.Buffer
 	if n, err := proof.Export(ctx, s, &out, "jsonl", proof.Filter{}, proof.Options{}, nil); err != nil || n != 2 {

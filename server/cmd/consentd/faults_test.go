@@ -264,6 +264,13 @@ func TestVerifyCommand(t *testing.T) {
 	if out, err := verifyOut("-pub", keyJSON); err != nil || !strings.Contains(out, "ok: 7 receipts") {
 		t.Fatalf("plain verify after truncation: %v\n%s", err, out)
 	}
+	// A redaction is no problem: it is counted.
+	if err := redact([]string{"-data", data, "-id", testReceipt(3).ID, "-reason", "spam"}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := verifyOut("-pub", keyJSON); err != nil || !strings.Contains(out, "ok: 7 receipts, 1 of them redacted") {
+		t.Fatalf("verify after a redaction: %v\n%s", err, out)
+	}
 	out, err := verifyOut("-pub", keyJSON, "-against", checkpoint, download)
 	if err == nil || !strings.Contains(out, "shorter than "+checkpoint) || !strings.Contains(out, "shorter than "+download+", receipt 3") ||
 		!strings.Contains(out, "ends at record 7") {
@@ -308,7 +315,7 @@ func resign(t *testing.T, raw *sql.DB, sign proof.SignFunc) {
 	rows.Close()
 	prev := ""
 	for _, l := range links {
-		h := proof.ChainHash(prev, proof.LeafHash([]byte(l.body)), l.received)
+		h := proof.ChainHash(prev, proof.StoredLeaf([]byte(l.body)), l.received)
 		if _, err := raw.Exec(`UPDATE chain SET hash = ?, sig = ? WHERE seq = ?`, h, sign(l.seq, h, l.received), l.seq); err != nil {
 			t.Fatal(err)
 		}

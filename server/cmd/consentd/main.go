@@ -5,6 +5,7 @@
 //	consentd keygen -key FILE
 //	consentd verify -pub KEY [-data ./data] [-db postgres://…] [-against FILE…]
 //	consentd export [-pub KEY] [-data ./data] [-db postgres://…] [-format jsonl|csv|kantara] [-from DATE] [-to DATE] [-policy V] [-event E]
+//	consentd redact [-data ./data] [-db postgres://…] -id RECEIPT -reason TEXT
 //
 // Receipts are stored in DATA/consent.db (SQLite), or with -db in a
 // PostgreSQL database that several servers share. The signing key is -key,
@@ -57,8 +58,10 @@ func main() {
 			err = verify(args)
 		case "export":
 			err = export(args)
+		case "redact":
+			err = redact(args)
 		default:
-			err = fmt.Errorf("unknown command %q (want keygen, verify or export, or flags to serve)", cmd)
+			err = fmt.Errorf("unknown command %q (want keygen, verify, export or redact, or flags to serve)", cmd)
 		}
 	default:
 		err = run(args, nil)
