@@ -142,21 +142,19 @@ const maxSkips = 10000
 // (a damaged page), it skips to the next record it can read, and calls
 // damaged with the first and last sequence numbers it could not read and
 // the error. An error from fn, or ctx's, stops it and is returned; so does
-// a store that cannot be reached (consent.ErrUnavailable) before anything
-// was read.
+// a store that cannot be reached (consent.ErrUnavailable).
 func Entries(ctx context.Context, store consent.ReceiptStore, from int64, fn func(body []byte, a consent.Ack) error, damaged func(first, last int64, err error)) error {
 	next := from
 	var badFrom int64
 	var badErr, fnErr error
 	last := int64(-1) // the head's sequence number, once known
 	for {
-		read := false
 		err := store.Entries(ctx, next, func(body []byte, a consent.Ack) error {
 			if badFrom > 0 {
 				damaged(badFrom, a.Seq-1, badErr)
 				badFrom = 0
 			}
-			read, next = true, a.Seq+1
+			next = a.Seq + 1
 			if err := fn(body, a); err != nil {
 				fnErr = err
 				return err
@@ -173,8 +171,8 @@ func Entries(ctx context.Context, store consent.ReceiptStore, from int64, fn fun
 			return nil
 		case ctx.Err() != nil:
 			return err
-		case errors.Is(err, consent.ErrUnavailable) && !read && badFrom == 0:
-			return err
+		case errors.Is(err, consent.ErrUnavailable):
+			return err // the store went away: not damage
 		}
 		if badFrom == 0 {
 			badFrom, badErr = next, err

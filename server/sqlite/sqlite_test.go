@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"crypto/ed25519"
+	"errors"
 	"path/filepath"
 	"testing"
 
@@ -62,5 +63,25 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	db.Close()
 	if _, err := Open(path, sign); err == nil {
 		t.Fatal("Open accepted a schema newer than the server")
+	}
+}
+
+// A store whose chain was begun with the earlier formula (schema version 2,
+// links present) is refused, saying what to do.
+func TestOpenRefusesChainOfTheEarlierFormula(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "consent.db")
+	db, err := Open(path, sign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.Put(t.Context(), []consent.Receipt{storetest.Receipt(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.db.Exec("PRAGMA user_version = 2"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := Open(path, sign); !errors.Is(err, proof.ErrOldChain) {
+		t.Fatalf("Open of a chain of the earlier formula = %v", err)
 	}
 }
