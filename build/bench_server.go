@@ -324,6 +324,11 @@ func currentPolicyOf(site string) (consent.Version, error) {
 	return m.Current(), nil
 }
 
+// benchReceipts numbers the bench's receipts across every load, so that no
+// id is sent twice: a load after another would otherwise resend its ids
+// with other times (409 now; before, resends acknowledged without storing).
+var benchReceipts atomic.Int64
+
 // ingest posts batches of batch receipts to POST /v1/receipts from conns
 // clients for d: as fast as they are answered (perSecond 0), or at a steady
 // perSecond posts in all, each client on its own schedule; client c posts to
@@ -343,7 +348,6 @@ func ingest(bases []string, policy consent.Version, conns, batch int, perSecond 
 	var mu sync.Mutex
 	var lat []time.Duration
 	var firstErr error
-	var seq atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
 	interval := time.Duration(0)
@@ -364,7 +368,7 @@ func ingest(bases []string, policy consent.Version, conns, batch int, perSecond 
 				}
 				recs := make([]consent.Receipt, batch)
 				for i := range recs {
-					recs[i] = consent.Receipt{ID: fmt.Sprintf("bench%017d", seq.Add(1)), Subject: "q83vEjRWeJq83vEjRWeJqw",
+					recs[i] = consent.Receipt{ID: fmt.Sprintf("bench%017d", benchReceipts.Add(1)), Subject: "q83vEjRWeJq83vEjRWeJqw",
 						Event: consent.EventConsentGiven, Policy: policy.ID, PolicySHA256: policy.SHA256, Locale: consent.ZhCN,
 						Granted: []string{"analytics"}, Time: time.Now(), Method: "banner"}
 				}
