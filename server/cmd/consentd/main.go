@@ -298,14 +298,20 @@ func startCheck(ctx context.Context, s consent.ReceiptStore, pub ed25519.PublicK
 // fails with consent.ErrUnavailable and why, so that the site is served and
 // receipts are answered 503 while PostgreSQL cannot be reached.
 type pendingStore struct {
-	mu    sync.RWMutex
-	store consent.ReceiptStore
-	err   error
+	mu     sync.RWMutex
+	store  consent.ReceiptStore
+	err    error
+	closed bool
 }
 
+// set makes s the store; after Close, it closes s.
 func (p *pendingStore) set(s consent.ReceiptStore) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.closed {
+		s.Close()
+		return
+	}
 	p.store = s
 }
 
@@ -375,6 +381,7 @@ func (p *pendingStore) String() string {
 func (p *pendingStore) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.closed = true
 	if p.store == nil {
 		return nil
 	}
