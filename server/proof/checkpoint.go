@@ -102,7 +102,7 @@ func (c *CheckpointFile) Save(cp Checkpoint) error {
 	if _, err := c.f.WriteAt(slot, c.slot*slotSize); err != nil {
 		return fmt.Errorf("checkpoint file %s: %w", c.path, err)
 	}
-	if err := c.f.Sync(); err != nil {
+	if err := datasync(c.f); err != nil {
 		return fmt.Errorf("checkpoint file %s: %w", c.path, err)
 	}
 	c.last, c.slot = cp, 1-c.slot
@@ -160,8 +160,9 @@ func Witness(store consent.ReceiptStore, file *CheckpointFile) consent.ReceiptSt
 type witnessed struct {
 	consent.ReceiptStore
 	file   *CheckpointFile
-	mu     sync.Mutex
+	mu     sync.Mutex // guards newest
 	newest Checkpoint // the newest ack any Put returned
+	saving sync.Mutex // one save at a time: a Put that waited finds its ack covered, or saves the newest
 }
 
 func (w *witnessed) String() string { return fmt.Sprint(w.ReceiptStore) }
@@ -171,18 +172,18 @@ func (w *witnessed) Put(ctx context.Context, rs []consent.Receipt) ([]consent.Ac
 	if err != nil || len(acks) == 0 {
 		return acks, n, err
 	}
-	var top consent.Ack
+	var top int64
+	w.mu.Lock()
 	for _, a := range acks {
-		if a.Seq > top.Seq {
-			top = a
+		top = max(top, a.Seq)
+		if a.Seq > w.newest.Seq {
+			w.newest = CheckpointOf(a)
 		}
 	}
-	w.mu.Lock()
-	if top.Seq > w.newest.Seq {
-		w.newest = CheckpointOf(top)
-	}
 	w.mu.Unlock()
-	if w.file.Last().Seq >= top.Seq {
+	w.saving.Lock()
+	defer w.saving.Unlock()
+	if w.file.Last().Seq >= top {
 		return acks, n, nil
 	}
 	w.mu.Lock()

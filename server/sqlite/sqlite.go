@@ -241,30 +241,14 @@ func (s *DB) write(group [][]consent.Receipt) ([]groupcommit.Result, error) {
 		return nil, fmt.Errorf("put receipts: %w", err)
 	}
 	defer link.Close()
-	lookup, err := tx.PrepareContext(ctx, `SELECT r.body, c.seq, c.hash, c.sig, r.received FROM receipts r JOIN chain c ON c.id = r.id WHERE r.id = ?`)
-	if err != nil {
+	// What is stored already of the group's receipts, read at once.
+	known := map[string]groupcommit.Stored{}
+	if err := s.readStored(ctx, tx, group, known); err != nil {
 		return nil, fmt.Errorf("put receipts: %w", err)
 	}
-	defer lookup.Close()
-	// stored finds a receipt stored before or earlier in this transaction.
-	known := map[string]groupcommit.Stored{}
 	stored := func(id string) (groupcommit.Stored, bool, error) {
-		if k, ok := known[id]; ok {
-			return k, true, nil
-		}
-		var k groupcommit.Stored
-		var body string
-		k.Ack = &consent.Ack{ID: id}
-		err := lookup.QueryRowContext(ctx, id).Scan(&body, &k.Ack.Seq, &k.Ack.Hash, &k.Ack.Sig, &k.Ack.Received)
-		if errors.Is(err, sql.ErrNoRows) {
-			return k, false, nil
-		}
-		if err != nil {
-			return k, false, err
-		}
-		k.Body = []byte(body)
-		known[id] = k
-		return k, true, nil
+		k, ok := known[id]
+		return k, ok, nil
 	}
 
 	received := s.Now().UnixMilli()
@@ -316,6 +300,41 @@ func (s *DB) write(group [][]consent.Receipt) ([]groupcommit.Result, error) {
 	}
 	s.lastSeq, s.lastHash = seq, last
 	return results, nil
+}
+
+// readStored adds to known every receipt of group already stored, by id.
+func (s *DB) readStored(ctx context.Context, tx *sql.Tx, group [][]consent.Receipt, known map[string]groupcommit.Stored) error {
+	var ids []any
+	for _, rs := range group {
+		for _, r := range rs {
+			ids = append(ids, r.ID)
+		}
+	}
+	const chunk = 500 // well below SQLite's limit on parameters
+	for len(ids) > 0 {
+		n := min(chunk, len(ids))
+		rows, err := tx.QueryContext(ctx, `SELECT r.id, r.body, c.seq, c.hash, c.sig, r.received FROM receipts r JOIN chain c ON c.id = r.id
+			WHERE r.id IN (?`+strings.Repeat(",?", n-1)+`)`, ids[:n]...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			a := new(consent.Ack)
+			var body string
+			if err := rows.Scan(&a.ID, &body, &a.Seq, &a.Hash, &a.Sig, &a.Received); err != nil {
+				rows.Close()
+				return err
+			}
+			known[a.ID] = groupcommit.Stored{Body: []byte(body), Ack: a}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
 }
 
 // Entries calls fn for each receipt in chain order from seq from on. See
