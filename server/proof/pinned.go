@@ -67,7 +67,8 @@ func hexKey(b []byte) (ed25519.PublicKey, bool) {
 
 // ReadExpectations reads what a verification is checked against from one
 // file: a checkpoint ({"seq","hash","received","sig"}, as GET
-// /v1/checkpoint answers), the preferences centre's download
+// /v1/checkpoint answers) or several, one a line (an auditor's log of them,
+// or a server's DATA/consent.checkpoint), the preferences centre's download
 // ({"server","check","receipts":[…]}) or the JSON array of
 // consent.history(), each receipt with its wire form and its ack (receipts
 // still waiting, ack null, are skipped). Each expectation's Source names
@@ -94,7 +95,7 @@ func ReadExpectations(path string) ([]Expectation, error) {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	case json.Unmarshal(data, &doc) != nil:
-		return nil, fmt.Errorf("%s: not JSON", path)
+		return checkpointLines(path, data)
 	case doc.Receipts != nil:
 		list = doc.Receipts
 	case doc.Seq > 0 && doc.Sig != "":
@@ -113,6 +114,26 @@ func ReadExpectations(path string) ([]Expectation, error) {
 		}
 		out = append(out, Expectation{Checkpoint: CheckpointOf(*r.Ack), ID: r.Ack.ID, Wire: []byte(*r.Wire),
 			Source: path + ", receipt " + strconv.Itoa(i+1) + " (" + r.Ack.ID + ")"})
+	}
+	return out, nil
+}
+
+// checkpointLines reads a checkpoint from every line of data that is not
+// blank.
+func checkpointLines(path string, data []byte) ([]Expectation, error) {
+	var out []Expectation
+	for i, line := range bytes.Split(data, []byte("\n")) {
+		if line = bytes.TrimSpace(line); len(line) == 0 {
+			continue
+		}
+		var cp Checkpoint
+		if err := json.Unmarshal(line, &cp); err != nil || cp.Seq == 0 {
+			return nil, fmt.Errorf("%s:%d: not a checkpoint ({seq, hash, received, sig})", path, i+1)
+		}
+		out = append(out, Expectation{Checkpoint: cp, Source: path + ":" + strconv.Itoa(i+1)})
+	}
+	if out == nil {
+		return nil, fmt.Errorf("%s: empty", path)
 	}
 	return out, nil
 }

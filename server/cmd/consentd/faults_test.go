@@ -242,7 +242,8 @@ func TestVerifyCommand(t *testing.T) {
 		out, _ := io.ReadAll(r)
 		return string(out), err
 	}
-	if out, err := verifyOut("-pub", hex.EncodeToString(pub), "-against", checkpoint, download, array); err != nil || !strings.Contains(out, "ok: 9 receipts") {
+	serverCheckpoint := filepath.Join(data, "consent.checkpoint")
+	if out, err := verifyOut("-pub", hex.EncodeToString(pub), "-against", checkpoint, download, array, serverCheckpoint); err != nil || !strings.Contains(out, "ok: 9 receipts") {
 		t.Fatalf("verify of an intact store: %v\n%s", err, out)
 	}
 	if out, err := verifyOut("-key", keyFile); err == nil {
@@ -271,8 +272,9 @@ func TestVerifyCommand(t *testing.T) {
 	if out, err := verifyOut("-pub", keyJSON); err != nil || !strings.Contains(out, "ok: 7 receipts, 1 of them redacted") {
 		t.Fatalf("verify after a redaction: %v\n%s", err, out)
 	}
-	out, err := verifyOut("-pub", keyJSON, "-against", checkpoint, download)
+	out, err := verifyOut("-pub", keyJSON, "-against", checkpoint, download, serverCheckpoint)
 	if err == nil || !strings.Contains(out, "shorter than "+checkpoint) || !strings.Contains(out, "shorter than "+download+", receipt 3") ||
+		!strings.Contains(out, "shorter than "+serverCheckpoint+":") ||
 		!strings.Contains(out, "ends at record 7") {
 		t.Fatalf("verify -against after truncation: %v\n%s", err, out)
 	}
