@@ -20,6 +20,9 @@ type config struct {
 	views safejs.Value
 	// css is the path of the views' stylesheet, relative to the loader.
 	css string
+	// own is a WeakSet of every view element the module and the loader
+	// rendered (the loader's consent._views): controls act only inside them.
+	own safejs.Value
 }
 
 // fetchConfig fetches the configuration the build wrote for the module
@@ -85,6 +88,7 @@ func loadConfig(v safejs.Value) (*config, error) {
 		c.site.Permissions = append(c.site.Permissions, consent.Permission{Kind: r.str(pv, "kind")})
 	}
 	c.site.PermissionBackoffDays = r.int(site, "permissionBackoffDays")
+	c.site.HonorDNT = r.bool(site, "honorDNT")
 	for _, iv := range r.list(site, "identifiers") {
 		c.site.Identifiers = append(c.site.Identifiers, consent.Identifier{
 			Name: r.str(iv, "name"), Category: r.str(iv, "category"), RotateDays: r.int(iv, "rotateDays")})

@@ -6,6 +6,8 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"os"
@@ -157,6 +159,16 @@ type visitor struct {
 	ctx      context.Context
 	problems chan string // console errors and uncaught exceptions
 	warnings chan string // console warnings
+	// consentID is the consent id acked wrote into the cookie: each
+	// visitor's own (a consent belongs to the browser that made it).
+	consentID string
+}
+
+// newConsentID is a fresh consent id, as the module makes one.
+func newConsentID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func newVisitor(t *testing.T) *visitor {
@@ -327,6 +339,7 @@ func (v *visitor) cookies(url ...string) map[string]string {
 // -update also under testdata/screenshots (the README shows those).
 func (v *visitor) screenshot(name string) {
 	v.t.Helper()
+	v.settle()
 	png, err := chromedp.Run(v.ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		v.t.Fatal(err)

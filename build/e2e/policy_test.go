@@ -21,7 +21,8 @@ import (
 func (v *visitor) acked(version string) {
 	v.t.Helper()
 	v.open("/healthz")
-	v.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "consent=1~q83vEjRWeJq83vEjRWeJqw~` + version +
+	v.consentID = newConsentID()
+	v.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "consent=1~` + v.consentID + `~` + version +
 		`~analytics~1767225600~1767225600; Path=/"`))
 }
 
@@ -65,7 +66,7 @@ func TestMaterialNotice(t *testing.T) {
 	v.do(chromedp.Click(chromedp.CSS(`dialog [data-consent-action="acknowledge"]`)))
 	v.poll(`document.cookie.includes("~2025-06-01~")`)
 	s := v.waitConsentCookie()
-	if s.Policy != "2025-06-01" || !slices.Equal(s.Granted, []string{"analytics"}) || s.ID != "q83vEjRWeJq83vEjRWeJqw" {
+	if s.Policy != "2025-06-01" || !slices.Equal(s.Granted, []string{"analytics"}) || s.ID != v.consentID {
 		t.Errorf("after acknowledging: %+v", s)
 	}
 	v.open("/")
@@ -225,4 +226,26 @@ func TestArchiveDownloadsAndNotFound(t *testing.T) {
 	if resp.Request.URL.Path != "/policies/diff/2022-01-01/2025-06-01" || resp.StatusCode != 200 {
 		t.Errorf("the comparison form led to %s (%d)", resp.Request.URL.Path, resp.StatusCode)
 	}
+}
+
+// Actions run one at a time, in the order they were asked for: the
+// acknowledgement of a material change (which closes the notices) ends
+// before the preferences centre asked for next opens, so it stays open.
+func TestActionsRunInOrder(t *testing.T) {
+	v := newVisitor(t)
+	v.acked("2022-01-01")
+	v.open("/")
+	v.do(chromedp.WaitVisible(chromedp.CSS(`dialog[data-consent-notice="material"]`)))
+	v.ready()
+	eval[chromedp.Void](v, `Promise.all([consent.acknowledge(), consent.openPreferences()]).then(() => true)`)
+	if !eval[bool](v, `!!document.querySelector('dialog[data-consent-notice="preferences"][open]')`) {
+		t.Error("the preferences centre asked for after acknowledge() is not open")
+	}
+	if eval[bool](v, `!!document.querySelector('dialog[data-consent-notice="material"]')`) {
+		t.Error("the material notice is still there after acknowledge()")
+	}
+	if got := eval[string](v, `consent.state().policy`); got != "2025-06-01" {
+		t.Errorf("policy after acknowledge() = %s", got)
+	}
+	v.noProblems()
 }

@@ -93,6 +93,10 @@ type DB struct {
 	closeOnce sync.Once
 }
 
+// formulaVersion is the schema version from which the chain has the formula
+// of proof.ChainHash (ChainFormulaMigration's place, from 1).
+const formulaVersion = 4
+
 // migrations are applied in order, each once; the table
 // consent_schema_migrations records which ran. Append only.
 var migrations = []string{
@@ -112,6 +116,15 @@ var migrations = []string{
 		id   text NOT NULL UNIQUE REFERENCES receipts (id),
 		hash text NOT NULL, -- hex proof.ChainHash(previous hash, leaf, received)
 		sig  text NOT NULL  -- base64 Ed25519 signature of the link's checkpoint
+	);`,
+	// Which browser keys may sign each subject's receipts (keys.go).
+	`CREATE TABLE subject_keys (
+		n       bigint GENERATED ALWAYS AS IDENTITY,
+		subject text NOT NULL,
+		origin  text NOT NULL, -- '' when the request named none
+		key     text NOT NULL, -- the receipts' "key": a P-256 public key
+		token   text NOT NULL, -- hex SHA-256 of the subject's enrolment token
+		PRIMARY KEY (subject, origin)
 	);`,
 	// Links cover the body's hash and the server's time (proof.ChainHash):
 	// no table changes, but a chain of the earlier formula cannot go on.
@@ -208,7 +221,7 @@ func (s *DB) migrate(ctx context.Context) error {
 	if version > len(migrations) {
 		return fmt.Errorf("%w: version %d, this server knows %d: upgrade the server", errNewerSchema, version, len(migrations))
 	}
-	if version == 2 {
+	if version >= 2 && version < formulaVersion {
 		var links int64
 		if err := tx.QueryRow(ctx, "SELECT count(*) FROM chain").Scan(&links); err != nil {
 			return err

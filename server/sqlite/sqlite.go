@@ -31,6 +31,7 @@ var _ consent.ReceiptStore = (*DB)(nil)
 // DB is a receipt store in one SQLite file.
 type DB struct {
 	db   *sql.DB
+	keys *sql.DB // binds subjects' keys without an fsync of its own (keys.go)
 	path string
 	Now  func() time.Time // when a receipt was received; defaults to time.Now
 	sign proof.SignFunc
@@ -42,6 +43,10 @@ type DB struct {
 	lastSeq  int64
 	lastHash string
 }
+
+// formulaVersion is the schema version from which the chain has the formula
+// of proof.ChainHash (ChainFormulaMigration's place, from 1).
+const formulaVersion = 4
 
 // migrations are applied in order; PRAGMA user_version records how many ran.
 // Append only.
@@ -62,6 +67,14 @@ var migrations = []string{
 		id   TEXT NOT NULL UNIQUE REFERENCES receipts(id),
 		hash TEXT NOT NULL, -- hex proof.ChainHash(previous hash, leaf, received)
 		sig  TEXT NOT NULL  -- base64 Ed25519 signature of the link's checkpoint
+	) STRICT;`,
+	// Which browser keys may sign each subject's receipts (keys.go).
+	`CREATE TABLE subject_keys (
+		subject TEXT NOT NULL,
+		origin  TEXT NOT NULL, -- "" when the request named none
+		key     TEXT NOT NULL, -- the receipts' "key": a P-256 public key
+		token   TEXT NOT NULL, -- hex SHA-256 of the subject's enrolment token
+		PRIMARY KEY (subject, origin)
 	) STRICT;`,
 	// Links cover the body's hash and the server's time (proof.ChainHash):
 	// no table changes, but a chain of the earlier formula cannot go on.
@@ -138,6 +151,10 @@ func open(path string, sign proof.SignFunc) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	if s.keys, err = openKeys(path); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	s.committer = groupcommit.Start(s.write)
 	return s, nil
 }
@@ -180,7 +197,7 @@ func (s *DB) migrate(ctx context.Context) error {
 	if version > len(migrations) {
 		return fmt.Errorf("schema version %d is newer than this server (%d): upgrade the server", version, len(migrations))
 	}
-	if version == 2 {
+	if version >= 2 && version < formulaVersion {
 		var links int64
 		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM chain").Scan(&links); err != nil {
 			return err
@@ -415,7 +432,7 @@ func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 // file.
 func (s *DB) Close() error {
 	s.committer.Close()
-	err := s.db.Close()
+	err := errors.Join(s.keys.Close(), s.db.Close())
 	if s.lock != nil {
 		s.lock.Close()
 	}

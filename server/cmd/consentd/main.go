@@ -1,7 +1,9 @@
 // Command consentd is the consent module's server: it serves the built site
 // and the policy archive, and stores receipts as signed, chained proof.
 //
-//	consentd -key FILE [-addr :8080] [-data ./data] [-db postgres://…] [-checkpoint FILE] [-assets DIR] [-origins URL,…] [-rate N]
+//	consentd -key FILE [-addr :8080] [-data ./data] [-db postgres://…] [-checkpoint FILE] [-assets DIR] [-origins URL,…]
+//	         [-rate N] [-burst N] [-subject-quota N] [-global-rate N] [-trusted-proxies CIDR,…]
+//	         [-min-free SIZE] [-max-conns N] [-metrics-addr ADDR]
 //	consentd keygen -key FILE
 //	consentd verify -pub KEY [-data ./data] [-db postgres://…] [-against FILE…]
 //	consentd export [-pub KEY] [-data ./data] [-db postgres://…] [-format jsonl|csv|kantara] [-from DATE] [-to DATE] [-policy V] [-event E]
@@ -95,8 +97,20 @@ func run(args []string, listening func(addr string)) error {
 	checkpointFile := fl.String("checkpoint", "", "where the server keeps its last checkpoint (default DATA/consent.checkpoint)")
 	assetsDir := fl.String("assets", "", "serve the built site from this directory instead of the embedded copy")
 	origins := fl.String("origins", "", "comma-separated origins (https://www.example.com) whose pages may post receipts, besides this server's own")
-	rate := fl.Float64("rate", 20, "receipt posts per second allowed per client address, with a burst of twice that (0: no limit)")
+	rate := fl.Float64("rate", 10, "receipts per second one client may send (an IPv4 address or an IPv6 /64), after a burst of -burst (0: no limit)")
+	burst := fl.Int("burst", 500, "receipts one client may send at once before -rate applies (a full browser outbox)")
+	subjectQuota := fl.Int("subject-quota", 200, "receipts stored per subject (consent id) per UTC day, from all clients (0: no limit)")
+	globalRate := fl.Float64("global-rate", 1000, "receipts per second stored from all clients together, with a burst of twice that (0: no limit)")
+	proxies := fl.String("trusted-proxies", "", "comma-separated CIDRs of the load balancers in front: from them X-Forwarded-For names the client and X-Forwarded-Proto the scheme (otherwise both are ignored)")
+	minFree := byteSize(1 << 30)
+	fl.Var(&minFree, "min-free", "bytes that must stay free on the data directory's disk (SQLite): below, receipts are refused with 503 and /healthz is 503 (0: not watched)")
+	maxConns := fl.Int("max-conns", 4096, "connections served at once on -addr; 16 more are kept for /healthz and /livez (0: no limit)")
+	metricsAddr := fl.String("metrics-addr", "", "listen address of the operator's listener, serving /metrics, /healthz and /livez (e.g. 127.0.0.1:9090; default: none, /metrics not served)")
 	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	trusted, err := parseProxies(*proxies)
+	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -181,7 +195,12 @@ func run(args []string, listening func(addr string)) error {
 			allowed = append(allowed, o)
 		}
 	}
-	srv, err := consenthttp.New(site, store, log, consenthttp.Ingest{Origins: allowed, Rate: *rate, PublicKey: pub})
+	ingest := consenthttp.Ingest{Origins: allowed, Rate: *rate, Burst: *burst, SubjectPerDay: *subjectQuota,
+		GlobalRate: *globalRate, TrustedProxies: trusted, PublicKey: pub}
+	if *dsn == "" { // with -db the receipts are not on this disk
+		ingest.MinFree, ingest.FreeSpace = uint64(minFree), freeSpace(*dataDir)
+	}
+	srv, err := consenthttp.New(site, store, log, ingest)
 	if err != nil {
 		return err
 	}
@@ -190,16 +209,19 @@ func run(args []string, listening func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
+	hs := srv.HTTPServer()
+	errc := make(chan error, 2)
+	go func() { errc <- hs.Serve(srv.LimitListener(ln, *maxConns)) }()
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("-metrics-addr: %w", err)
+		}
+		admin := &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+		defer admin.Close()
+		go func() { errc <- admin.Serve(mln) }()
+		log.Info("metrics", "url", "http://"+mln.Addr().String()+"/metrics")
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
 	// The line a caller (the build's serve, the tests) waits for.
 	log.Info("listening", "addr", "http://"+ln.Addr().String())
 	if listening != nil {
@@ -360,6 +382,22 @@ func (p *pendingStore) Entries(ctx context.Context, from int64, fn func([]byte, 
 		return err
 	}
 	return s.Entries(ctx, from, fn)
+}
+
+func (p *pendingStore) Keys(ctx context.Context, subject string) ([]consent.KeyBinding, error) {
+	s, err := p.get()
+	if err != nil {
+		return nil, err
+	}
+	return s.Keys(ctx, subject)
+}
+
+func (p *pendingStore) Bind(ctx context.Context, b consent.KeyBinding) ([]consent.KeyBinding, error) {
+	s, err := p.get()
+	if err != nil {
+		return nil, err
+	}
+	return s.Bind(ctx, b)
 }
 
 func (p *pendingStore) Ping(ctx context.Context) error {
