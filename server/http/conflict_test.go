@@ -2,7 +2,6 @@ package http
 
 import (
 	"encoding/json"
-	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -11,7 +10,9 @@ import (
 // error naming it, counted in /metrics, and stores nothing of its batch; the
 // same content sent again is still a 200 with the first ack.
 func TestIngestConflict(t *testing.T) {
-	h, store := ingestServer(t, Ingest{})
+	_, store := ingestServer(t, Ingest{})
+	s := newIngestServer(t, Ingest{}, store)
+	h := s.Handler()
 	first := post(h, receiptBody(id1))
 	if first.Code != 200 {
 		t.Fatalf("first post: %d %s", first.Code, first.Body)
@@ -29,9 +30,7 @@ func TestIngestConflict(t *testing.T) {
 	if again.Code != 200 || again.Body.String() != strings.Replace(first.Body.String(), `"stored":1`, `"stored":0`, 1) {
 		t.Fatalf("same-content resend: %d %s; want the first ack %s", again.Code, again.Body, first.Body)
 	}
-	m := httptest.NewRecorder()
-	h.ServeHTTP(m, httptest.NewRequest("GET", "/metrics", nil))
-	if !strings.Contains(m.Body.String(), `consent_receipt_posts_rejected_total{reason="conflict"} 1`) {
-		t.Errorf("/metrics does not count the conflict:\n%s", m.Body)
+	if m := scrape(t, s); !strings.Contains(m, `consent_receipt_posts_rejected_total{reason="conflict"} 1`) {
+		t.Errorf("/metrics does not count the conflict:\n%s", m)
 	}
 }
