@@ -428,7 +428,7 @@ func (s *DB) Redact(ctx context.Context, id, reason string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("redact: %w", classify(err))
 	}
-	if _, done := proof.ParseTombstone([]byte(body)); done {
+	if _, _, done := proof.ParseTombstone([]byte(body)); done {
 		return seq, nil
 	}
 	if _, err := tx.Exec(ctx, `UPDATE receipts SET body = $1, subject = '' WHERE id = $2`, string(proof.Tombstone([]byte(body), reason)), id); err != nil {

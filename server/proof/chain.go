@@ -120,8 +120,8 @@ func VerifyLink(pub ed25519.PublicKey, prev string, body []byte, a consent.Ack) 
 // StoredLeaf is leaf(n) of a stored body: LeafHash of a receipt, or the
 // hash a tombstone keeps.
 func StoredLeaf(body []byte) []byte {
-	if t, ok := ParseTombstone(body); ok {
-		return t.leaf
+	if leaf, _, ok := ParseTombstone(body); ok {
+		return leaf
 	}
 	return LeafHash(body)
 }
@@ -138,51 +138,44 @@ func ReceiptHash(r consent.Receipt) string {
 // verifies; verification counts tombstones, and no receipt's wire form
 // begins like one.
 type tombstone struct {
-	leaf   []byte
-	Reason string
+	T struct {
+		SHA256 string `json:"sha256"`
+		Reason string `json:"reason"`
+	} `json:"tombstone"`
 }
 
 var tombstonePrefix = []byte(`{"tombstone":`)
 
 // Tombstone returns the tombstone that replaces body, with reason.
 func Tombstone(body []byte, reason string) []byte {
-	var t struct {
-		T struct {
-			SHA256 string `json:"sha256"`
-			Reason string `json:"reason"`
-		} `json:"tombstone"`
-	}
+	var t tombstone
 	t.T.SHA256, t.T.Reason = hex.EncodeToString(LeafHash(body)), reason
 	out, _ := json.Marshal(t)
 	return out
 }
 
-// ParseTombstone reports whether body is a tombstone, and reads it.
-func ParseTombstone(body []byte) (tombstone, bool) {
+// ParseTombstone reports whether body is a tombstone, and returns the leaf
+// hash of the body it replaced and why.
+func ParseTombstone(body []byte) (leaf []byte, reason string, ok bool) {
 	if !bytes.HasPrefix(body, tombstonePrefix) {
-		return tombstone{}, false
+		return nil, "", false
 	}
-	var t struct {
-		T struct {
-			SHA256 string `json:"sha256"`
-			Reason string `json:"reason"`
-		} `json:"tombstone"`
-	}
+	var t tombstone
 	if err := json.Unmarshal(body, &t); err != nil {
-		return tombstone{}, false
+		return nil, "", false
 	}
 	leaf, err := hex.DecodeString(t.T.SHA256)
 	if err != nil || len(leaf) != sha256.Size {
-		return tombstone{}, false
+		return nil, "", false
 	}
-	return tombstone{leaf: leaf, Reason: t.T.Reason}, true
+	return leaf, t.T.Reason, true
 }
 
 // SameContent reports whether a receipt sent again as body is the one stored
 // as stored (its body, or the tombstone that replaced it).
 func SameContent(stored, body []byte) bool {
-	if t, ok := ParseTombstone(stored); ok {
-		return bytes.Equal(t.leaf, LeafHash(body))
+	if leaf, _, ok := ParseTombstone(stored); ok {
+		return bytes.Equal(leaf, LeafHash(body))
 	}
 	return bytes.Equal(stored, body)
 }

@@ -77,7 +77,7 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 		if progress != nil && read%10000 == 0 {
 			progress(read, written)
 		}
-		if _, ok := ParseTombstone(body); ok {
+		if _, _, ok := ParseTombstone(body); ok {
 			return nil
 		}
 		r, err := wire.DecodeReceipt(body)

@@ -81,7 +81,7 @@ func Verify(ctx context.Context, store consent.ReceiptStore, pub ed25519.PublicK
 		} else if err := CheckpointOf(a).Verify(pub); err != nil {
 			problem(fmt.Sprintf("record %d: the signature does not verify (receipt %s)", a.Seq, a.ID))
 		}
-		if _, ok := ParseTombstone(body); ok {
+		if _, _, ok := ParseTombstone(body); ok {
 			rep.Tombstones++
 		}
 		for _, e := range bySeq[a.Seq] {

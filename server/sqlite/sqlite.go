@@ -395,7 +395,7 @@ func (s *DB) Redact(ctx context.Context, id, reason string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("redact: %w", err)
 	}
-	if _, done := proof.ParseTombstone([]byte(body)); done {
+	if _, _, done := proof.ParseTombstone([]byte(body)); done {
 		return seq, nil
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE receipts SET body = ?, subject = '' WHERE id = ?`, string(proof.Tombstone([]byte(body), reason)), id); err != nil {
