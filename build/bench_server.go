@@ -336,6 +336,11 @@ func currentPolicyOf(site string) (consent.Version, error) {
 // with other times (409 now; before, resends acknowledged without storing).
 var benchReceipts atomic.Int64
 
+// benchSigner is the one browser key the bench's receipts are signed with:
+// they all name one subject, and a subject is bound to the key of its first
+// signed receipt (a key per load was refused, 403, from the second on).
+var benchSigner = sync.OnceValues(newReceiptSigner)
+
 // ingest posts batches of batch receipts to POST /v1/receipts from conns
 // clients for d: as fast as they are answered (perSecond 0), or at a steady
 // perSecond posts in all, each client on its own schedule; client c posts to
@@ -349,7 +354,7 @@ func ingest(bases []string, policy consent.Version, conns, batch int, perSecond 
 	}
 	// Each receipt signed as a browser would (the load generator pays for
 	// that on the same cores), so the figures include the server's check.
-	signer, err := newReceiptSigner()
+	signer, err := benchSigner()
 	if err != nil {
 		return res, err
 	}
