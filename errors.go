@@ -6,7 +6,8 @@ import (
 )
 
 // Sentinel errors. Callers match them with errors.Is; the server maps them to
-// status codes (ErrInvalid → 400, ErrNotFound → 404, ErrUnavailable → 503).
+// status codes (ErrInvalid → 400, ErrNotFound → 404, ErrConflict → 409,
+// ErrUnavailable → 503).
 var (
 	// ErrInvalid reports input that does not satisfy a documented format.
 	ErrInvalid = errors.New("invalid")
@@ -16,6 +17,9 @@ var (
 	// database is down or unreachable): nothing was stored, and the same
 	// request may succeed later.
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrConflict reports a receipt sent with the id of a stored receipt but
+	// other content: ids are the idempotency key, so it is not stored.
+	ErrConflict = errors.New("conflict")
 )
 
 // SourceError is an error in a source file (policy, site config) at a line.

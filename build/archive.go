@@ -164,7 +164,7 @@ func archivePages(pages *template.Template, a *archive, srcs []policySource, reg
 			return nil, err
 		}
 		out["policies/"+v.ID+".html"] = page
-		out["policies/sha256/"+v.SHA256+".html"] = page
+		out["policies/sha256/"+v.SHA256+".html"] = bytes.Clone(page) // each output its own buffer
 		out["policies/"+v.ID+".md"] = srcs[i].Body
 		for _, later := range a.Versions[i+1:] {
 			var changes []consent.Change

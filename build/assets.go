@@ -51,14 +51,31 @@ var minifier = func() *minify.M {
 	return m
 }()
 
+// minifyAs minifies data as the type of name, in a copy: minify's HTML
+// minifier changes the buffer it reads while it decodes entities, so data
+// shared by two outputs (a page and its copy by content hash) would come out
+// corrupted the second time (">gt;", an attribute turned live).
 func minifyAs(name string, data []byte) ([]byte, error) {
 	ct := contentType(name)
 	if ct == "" {
 		return data, nil
 	}
-	out, err := minifier.Bytes(ct, data)
+	out, err := minifier.Bytes(ct, bytes.Clone(data))
 	if err != nil {
 		return nil, fmt.Errorf("minify %s: %w", name, err)
+	}
+	return out, nil
+}
+
+// minifyPages minifies every page, each from its own buffer.
+func minifyPages(pages map[string][]byte) (map[string][]byte, error) {
+	out := make(map[string][]byte, len(pages))
+	for _, p := range sortedKeys(pages) {
+		min, err := minifyAs(p, pages[p])
+		if err != nil {
+			return nil, err
+		}
+		out[p] = min
 	}
 	return out, nil
 }
@@ -203,19 +220,17 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	for p, data := range archived {
 		pages[p] = data
 	}
-	built := map[string][]byte{}
 	feed, err := policyFeed(&site, arch)
 	if err != nil {
 		return nil, err
 	}
 	b.add(&file{Path: FeedPath, Data: feed})
-	for _, p := range sortedKeys(pages) {
-		min, err := minifyAs(p, pages[p])
-		if err != nil {
-			return nil, err
-		}
-		b.add(&file{Path: p, Data: min})
-		built[p] = min
+	built, err := minifyPages(pages)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range sortedKeys(built) {
+		b.add(&file{Path: p, Data: built[p]})
 	}
 	// The public manifest carries the SHA-256 of every list as served.
 	public := manifest

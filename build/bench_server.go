@@ -35,7 +35,7 @@ func benchServer(root, site string, d time.Duration, r *benchReport) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	ours, stop, err := startConsentd(bin, tmp, quotasOff...)
+	ours, stop, err := startConsentd(bin, filepath.Join(tmp, "data"), append([]string{"-key", filepath.Join(tmp, "signing.key")}, quotasOff...)...)
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func benchPostgres(bin, tmp string, policy consent.Version, d time.Duration, r *
 		return fmt.Errorf("keygen: %w\n%s", err, out)
 	}
 	flags := append([]string{"-db", dsn, "-key", key}, quotasOff...)
-	one, stop, err := startConsentd(bin, tmp, flags...)
+	one, stop, err := startConsentd(bin, filepath.Join(tmp, "pg-one"), flags...)
 	if err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func benchPostgres(bin, tmp string, policy consent.Version, d time.Duration, r *
 		}
 		r.IngestPostgres = append(r.IngestPostgres, res)
 	}
-	two, stopTwo, err := startConsentd(bin, tmp, flags...)
+	two, stopTwo, err := startConsentd(bin, filepath.Join(tmp, "pg-two"), flags...)
 	if err != nil {
 		return err
 	}
@@ -331,6 +331,16 @@ func currentPolicyOf(site string) (consent.Version, error) {
 	return m.Current(), nil
 }
 
+// benchReceipts numbers the bench's receipts across every load, so that no
+// id is sent twice: a load after another would otherwise resend its ids
+// with other times (409 now; before, resends acknowledged without storing).
+var benchReceipts atomic.Int64
+
+// benchSigner is the one browser key the bench's receipts are signed with:
+// they all name one subject, and a subject is bound to the key of its first
+// signed receipt (a key per load was refused, 403, from the second on).
+var benchSigner = sync.OnceValues(newReceiptSigner)
+
 // ingest posts batches of batch receipts to POST /v1/receipts from conns
 // clients for d: as fast as they are answered (perSecond 0), or at a steady
 // perSecond posts in all, each client on its own schedule; client c posts to
@@ -344,7 +354,7 @@ func ingest(bases []string, policy consent.Version, conns, batch int, perSecond 
 	}
 	// Each receipt signed as a browser would (the load generator pays for
 	// that on the same cores), so the figures include the server's check.
-	signer, err := newReceiptSigner()
+	signer, err := benchSigner()
 	if err != nil {
 		return res, err
 	}
@@ -356,7 +366,6 @@ func ingest(bases []string, policy consent.Version, conns, batch int, perSecond 
 	var mu sync.Mutex
 	var lat []time.Duration
 	var firstErr error
-	var seq atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
 	interval := time.Duration(0)
@@ -377,7 +386,7 @@ func ingest(bases []string, policy consent.Version, conns, batch int, perSecond 
 				}
 				recs := make([]consent.Receipt, batch)
 				for i := range recs {
-					recs[i], _ = signer.sign(consent.Receipt{ID: fmt.Sprintf("bench%017d", seq.Add(1)), Subject: "q83vEjRWeJq83vEjRWeJqw",
+					recs[i], _ = signer.sign(consent.Receipt{ID: fmt.Sprintf("bench%017d", benchReceipts.Add(1)), Subject: "q83vEjRWeJq83vEjRWeJqw",
 						Event: consent.EventConsentGiven, Policy: policy.ID, PolicySHA256: policy.SHA256, Locale: consent.ZhCN,
 						Granted: []string{"analytics"}, Time: time.Now(), Method: "banner"})
 				}

@@ -3,7 +3,7 @@
 // module root:
 //
 //	go run ./build [all]            build everything into server/assets/dist
-//	go run ./build serve [-addr :8080] [-data ./data]
+//	go run ./build serve [-addr :8080] [-data ./data] [-key .cache/consentd/signing.key]
 //	                                build, then run the server with the SQLite store
 //	go run ./build test             every test tier: host, wasm (in Chromium), end to end
 //	go run ./build bench            measure beside vanilla-cookieconsent, Klaro and nginx
@@ -52,7 +52,7 @@ func main() {
 
 const usage = `usage: go run ./build [command]
   all (default)  build everything into server/assets/dist and print the sizes
-  serve          build, then serve on :8080 (-addr, -data to change)
+  serve          build, then serve on :8080 (-addr, -data, -key to change)
   test           run every test tier: host, wasm in Chromium, end to end
   bench          measure the module beside its peers and nginx; write a report
                  (-runs N, -seconds N, -server for the server only,

@@ -11,11 +11,14 @@ import (
 )
 
 // serve builds the site, then runs consentd in the foreground with the
-// embedded assets and the SQLite store in ./data, until interrupted.
+// embedded assets and the SQLite store in ./data, signing with the key in
+// .cache/consentd (made on the first start: outside the data directory, as
+// consentd requires), until interrupted.
 func serve(root string, args []string) error {
 	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fl.String("addr", ":8080", "listen address")
 	data := fl.String("data", "data", "directory of the SQLite store")
+	key := fl.String("key", filepath.Join(".cache", "consentd", "signing.key"), "the signing key (made if missing)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -26,7 +29,7 @@ func serve(root string, args []string) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(bin, "-addr", *addr, "-data", *data)
+	cmd := exec.Command(bin, "-addr", *addr, "-data", *data, "-key", *key)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = root, os.Stdout, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return err

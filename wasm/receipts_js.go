@@ -863,7 +863,7 @@ func (m *module) downloadHistory() error {
 		return err
 	}
 	doc := map[string]any{"server": m.out.url, "receipts": list,
-		"check": "ack.hash = SHA-256(hash of chain link ack.seq-1 || wire), hashes as raw bytes; ack.sig = Ed25519 signature of ack.hash's bytes. " +
+		"check": "ack.hash = SHA-256(hash of chain link ack.seq-1 || SHA-256(wire) || ack.received as 8 bytes big-endian), hashes as raw bytes; ack.sig = Ed25519 signature of \"consent checkpoint v1\\n\" || ack.seq (8 bytes big-endian) || ack.hash's bytes || ack.received (8 bytes). " +
 			"The server's public key: GET /v1/key; a link: GET /v1/chain/N. " +
 			"sig = this browser's ECDSA P-256 SHA-256 signature (r||s, base64url) of wire without its \"sig\" field, by key (an uncompressed P-256 point, base64url). " +
 			"每条记录的 ack.hash 与 ack.sig 可用服务器公钥和前一链节核验；sig 是本浏览器以 key 对记录所作的签名。"}

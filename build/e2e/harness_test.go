@@ -114,10 +114,16 @@ func run(m *testing.M) (int, error) {
 	return m.Run(), nil
 }
 
-// startServer starts consentd on addr (port 0: a free one) and returns its
-// URL once it listens.
+// serverKey is where the server of the store in data keeps its signing
+// key: beside the data directory, never in it; consentd writes the public
+// key to the same name with ".pub".
+func serverKey(data string) string { return data + "-signing.key" }
+
+// startServer starts consentd on addr (port 0: a free one) with its store
+// in data and its key beside it (serverKey), and returns its URL once it
+// listens.
 func startServer(bin, data, addr string) (*exec.Cmd, string, error) {
-	cmd := exec.Command(bin, "-addr", addr, "-data", data)
+	cmd := exec.Command(bin, "-addr", addr, "-data", data, "-key", serverKey(data))
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, "", err

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
@@ -196,17 +197,30 @@ func TestReceiptsDelivered(t *testing.T) {
 	}
 
 	// What the download says is enough to check a receipt: the key and the
-	// link before it, from the server.
+	// link before it, from the server. hash = SHA-256(previous hash ||
+	// SHA-256(wire) || received, 8 bytes big-endian); sig signs "consent
+	// checkpoint v1\n" || seq || hash || received.
 	var key struct{ PublicKey string }
 	var link struct{ Hash string }
 	getJSON(t, baseURL+"/v1/key", &key)
 	getJSON(t, baseURL+"/v1/chain/"+strconv.FormatInt(downloaded[1].Ack.Seq-1, 10), &link)
 	pub, _ := hex.DecodeString(key.PublicKey)
 	prev, _ := hex.DecodeString(link.Hash)
-	sum := sha256.Sum256(append(prev, downloaded[1].Wire...))
-	sig, _ := base64.StdEncoding.DecodeString(downloaded[1].Ack.Sig)
-	if hex.EncodeToString(sum[:]) != downloaded[1].Ack.Hash || !ed25519.Verify(pub, sum[:], sig) {
+	ack := downloaded[1].Ack
+	leaf := sha256.Sum256([]byte(downloaded[1].Wire))
+	sum := sha256.Sum256(binary.BigEndian.AppendUint64(append(prev, leaf[:]...), uint64(ack.Received)))
+	signed := append(append([]byte("consent checkpoint v1\n"), binary.BigEndian.AppendUint64(nil, uint64(ack.Seq))...), sum[:]...)
+	signed = binary.BigEndian.AppendUint64(signed, uint64(ack.Received))
+	sig, _ := base64.StdEncoding.DecodeString(ack.Sig)
+	if hex.EncodeToString(sum[:]) != ack.Hash || !ed25519.Verify(pub, signed, sig) {
 		t.Error("the downloaded receipt does not check against the server's key and chain")
+	}
+	// And consentd verify checks the store against the download.
+	path := filepath.Join(t.TempDir(), "download.json")
+	os.WriteFile(path, file, 0o644)
+	if out, err := exec.Command(consentd, "verify", "-data", dataDir, "-pub", serverKey(dataDir)+".pub", "-against", path).CombinedOutput(); err != nil ||
+		!strings.Contains(string(out), "holds all 2") {
+		t.Errorf("consentd verify -against the download: %v\n%s", err, out)
 	}
 	v.noProblems()
 }
@@ -322,7 +336,7 @@ func TestReceiptsSurviveOutage(t *testing.T) {
 			t.Errorf("receipt %s (%s): stored %d times, ack %+v in the browser, %+v on the server", r.ID, r.Event, times[r.ID], *r.Ack, acks[r.ID])
 		}
 	}
-	if out, err := exec.Command(consentd, "verify", "-data", data).CombinedOutput(); err != nil {
+	if out, err := exec.Command(consentd, "verify", "-data", data, "-pub", serverKey(data)+".pub").CombinedOutput(); err != nil {
 		t.Errorf("consentd verify: %v\n%s", err, out)
 	}
 	v.noProblems()

@@ -373,7 +373,7 @@ func (con *Console) record(ctx context.Context, subject string) ([]entry, bool, 
 			e.Receipt = r
 			if e.Receipt.Subject != subject {
 				e.Problem = "the index points at another person's receipt: rebuild the figures"
-			} else if err := proof.VerifyLink(con.c.PublicKey, seq, prev, body, a.Hash, a.Sig); err != nil {
+			} else if err := proof.VerifyLink(con.c.PublicKey, prev, body, a); err != nil {
 				e.Problem = err.Error()
 			} else if err := wire.Verify(r); err != nil {
 				e.Problem = "the browser's signature: " + err.Error()

@@ -13,16 +13,19 @@ import (
 	"sync"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/proof"
 )
 
 // MaxGroup bounds how many receipts one write takes.
 const MaxGroup = 4096
 
 // Result is what a write answers one Put: an Ack for each of its receipts,
-// in order, and how many were new.
+// in order, and how many were new; or Err, which fails that Put alone (a
+// receipt in conflict with a stored one, consent.ErrConflict).
 type Result struct {
 	Acks   []consent.Ack
 	Stored int
+	Err    error
 }
 
 // Write stores a group of Puts' receipts in one transaction and returns each
@@ -72,6 +75,9 @@ func (c *Committer) Put(ctx context.Context, rs []consent.Receipt) ([]consent.Ac
 		return nil, 0, fmt.Errorf("put receipts: %w: waiting for the store: %w", consent.ErrUnavailable, ctx.Err())
 	}
 	res := <-req.reply
+	if res.err == nil && res.Result.Err != nil {
+		return nil, 0, res.Result.Err
+	}
 	return res.Acks, res.Stored, res.err
 }
 
@@ -118,10 +124,10 @@ func (c *Committer) run() {
 	}
 }
 
-// SignAll signs every link with sign, on as many goroutines as there are
+// SignAll signs every link with sign (proof.SignFunc), on as many goroutines as there are
 // cores: signing is the costly part of a write, and each link's signature
 // stands alone once the chain's order is fixed.
-func SignAll(links []*consent.Ack, sign func(hash string) string) {
+func SignAll(links []*consent.Ack, sign func(seq int64, hash string, received int64) string) {
 	workers := min(runtime.GOMAXPROCS(0), len(links))
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -129,9 +135,48 @@ func SignAll(links []*consent.Ack, sign func(hash string) string) {
 		go func(w int) {
 			defer wg.Done()
 			for i := w; i < len(links); i += workers {
-				links[i].Sig = sign(links[i].Hash)
+				l := links[i]
+				l.Sig = sign(l.Seq, l.Hash, l.Received)
 			}
 		}(w)
 	}
 	wg.Wait()
+}
+
+// Stored is a receipt a store holds already: its stored body (or the
+// tombstone that replaced it) and its Ack.
+type Stored struct {
+	Body []byte
+	Ack  *consent.Ack
+}
+
+// Check encodes each of one Put's receipts (consent.AppendReceiptJSON) and
+// returns their bodies, in order, unless one is in conflict: it has the id of
+// a stored receipt (lookup) or of an earlier one of rs, with other content.
+// Then the error wraps consent.ErrConflict and names it; other errors are
+// lookup's.
+func Check(rs []consent.Receipt, lookup func(id string) (Stored, bool, error)) ([][]byte, error) {
+	bodies := make([][]byte, len(rs))
+	var mine map[string][]byte
+	for j, r := range rs {
+		body := consent.AppendReceiptJSON(nil, r)
+		bodies[j] = body
+		k, ok, err := lookup(r.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !ok && len(rs) > 1 {
+			if mine == nil {
+				mine = map[string][]byte{}
+			}
+			if b, seen := mine[r.ID]; seen {
+				k, ok = Stored{Body: b}, true
+			}
+			mine[r.ID] = body
+		}
+		if ok && !proof.SameContent(k.Body, body) {
+			return nil, fmt.Errorf("receipt %s: %w: a receipt with this id is stored with other content (ids are unique: make a new receipt)", r.ID, consent.ErrConflict)
+		}
+	}
+	return bodies, nil
 }

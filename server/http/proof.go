@@ -10,15 +10,19 @@ import (
 	"time"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/proof"
 )
 
 // Anyone holding a receipt and its acknowledgement (a person's download from
 // the preferences centre, say) can check it against the server without
 // trusting an export: the acknowledgement's hash must be
-// SHA-256(hash(seq−1) || the receipt's wire form), hashes as raw bytes, and
-// its signature an Ed25519 signature of that hash's 32 bytes by the key
-// GET /v1/key serves. GET /v1/chain/{seq} serves any link's hash and
-// signature: hashes and signatures only, never a receipt.
+// SHA-256(hash(seq−1) || SHA-256(the receipt's wire form) || be64(received)),
+// hashes as raw bytes, and its signature an Ed25519 signature of
+// proof.CheckpointMessage(seq, hash, received) by the key GET /v1/key
+// serves. GET /v1/chain/{seq} serves any link's hash and signature: hashes
+// and signatures only, never a receipt. GET /v1/checkpoint serves the
+// newest link's: a signed statement of how long the chain is, to keep and
+// check the store against later (consentd verify -against).
 
 // key answers GET /v1/key: {"alg":"Ed25519","publicKey":"<hex>"}.
 func (s *Server) key(w http.ResponseWriter, r *http.Request) {
@@ -59,9 +63,25 @@ func (s *Server) chainLink(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable") // a link never changes
-	json.NewEncoder(w).Encode(struct {
-		Seq  int64  `json:"seq"`
-		Hash string `json:"hash"`
-		Sig  string `json:"sig"`
-	}{link.Seq, link.Hash, link.Sig})
+	json.NewEncoder(w).Encode(proof.CheckpointOf(link))
+}
+
+// checkpoint answers GET /v1/checkpoint: the newest link's
+// {"seq","hash","received","sig"}; 404 while the chain is empty.
+func (s *Server) checkpoint(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	head, err := s.store.Head(ctx)
+	if err != nil {
+		s.log.Error("read the chain's head", "err", err)
+		jsonError(w, http.StatusServiceUnavailable, "the chain could not be read: try again")
+		return
+	}
+	if head.Seq == 0 {
+		jsonError(w, http.StatusNotFound, "no receipt stored yet: no checkpoint")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-cache")
+	json.NewEncoder(w).Encode(proof.CheckpointOf(head))
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"net/http/httptest"
@@ -43,10 +44,7 @@ func TestReceiptCheckableFromKeyAndChain(t *testing.T) {
 	if get("/v1/key", &k) != 200 || k.Alg != "Ed25519" || k.PublicKey != hex.EncodeToString(pub) {
 		t.Fatalf("/v1/key: %+v", k)
 	}
-	var prev struct {
-		Seq       int64
-		Hash, Sig string
-	}
+	var prev proof.Checkpoint
 	second := answer.Acks[1]
 	if get("/v1/chain/1", &prev) != 200 || prev.Seq != 1 || prev.Hash != answer.Acks[0].Hash {
 		t.Fatalf("/v1/chain/1: %+v, want the first ack %+v", prev, answer.Acks[0])
@@ -55,10 +53,20 @@ func TestReceiptCheckableFromKeyAndChain(t *testing.T) {
 	wire := consent.AppendReceiptJSON(nil, rs[0])
 	// The check, as a person would write it.
 	raw, _ := hex.DecodeString(prev.Hash)
-	sum := sha256Sum(append(raw, wire...))
+	sum := sha256Sum(append(append(raw, sha256Sum(wire)...), binary.BigEndian.AppendUint64(nil, uint64(second.Received))...))
+	msg := append([]byte("consent checkpoint v1\n"), binary.BigEndian.AppendUint64(nil, uint64(second.Seq))...)
+	msg = binary.BigEndian.AppendUint64(append(msg, sum...), uint64(second.Received))
 	sig, _ := base64.StdEncoding.DecodeString(second.Sig)
-	if hex.EncodeToString(sum) != second.Hash || !ed25519.Verify(pub, sum, sig) {
+	if hex.EncodeToString(sum) != second.Hash || !ed25519.Verify(pub, msg, sig) {
 		t.Fatal("the second receipt does not check against the first link and the key")
+	}
+	if second.Received == 0 || prev.Received != answer.Acks[0].Received || prev.Sig != answer.Acks[0].Sig {
+		t.Fatalf("/v1/chain/1 = %+v; want the first ack %+v, with the server's time", prev, answer.Acks[0])
+	}
+	// The newest checkpoint is the second link.
+	var cp proof.Checkpoint
+	if get("/v1/checkpoint", &cp) != 200 || cp != proof.CheckpointOf(second) {
+		t.Fatalf("/v1/checkpoint = %+v, want %+v", cp, second)
 	}
 	for path, want := range map[string]int{"/v1/chain/3": 404, "/v1/chain/0": 400, "/v1/chain/x": 400, "/v1/chain/-1": 400} {
 		if got := get(path, nil); got != want {
@@ -70,4 +78,20 @@ func TestReceiptCheckableFromKeyAndChain(t *testing.T) {
 func sha256Sum(b []byte) []byte {
 	s := sha256.Sum256(b)
 	return s[:]
+}
+
+// Before any receipt there is no checkpoint.
+func TestNoCheckpointBeforeReceipts(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "consent.db"), proof.Signer(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	h := ingestServerWith(t, Ingest{}, store)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "http://consent.test/v1/checkpoint", nil))
+	if w.Code != 404 || !json.Valid(w.Body.Bytes()) {
+		t.Fatalf("GET /v1/checkpoint of an empty store: %d %s", w.Code, w.Body)
+	}
 }

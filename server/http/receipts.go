@@ -164,6 +164,10 @@ func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 	s.metrics.batch.Observe(float64(len(rs)))
 	start := time.Now()
 	acks, stored, err := s.store.Put(ctx, rs)
+	if errors.Is(err, consent.ErrConflict) {
+		s.reject(w, "conflict", http.StatusConflict, err.Error())
+		return
+	}
 	if err != nil {
 		s.log.Error("store receipts", "err", err, "receipts", len(rs))
 		w.Header().Set("Retry-After", "1")

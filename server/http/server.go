@@ -79,6 +79,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/policies/at", s.policyAt)
 	mux.HandleFunc("GET /v1/key", s.key)
 	mux.HandleFunc("GET /v1/chain/{seq}", s.chainLink)
+	mux.HandleFunc("GET /v1/checkpoint", s.checkpoint)
 	mux.HandleFunc("/", s.files)
 	return securityHeaders(oddPaths(s.reserveForHealth(mux)))
 }

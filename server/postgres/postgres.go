@@ -63,10 +63,19 @@ const (
 	DefaultConnectTimeout = 5 * time.Second
 	// DefaultWriteTimeout bounds one group's transaction, lock wait included.
 	DefaultWriteTimeout = 10 * time.Second
-	// idleInTransaction makes the server end a transaction whose client went
-	// silent (idle_in_transaction_session_timeout), so that a process cut off
-	// from the database cannot hold the chain's lock for long.
-	idleInTransaction = "30s"
+	// How long one server, paused or cut off while it holds the chain's
+	// lock, can stall every other: PostgreSQL ends a transaction whose
+	// client went silent between statements after idleInTransaction
+	// (idle_in_transaction_session_timeout, for the session), and, in a
+	// write transaction once it holds the lock, a statement (a COPY whose
+	// client stopped sending, say) after statementTimeout. Both are well
+	// below DefaultWriteTimeout, so that the others' writes, waiting on the
+	// lock, still commit in time. lockTimeout bounds the wait for the lock
+	// just below it, so that a write gives up with an error of its own
+	// rather than its context's.
+	idleInTransaction = "2s"
+	statementTimeout  = "4s"
+	lockTimeout       = "8s"
 )
 
 // maxGroup bounds how many receipts one transaction takes.
@@ -76,13 +85,17 @@ type DB struct {
 	pool *pgxpool.Pool
 	name string           // host:port/database, for messages
 	Now  func() time.Time // when a receipt was received; defaults to time.Now
-	sign func(hash string) string
+	sign proof.SignFunc
 	// WriteTimeout bounds one group's transaction; DefaultWriteTimeout.
 	WriteTimeout time.Duration
 
 	committer *groupcommit.Committer
 	closeOnce sync.Once
 }
+
+// formulaVersion is the schema version from which the chain has the formula
+// of proof.ChainHash (ChainFormulaMigration's place, from 1).
+const formulaVersion = 4
 
 // migrations are applied in order, each once; the table
 // consent_schema_migrations records which ran. Append only.
@@ -101,8 +114,8 @@ var migrations = []string{
 	`CREATE TABLE chain (
 		seq  bigint PRIMARY KEY,
 		id   text NOT NULL UNIQUE REFERENCES receipts (id),
-		hash text NOT NULL, -- hex ChainHash(previous hash, body)
-		sig  text NOT NULL  -- base64 Ed25519 signature of hash
+		hash text NOT NULL, -- hex proof.ChainHash(previous hash, leaf, received)
+		sig  text NOT NULL  -- base64 Ed25519 signature of the link's checkpoint
 	);`,
 	// Which browser keys may sign each subject's receipts (keys.go).
 	`CREATE TABLE subject_keys (
@@ -113,6 +126,9 @@ var migrations = []string{
 		token   text NOT NULL, -- hex SHA-256 of the subject's enrolment token
 		PRIMARY KEY (subject, key) -- an origin gains a key when its browser lost the last
 	);`,
+	// Links cover the body's hash and the server's time (proof.ChainHash):
+	// no table changes, but a chain of the earlier formula cannot go on.
+	proof.ChainFormulaMigration,
 }
 
 // Open connects to the database named by dsn, a PostgreSQL URL
@@ -121,9 +137,11 @@ var migrations = []string{
 // come from the URL (pool_max_conns, pool_max_conn_lifetime, …, pgxpool's
 // defaults otherwise); connect_timeout defaults to DefaultConnectTimeout.
 // It links the global chain with proof.ChainHash and signs each link with
-// sign (proof.Signer). A malformed DSN is an error that says so; an
+// sign (proof.Signer); with sign nil it is open to read only (Put fails). The
+// session's timeouts bound how long a stalled lock holder can hold up the
+// other servers (see idleInTransaction); the DSN may set them otherwise. A malformed DSN is an error that says so; an
 // unreachable database one that wraps consent.ErrUnavailable.
-func Open(ctx context.Context, dsn string, sign func(hash string) string) (*DB, error) {
+func Open(ctx context.Context, dsn string, sign proof.SignFunc) (*DB, error) {
 	cfg, err := ParseDSN(dsn)
 	if err != nil {
 		return nil, err
@@ -135,7 +153,7 @@ func Open(ctx context.Context, dsn string, sign func(hash string) string) (*DB, 
 	s := &DB{pool: pool, name: target(cfg), Now: time.Now, sign: sign, WriteTimeout: DefaultWriteTimeout}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
-		if !errors.Is(err, errNewerSchema) {
+		if !errors.Is(err, errNewerSchema) && !errors.Is(err, proof.ErrOldChain) {
 			err = classify(err)
 		}
 		return nil, fmt.Errorf("open store %s: %w", s.name, err)
@@ -203,6 +221,15 @@ func (s *DB) migrate(ctx context.Context) error {
 	if version > len(migrations) {
 		return fmt.Errorf("%w: version %d, this server knows %d: upgrade the server", errNewerSchema, version, len(migrations))
 	}
+	if version >= 2 && version < formulaVersion {
+		var links int64
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM chain").Scan(&links); err != nil {
+			return err
+		}
+		if links > 0 {
+			return proof.ErrOldChain
+		}
+	}
 	for i := version; i < len(migrations); i++ {
 		if _, err := tx.Exec(ctx, migrations[i]); err != nil {
 			return fmt.Errorf("migration %d: %w", i+1, err)
@@ -225,6 +252,9 @@ func (s *DB) Put(ctx context.Context, rs []consent.Receipt) ([]consent.Ack, int,
 // each new one linked into the chain after its head and signed, and returns
 // each request's acknowledgements.
 func (s *DB) write(group [][]consent.Receipt) ([]groupcommit.Result, error) {
+	if s.sign == nil {
+		return nil, errors.New("put receipts: the store was opened to read only")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.WriteTimeout)
 	defer cancel()
 	results, err := s.writeTx(ctx, group)
@@ -243,15 +273,10 @@ func (s *DB) write(group [][]consent.Receipt) ([]groupcommit.Result, error) {
 }
 
 func (s *DB) writeTx(ctx context.Context, group [][]consent.Receipt) ([]groupcommit.Result, error) {
-	// Each receipt once, in the order first sent.
 	var ids []string
-	first := map[string]consent.Receipt{}
 	for _, rs := range group {
 		for _, r := range rs {
-			if _, ok := first[r.ID]; !ok {
-				first[r.ID] = r
-				ids = append(ids, r.ID)
-			}
+			ids = append(ids, r.ID)
 		}
 	}
 
@@ -265,17 +290,21 @@ func (s *DB) writeTx(ctx context.Context, group [][]consent.Receipt) ([]groupcom
 	// stored. Nothing is appended without the lock, so what is not stored
 	// now cannot be stored by another process before this commits.
 	b := &pgx.Batch{}
+	b.Queue("SET LOCAL lock_timeout = '" + lockTimeout + "'")
 	b.Queue("SELECT pg_advisory_xact_lock($1)", chainLock)
+	b.Queue("SET LOCAL statement_timeout = '" + statementTimeout + "'")
 	b.Queue("SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1")
-	b.Queue("SELECT id, seq, hash, sig FROM chain WHERE id = ANY($1)", ids)
+	b.Queue("SELECT c.id, c.seq, c.hash, c.sig, r.received, r.body FROM chain c JOIN receipts r ON r.id = c.id WHERE c.id = ANY($1)", ids)
 	br := tx.SendBatch(ctx, b)
 	var seq int64
 	var last string
-	acks := map[string]*consent.Ack{}
+	known := map[string]groupcommit.Stored{}
 	err = func() error {
 		defer br.Close()
-		if _, err := br.Exec(); err != nil {
-			return err
+		for range 3 {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
 		}
 		if err := br.QueryRow().Scan(&seq, &last); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
@@ -286,33 +315,45 @@ func (s *DB) writeTx(ctx context.Context, group [][]consent.Receipt) ([]groupcom
 		}
 		for rows.Next() {
 			a := new(consent.Ack)
-			if err := rows.Scan(&a.ID, &a.Seq, &a.Hash, &a.Sig); err != nil {
+			var body string
+			if err := rows.Scan(&a.ID, &a.Seq, &a.Hash, &a.Sig, &a.Received, &body); err != nil {
 				rows.Close()
 				return err
 			}
-			acks[a.ID] = a
+			known[a.ID] = groupcommit.Stored{Body: []byte(body), Ack: a}
 		}
 		return rows.Err()
 	}()
 	if err != nil {
 		return nil, err
 	}
+	lookup := func(id string) (groupcommit.Stored, bool, error) {
+		k, ok := known[id]
+		return k, ok, nil
+	}
 
 	received := s.Now().UnixMilli()
+	results := make([]groupcommit.Result, len(group))
 	var links []*consent.Ack
 	var newReceipts [][]any
-	for _, id := range ids {
-		if acks[id] != nil {
+	for i, rs := range group {
+		bodies, err := groupcommit.Check(rs, lookup)
+		if err != nil {
+			results[i].Err = err
 			continue
 		}
-		r := first[id]
-		body := consent.AppendReceiptJSON(nil, r)
-		seq++
-		last = proof.ChainHash(last, body)
-		a := &consent.Ack{ID: id, Seq: seq, Hash: last}
-		acks[id] = a
-		links = append(links, a)
-		newReceipts = append(newReceipts, []any{r.ID, r.Subject, string(r.Event), r.Policy, r.Time.UnixMilli(), received, string(body)})
+		for j, r := range rs {
+			if _, ok := known[r.ID]; ok {
+				continue
+			}
+			seq++
+			last = proof.ChainHash(last, proof.LeafHash(bodies[j]), received)
+			a := &consent.Ack{ID: r.ID, Seq: seq, Hash: last, Received: received}
+			known[r.ID] = groupcommit.Stored{Body: bodies[j], Ack: a}
+			links = append(links, a)
+			results[i].Stored++
+			newReceipts = append(newReceipts, []any{r.ID, r.Subject, string(r.Event), r.Policy, r.Time.UnixMilli(), received, string(bodies[j])})
+		}
 	}
 	if len(links) > 0 {
 		groupcommit.SignAll(links, s.sign)
@@ -331,20 +372,13 @@ func (s *DB) writeTx(ctx context.Context, group [][]consent.Receipt) ([]groupcom
 	if err := tx.Commit(ctx); err != nil {
 		return nil, err
 	}
-	results := make([]groupcommit.Result, len(group))
-	counted := map[string]bool{}
-	fresh := map[string]bool{}
-	for _, l := range links {
-		fresh[l.ID] = true
-	}
 	for i, rs := range group {
+		if results[i].Err != nil {
+			continue
+		}
 		results[i].Acks = make([]consent.Ack, len(rs))
 		for j, r := range rs {
-			results[i].Acks[j] = *acks[r.ID]
-			if fresh[r.ID] && !counted[r.ID] {
-				counted[r.ID] = true
-				results[i].Stored++
-			}
+			results[i].Acks[j] = *known[r.ID].Ack
 		}
 	}
 	return results, nil
@@ -353,7 +387,7 @@ func (s *DB) writeTx(ctx context.Context, group [][]consent.Receipt) ([]groupcom
 // Entries calls fn for each receipt in chain order from seq from on. See
 // consent.ReceiptStore.
 func (s *DB) Entries(ctx context.Context, from int64, fn func(body []byte, a consent.Ack) error) error {
-	rows, err := s.pool.Query(ctx, `SELECT c.seq, c.id, c.hash, c.sig, r.body FROM chain c JOIN receipts r ON r.id = c.id
+	rows, err := s.pool.Query(ctx, `SELECT c.seq, c.id, c.hash, c.sig, r.received, r.body FROM chain c JOIN receipts r ON r.id = c.id
 		WHERE c.seq >= $1 ORDER BY c.seq`, from)
 	if err != nil {
 		return fmt.Errorf("read receipts: %w", classify(err))
@@ -362,7 +396,7 @@ func (s *DB) Entries(ctx context.Context, from int64, fn func(body []byte, a con
 	for rows.Next() {
 		var a consent.Ack
 		var body string
-		if err := rows.Scan(&a.Seq, &a.ID, &a.Hash, &a.Sig, &body); err != nil {
+		if err := rows.Scan(&a.Seq, &a.ID, &a.Hash, &a.Sig, &a.Received, &body); err != nil {
 			return fmt.Errorf("read receipts: %w", classify(err))
 		}
 		if err := fn([]byte(body), a); err != nil {
@@ -373,6 +407,51 @@ func (s *DB) Entries(ctx context.Context, from int64, fn func(body []byte, a con
 		return fmt.Errorf("read receipts: %w", classify(err))
 	}
 	return nil
+}
+
+var _ proof.Redactor = (*DB)(nil)
+
+// Redact replaces receipt id's body by its tombstone, and its subject by "".
+// See proof.Redactor.
+func (s *DB) Redact(ctx context.Context, id, reason string) (int64, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("redact: %w", classify(err))
+	}
+	defer tx.Rollback(context.Background())
+	var seq int64
+	var body string
+	err = tx.QueryRow(ctx, `SELECT c.seq, r.body FROM receipts r JOIN chain c ON c.id = r.id WHERE r.id = $1 FOR UPDATE OF r`, id).Scan(&seq, &body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("redact: receipt %s: %w", id, consent.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("redact: %w", classify(err))
+	}
+	if _, _, done := proof.ParseTombstone([]byte(body)); done {
+		return seq, nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE receipts SET body = $1, subject = '' WHERE id = $2`, string(proof.Tombstone([]byte(body), reason)), id); err != nil {
+		return 0, fmt.Errorf("redact: %w", classify(err))
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("redact: %w", classify(err))
+	}
+	return seq, nil
+}
+
+// Head returns the newest link's Ack. See consent.ReceiptStore.
+func (s *DB) Head(ctx context.Context) (consent.Ack, error) {
+	var a consent.Ack
+	err := s.pool.QueryRow(ctx, `SELECT c.seq, c.id, c.hash, c.sig, r.received FROM chain c JOIN receipts r ON r.id = c.id
+		ORDER BY c.seq DESC LIMIT 1`).Scan(&a.Seq, &a.ID, &a.Hash, &a.Sig, &a.Received)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return consent.Ack{}, nil
+	}
+	if err != nil {
+		return a, fmt.Errorf("read the chain's head: %w", classify(err))
+	}
+	return a, nil
 }
 
 // Count returns how many receipts are stored.

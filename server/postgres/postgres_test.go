@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"workly.ai/consent"
 	"workly.ai/consent/server/postgres/pgtest"
 	"workly.ai/consent/server/proof"
@@ -36,7 +38,7 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, storetest.Backend{SeveralWriters: true, New: func(t *testing.T) storetest.Place {
 		dsn := pgtest.Database(t)
 		return storetest.Place{
-			Open: func(t *testing.T, sign func(string) string) consent.ReceiptStore {
+			Open: func(t *testing.T, sign proof.SignFunc) consent.ReceiptStore {
 				db, err := Open(t.Context(), dsn, sign)
 				if err != nil {
 					t.Fatal(err)
@@ -45,6 +47,10 @@ func TestStore(t *testing.T) {
 			},
 			Tamper: func(t *testing.T, id, old, new string) {
 				pgtest.Exec(t, dsn, "UPDATE receipts SET body = replace(body, $1, $2) WHERE id = $3", old, new, id)
+			},
+			Truncate: func(t *testing.T, seq int64) {
+				pgtest.Exec(t, dsn, "DELETE FROM chain WHERE seq > $1", seq)
+				pgtest.Exec(t, dsn, "DELETE FROM receipts r WHERE NOT EXISTS (SELECT 1 FROM chain c WHERE c.id = r.id)")
 			},
 		}
 	}})
@@ -244,9 +250,46 @@ func TestDatabaseGoesAwayAndComesBack(t *testing.T) {
 	if len(stored) != len(sent) {
 		t.Fatalf("%d receipts stored, %d sent", len(stored), len(sent))
 	}
-	n, err := proof.Verify(t.Context(), db, testPub, nil)
+	rep, err := proof.Verify(t.Context(), db, testPub, nil, nil)
+	n := rep.Links
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%d acknowledged before the resend, %d Puts failed as unavailable, chain of %d verifies", before, len(unavailable), n)
+}
+
+// A server paused while it holds the chain's lock (here: a connection that
+// took it and went silent, idle in its transaction, with the settings a
+// server's connections have) holds up the others only briefly: PostgreSQL
+// ends its transaction well within the others' write timeout, so their
+// receipts are stored, not refused.
+func TestPausedLockHolderStallsBriefly(t *testing.T) {
+	dsn := pgtest.Database(t)
+	db := open(t, dsn)
+	cfg, err := ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paused, err := pgx.ConnectConfig(t.Context(), cfg.ConnConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer paused.Close(context.Background())
+	tx, err := paused.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(t.Context(), "SELECT pg_advisory_xact_lock($1)", chainLock); err != nil {
+		t.Fatal(err)
+	}
+	// Another server's write waits for the lock, then commits.
+	start := time.Now()
+	acks, n, err := db.Put(t.Context(), []consent.Receipt{storetest.Receipt(1)})
+	if err != nil || n != 1 || len(acks) != 1 {
+		t.Fatalf("Put while another holds the chain's lock, paused: %v (after %s); want it stored", err, time.Since(start))
+	}
+	t.Logf("stored after %s behind a paused lock holder (write timeout %s)", time.Since(start).Round(time.Millisecond), db.WriteTimeout)
+	if err := tx.Commit(t.Context()); err == nil {
+		t.Fatal("the paused holder's transaction was not ended")
+	}
 }

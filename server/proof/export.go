@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -27,6 +28,10 @@ func (f Filter) match(r consent.Receipt) bool {
 		(f.Policy == "" || r.Policy == f.Policy) && (f.Event == "" || r.Event == f.Event)
 }
 
+// ErrDamaged is what Export returns, wrapped, after it wrote what it could
+// read around damaged records.
+var ErrDamaged = errors.New("damaged records")
+
 // Formats are the export formats.
 var Formats = []string{"jsonl", "csv", "kantara", "iso27560"}
 
@@ -46,9 +51,14 @@ type Options struct {
 // chain can be checked from the export alone), "csv", or "kantara" (one
 // Kantara Consent Receipt v1.1 a line, lossless: see kantara.go), or
 // "iso27560" (one ISO/IEC TS 27560 consent record a line, JSON-LD in the DPV
-// profile, lossless: see iso27560.go). progress, if
+// profile, lossless: see iso27560.go). Each carries the server's time of
+// storing it (the ack's received; csv's received column) beside the
+// browser's (the receipt's time). progress, if
 // not nil, is told every 10,000 receipts read. It returns how many were
-// written.
+// written. A damaged record (unreadable, or not a receipt) does not stop it:
+// it writes the rest, then returns an error wrapping ErrDamaged that names
+// every damaged record. A tombstone (a redacted body) is skipped, and
+// counted in no error.
 func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format string, f Filter, o Options, progress func(read, written int64)) (int64, error) {
 	bw := bufio.NewWriter(w)
 	var cw *csv.Writer
@@ -60,19 +70,26 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 		}
 	case "csv":
 		cw = csv.NewWriter(bw)
-		cw.Write([]string{"seq", "id", "subject", "event", "policy", "policy_sha256", "locale", "granted", "time", "method", "gpc", "prev", "hash", "sig", "permission", "answer", "browser_key", "browser_sig", "dnt"})
+		cw.Write([]string{"seq", "id", "subject", "event", "policy", "policy_sha256", "locale", "granted", "time", "method", "gpc", "prev", "hash", "sig", "permission", "answer", "browser_key", "browser_sig", "dnt", "received"})
 	default:
 		return 0, fmt.Errorf("export: unknown format %q (want %s)", format, strings.Join(Formats, " or "))
 	}
 	var read, written int64
-	err := store.Entries(ctx, 1, func(body []byte, a consent.Ack) error {
+	var damaged []string
+	var skipped int64
+	err := Entries(ctx, store, 1, func(body []byte, a consent.Ack) error {
 		read++
 		if progress != nil && read%10000 == 0 {
 			progress(read, written)
 		}
+		if _, _, ok := ParseTombstone(body); ok {
+			return nil
+		}
 		r, err := wire.DecodeReceipt(body)
 		if err != nil {
-			return fmt.Errorf("export: record %d: %w", a.Seq, err)
+			skipped++
+			damaged = append(damaged, fmt.Sprintf("record %d (receipt %s): %v", a.Seq, a.ID, err))
+			return nil
 		}
 		if !f.match(r) {
 			return nil
@@ -81,7 +98,8 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 		if cw != nil {
 			row := []string{strconv.FormatInt(a.Seq, 10), r.ID, r.Subject, string(r.Event), r.Policy, r.PolicySHA256,
 				string(r.Locale), strings.Join(r.Granted, " "), r.Time.Format(time.RFC3339Nano), r.Method,
-				strconv.FormatBool(r.GPC), r.Prev, a.Hash, a.Sig, r.Permission, r.Answer, r.Key, r.Sig, strconv.FormatBool(r.DNT)}
+				strconv.FormatBool(r.GPC), r.Prev, a.Hash, a.Sig, r.Permission, r.Answer, r.Key, r.Sig, strconv.FormatBool(r.DNT),
+				time.UnixMilli(a.Received).UTC().Format(time.RFC3339Nano)}
 			for i := range row {
 				row[i] = csvCell(row[i])
 			}
@@ -106,6 +124,9 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 		bw.Write(ack)
 		_, err = bw.WriteString("}\n")
 		return err
+	}, func(first, last int64, err error) {
+		skipped += last - first + 1
+		damaged = append(damaged, fmt.Sprintf("records %d to %d unreadable: %v", first, last, err))
 	})
 	if cw != nil {
 		cw.Flush()
@@ -115,6 +136,9 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 	}
 	if ferr := bw.Flush(); err == nil {
 		err = ferr
+	}
+	if err == nil && len(damaged) > 0 {
+		err = fmt.Errorf("export: %w: %d records skipped, the rest exported: %s", ErrDamaged, skipped, strings.Join(damaged, "; "))
 	}
 	return written, err
 }

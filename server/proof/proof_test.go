@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,8 +71,8 @@ func store(t *testing.T, n int) (*sqlite.DB, ed25519.PrivateKey, string) {
 func TestVerify(t *testing.T) {
 	db, key, path := store(t, 6)
 	pub := key.Public().(ed25519.PublicKey)
-	if n, err := Verify(context.Background(), db, pub, nil); err != nil || n != 6 {
-		t.Fatalf("Verify = %d, %v", n, err)
+	if rep, err := Verify(context.Background(), db, pub, nil, nil); err != nil || rep.Links != 6 {
+		t.Fatalf("Verify = %+v, %v", rep, err)
 	}
 	// Change one byte of the fourth receipt, through another connection.
 	raw, err := sql.Open("sqlite", path)
@@ -79,12 +83,12 @@ func TestVerify(t *testing.T) {
 	if _, err := raw.Exec(`UPDATE receipts SET body = replace(body, '"banner"', '"bannes"') WHERE id = ?`, fmt.Sprintf("r%021d", 3)); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Verify(context.Background(), db, pub, nil)
+	_, err = Verify(context.Background(), db, pub, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "record 4") || !strings.Contains(err.Error(), fmt.Sprintf("r%021d", 3)) {
 		t.Fatalf("Verify after tampering = %v, want record 4 named", err)
 	}
 	other, _, _ := ed25519.GenerateKey(nil)
-	if _, err := Verify(context.Background(), db, other, nil); err == nil {
+	if _, err := Verify(context.Background(), db, other, nil, nil); err == nil {
 		t.Fatal("Verify with another key succeeded")
 	}
 }
@@ -147,12 +151,89 @@ func TestExport(t *testing.T) {
 }
 
 func TestChainHash(t *testing.T) {
-	// The first link is SHA-256 of the body alone: SHA-256("abc").
-	first := ChainHash("", []byte("abc"))
-	if first != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
+	// The first link: SHA-256 of SHA-256("abc") and the time, 8 bytes big-endian.
+	leaf := LeafHash([]byte("abc"))
+	if hex.EncodeToString(leaf) != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
+		t.Fatalf("leaf %x", leaf)
+	}
+	first := ChainHash("", leaf, 0x0102030405060708)
+	want := sha256.Sum256(append(append([]byte(nil), leaf...), 1, 2, 3, 4, 5, 6, 7, 8))
+	if first != hex.EncodeToString(want[:]) {
 		t.Fatalf("first link %s", first)
 	}
-	if second := ChainHash(first, []byte("abc")); second == first || len(second) != 64 {
+	if second := ChainHash(first, leaf, 0x0102030405060708); second == first || len(second) != 64 {
 		t.Fatalf("second link %s", second)
+	}
+	// What is signed: the domain, the sequence number, the hash, the time.
+	msg := CheckpointMessage(2, first, 7)
+	if string(msg[:len(CheckpointDomain)]) != "consent checkpoint v1\n" || len(msg) != len(CheckpointDomain)+8+32+8 ||
+		msg[len(CheckpointDomain)+7] != 2 || msg[len(msg)-1] != 7 || hex.EncodeToString(msg[len(CheckpointDomain)+8:len(msg)-8]) != first {
+		t.Fatalf("checkpoint message %x", msg)
+	}
+	if CheckpointMessage(1, "zz", 0) != nil {
+		t.Fatal("a message for a malformed hash")
+	}
+}
+
+// damage closes db and changes its file: at the receipt body of receipt i
+// it writes b (at - page start + offset when page is true: the b-tree page
+// header of the page holding it), then reopens it to read.
+func damage(t *testing.T, db *sqlite.DB, path string, i int, b []byte, page bool) *sqlite.DB {
+	t.Helper()
+	db.Close()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Index(data, []byte(fmt.Sprintf(`{"id":"r%021d"`, i)))
+	if at < 0 {
+		t.Fatalf("receipt %d not found in the file", i)
+	}
+	if page {
+		at -= at % 4096
+	}
+	copy(data[at:], b)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err = sqlite.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// One flipped byte no longer hides the rest of the store: export writes
+// every other receipt and names the damaged one; verify names it too.
+func TestExportPastAFlippedByte(t *testing.T) {
+	db, key, path := store(t, 300)
+	db = damage(t, db, path, 150, []byte("#"), false)
+	var out bytes.Buffer
+	n, err := Export(context.Background(), db, &out, "jsonl", Filter{}, Options{}, nil)
+	if !errors.Is(err, ErrDamaged) || n != 299 || strings.Count(out.String(), "\n") != 299 || !strings.Contains(err.Error(), "record 151") {
+		t.Fatalf("export past a flipped byte: %d written, %v", n, err)
+	}
+	rep, err := Verify(context.Background(), db, key.Public().(ed25519.PublicKey), nil, nil)
+	if !errors.Is(err, ErrNotVerified) || rep.Links != 300 || len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0], "record 151") {
+		t.Fatalf("verify past a flipped byte: %+v, %v", rep, err)
+	}
+}
+
+// A damaged page (the store's file broken, not just a record) makes reading
+// fail part way: export goes on after it, writes what it can read, and says
+// where it could not.
+func TestExportPastADamagedPage(t *testing.T) {
+	db, key, path := store(t, 300)
+	db = damage(t, db, path, 150, bytes.Repeat([]byte{0x55}, 8), true)
+	var out bytes.Buffer
+	n, err := Export(context.Background(), db, &out, "jsonl", Filter{}, Options{}, nil)
+	if !errors.Is(err, ErrDamaged) || n < 250 || n >= 300 || !strings.Contains(err.Error(), fmt.Sprintf("%d records skipped", 300-n)) || !strings.Contains(err.Error(), "records 151 to") {
+		t.Fatalf("export past a damaged page: %d written, %v", n, err)
+	}
+	t.Logf("%d of 300 exported: %v", n, err)
+	rep, err := Verify(context.Background(), db, key.Public().(ed25519.PublicKey), nil, nil)
+	if !errors.Is(err, ErrNotVerified) || rep.Links != n || len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0], "records 151 to") {
+		t.Fatalf("verify past a damaged page: %+v, %v", rep, err)
 	}
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"crypto/ed25519"
+	"errors"
 	"path/filepath"
 	"testing"
 
@@ -15,7 +16,7 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, storetest.Backend{New: func(t *testing.T) storetest.Place {
 		path := filepath.Join(t.TempDir(), "consent.db")
 		return storetest.Place{
-			Open: func(t *testing.T, sign func(string) string) consent.ReceiptStore {
+			Open: func(t *testing.T, sign proof.SignFunc) consent.ReceiptStore {
 				db, err := Open(path, sign)
 				if err != nil {
 					t.Fatal(err)
@@ -23,7 +24,7 @@ func TestStore(t *testing.T) {
 				return db
 			},
 			Tamper: func(t *testing.T, id, old, new string) {
-				db, err := Open(path, sign)
+				db, err := Open(path, nil) // to read only: no lock, as another process
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -31,6 +32,16 @@ func TestStore(t *testing.T) {
 				res, err := db.db.Exec(`UPDATE receipts SET body = replace(body, ?, ?) WHERE id = ?`, old, new, id)
 				if n, _ := res.RowsAffected(); err != nil || n != 1 {
 					t.Fatalf("tamper: %d rows, %v", n, err)
+				}
+			},
+			Truncate: func(t *testing.T, seq int64) {
+				db, err := Open(path, nil) // to read only: no lock, as another process
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer db.Close()
+				if _, err := db.db.Exec(`DELETE FROM chain WHERE seq > ?; DELETE FROM receipts WHERE id NOT IN (SELECT id FROM chain)`, seq); err != nil {
+					t.Fatalf("truncate: %v", err)
 				}
 			},
 		}
@@ -52,5 +63,25 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	db.Close()
 	if _, err := Open(path, sign); err == nil {
 		t.Fatal("Open accepted a schema newer than the server")
+	}
+}
+
+// A store whose chain was begun with the earlier formula (schema version 2,
+// links present) is refused, saying what to do.
+func TestOpenRefusesChainOfTheEarlierFormula(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "consent.db")
+	db, err := Open(path, sign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.Put(t.Context(), []consent.Receipt{storetest.Receipt(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.db.Exec("PRAGMA user_version = 2"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := Open(path, sign); !errors.Is(err, proof.ErrOldChain) {
+		t.Fatalf("Open of a chain of the earlier formula = %v", err)
 	}
 }

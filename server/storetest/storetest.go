@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,11 +39,14 @@ type Place struct {
 	// Open opens a store on the place that signs with sign. Each call opens
 	// it again: after a Close, a restart; while another is open, another
 	// server process. The suite closes what it opens.
-	Open func(t *testing.T, sign func(hash string) string) consent.ReceiptStore
+	Open func(t *testing.T, sign proof.SignFunc) consent.ReceiptStore
 	// Tamper replaces old with new in the stored wire form of receipt id,
 	// behind the store's back, as someone with write access to the storage
 	// could.
 	Tamper func(t *testing.T, id, old, new string)
+	// Truncate deletes every receipt after link seq, and its link, behind
+	// the store's back.
+	Truncate func(t *testing.T, seq int64)
 }
 
 var testPub, testKey, _ = ed25519.GenerateKey(nil)
@@ -89,6 +93,11 @@ func Run(t *testing.T, b Backend) {
 		{"PingAndClose", testPingAndClose},
 		{"SubjectKeys", testSubjectKeys},
 		{"SubjectKeysOneFirstKey", testSubjectKeysRace},
+		{"ConflictingResend", testConflict},
+		{"ServerTimeSigned", testServerTime},
+		{"HeadIsTheLatestCheckpoint", testHead},
+		{"TruncationShows", testTruncation},
+		{"TombstoneVerifies", testTombstone},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, b) })
@@ -138,11 +147,11 @@ func entries(t *testing.T, s consent.ReceiptStore, from int64) []entry {
 // verify checks the whole chain with the suite's key and returns its length.
 func verify(t *testing.T, s consent.ReceiptStore) int64 {
 	t.Helper()
-	n, err := proof.Verify(context.Background(), s, testPub, nil)
+	rep, err := proof.Verify(context.Background(), s, testPub, nil, nil)
 	if err != nil {
-		t.Fatalf("Verify: %v", err)
+		t.Fatalf("Verify: %v (%q)", err, rep.Problems)
 	}
-	return n
+	return rep.Links
 }
 
 // Acknowledgements come back in the order of the batch; the chain numbers
@@ -368,7 +377,7 @@ func testSignatures(t *testing.T, b Backend) {
 		t.Fatalf("chain of %d, want 4", n)
 	}
 	other, _, _ := ed25519.GenerateKey(nil)
-	if _, err := proof.Verify(context.Background(), s, other, nil); err == nil || !strings.Contains(err.Error(), "signature") {
+	if _, err := proof.Verify(context.Background(), s, other, nil, nil); err == nil || !strings.Contains(err.Error(), "signature") {
 		t.Fatalf("Verify with another key = %v, want a bad signature", err)
 	}
 }
@@ -383,7 +392,7 @@ func testTampering(t *testing.T, b Backend) {
 	}
 	verify(t, s)
 	p.Tamper(t, Receipt(3).ID, `"analytics"`, `"analytica"`)
-	_, err := proof.Verify(context.Background(), s, testPub, nil)
+	_, err := proof.Verify(context.Background(), s, testPub, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "record 3") || !strings.Contains(err.Error(), Receipt(3).ID) {
 		t.Fatalf("Verify after tampering = %v, want record 3 named", err)
 	}
@@ -411,10 +420,10 @@ func testExport(t *testing.T, b Backend) {
 			t.Fatalf("%v: %s", err, sc.Bytes())
 		}
 		seq++
-		if line.Ack.Seq != seq {
-			t.Fatalf("line %d has seq %d", seq, line.Ack.Seq)
+		if line.Ack.Seq != seq || line.Ack.Received == 0 {
+			t.Fatalf("line %d has seq %d, server time %d", seq, line.Ack.Seq, line.Ack.Received)
 		}
-		if err := proof.VerifyLink(testPub, line.Ack.Seq, prev, line.Receipt, line.Ack.Hash, line.Ack.Sig); err != nil {
+		if err := proof.VerifyLink(testPub, prev, line.Receipt, line.Ack); err != nil {
 			t.Fatalf("the export does not verify: %v", err)
 		}
 		prev = line.Ack.Hash
@@ -463,5 +472,192 @@ func testPingAndClose(t *testing.T, b Backend) {
 	s = open(t, p)
 	if c, err := s.Count(context.Background()); err != nil || c != 0 {
 		t.Fatalf("Count = %d, %v; the closed store stored something", c, err)
+	}
+}
+
+// A receipt id sent again with other content is a conflict: the Put that
+// carries it stores none of its receipts and fails with ErrConflict, while
+// a Put of the same group without it, and same-content resends, go on as
+// before; so does a conflict inside one Put.
+func testConflict(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s := open(t, b.New(t))
+	first, _ := put(t, s, Receipt(1), Receipt(2))
+	changed := Receipt(1)
+	changed.Event = consent.EventConsentGiven // it was withdrawn
+	acks, n, err := s.Put(ctx, []consent.Receipt{Receipt(3), changed})
+	if !errors.Is(err, consent.ErrConflict) || !strings.Contains(fmt.Sprint(err), Receipt(1).ID) || acks != nil || n != 0 {
+		t.Fatalf("a changed resend: %+v, %d, %v; want ErrConflict naming %s", acks, n, err, Receipt(1).ID)
+	}
+	inner := Receipt(4)
+	inner.Method = "api"
+	if _, _, err := s.Put(ctx, []consent.Receipt{Receipt(4), inner}); !errors.Is(err, consent.ErrConflict) {
+		t.Fatalf("one id twice in a Put with other content: %v, want ErrConflict", err)
+	}
+	// Concurrent Puts, one in conflict: the others are stored.
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			rs := []consent.Receipt{Receipt(10 + i)}
+			if i == 3 {
+				rs = append(rs, changed)
+			}
+			_, _, errs[i] = s.Put(ctx, rs)
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if (i == 3) != errors.Is(err, consent.ErrConflict) || i != 3 && err != nil {
+			t.Fatalf("concurrent Put %d: %v", i, err)
+		}
+	}
+	again, n := put(t, s, Receipt(1), Receipt(2))
+	if n != 0 || again[0] != first[0] || again[1] != first[1] {
+		t.Fatalf("same-content resend = %+v, %d; want the first acks", again, n)
+	}
+	if c, err := s.Count(ctx); err != nil || c != 2+7 {
+		t.Fatalf("Count = %d, %v; want 9: nothing of the refused Puts", c, err)
+	}
+	for _, e := range entries(t, s, 1) {
+		if e.ack.ID == Receipt(1).ID && e.body != string(consent.AppendReceiptJSON(nil, Receipt(1))) {
+			t.Fatalf("the stored receipt changed: %s", e.body)
+		}
+	}
+	verify(t, s)
+}
+
+// The server's time of storing a receipt is in its ack, in the chain's hash
+// and under the signature: changing it breaks the link.
+func testServerTime(t *testing.T, b Backend) {
+	s := open(t, b.New(t))
+	before := time.Now().UnixMilli()
+	acks, _ := put(t, s, Receipt(1), Receipt(2))
+	after := time.Now().UnixMilli()
+	for _, a := range acks {
+		if a.Received < before || a.Received > after {
+			t.Fatalf("ack %+v: server time not between %d and %d", a, before, after)
+		}
+	}
+	es := entries(t, s, 1)
+	if es[1].ack != acks[1] {
+		t.Fatalf("Entries gives %+v, Put gave %+v", es[1].ack, acks[1])
+	}
+	moved := es[1].ack
+	moved.Received++
+	if err := proof.VerifyLink(testPub, es[0].ack.Hash, []byte(es[1].body), moved); err == nil {
+		t.Fatal("a link verifies with another server time")
+	}
+	if err := proof.CheckpointOf(acks[1]).Verify(testPub); err != nil {
+		t.Fatalf("an ack is not a signed checkpoint: %v", err)
+	}
+}
+
+// Head is the newest link, a checkpoint that verifies; an empty store's is
+// at 0.
+func testHead(t *testing.T, b Backend) {
+	ctx := context.Background()
+	s := open(t, b.New(t))
+	if h, err := s.Head(ctx); err != nil || h.Seq != 0 {
+		t.Fatalf("Head of an empty store = %+v, %v", h, err)
+	}
+	put(t, s, receipts(1, 3)...)
+	acks, _ := put(t, s, Receipt(4))
+	if h, err := s.Head(ctx); err != nil || h != acks[0] {
+		t.Fatalf("Head = %+v, %v; want %+v", h, err, acks[0])
+	}
+	put(t, s, Receipt(2)) // a resend moves nothing
+	if h, err := s.Head(ctx); err != nil || h != acks[0] {
+		t.Fatalf("Head after a resend = %+v, %v; want %+v", h, err, acks[0])
+	}
+}
+
+// Deleting the newest records passes a plain verification, but not one
+// against a checkpoint or a person's receipts; nor does the start check.
+func testTruncation(t *testing.T, b Backend) {
+	ctx := context.Background()
+	p := b.New(t)
+	s := open(t, p)
+	acks, _ := put(t, s, receipts(1, 9)...)
+	cp := proof.CheckpointOf(acks[8])
+	person := proof.Expectation{Checkpoint: proof.CheckpointOf(acks[7]), ID: acks[7].ID,
+		Wire: consent.AppendReceiptJSON(nil, Receipt(8)), Source: "history.json"}
+	if _, err := proof.Verify(ctx, s, testPub, []proof.Expectation{{Checkpoint: cp, Source: "cp.json"}, person}, nil); err != nil {
+		t.Fatalf("Verify against what the store holds: %v", err)
+	}
+	p.Truncate(t, 7)
+	if n := verify(t, s); n != 7 {
+		t.Fatalf("chain of %d, want 7", n)
+	}
+	rep, err := proof.Verify(ctx, s, testPub, []proof.Expectation{{Checkpoint: cp, Source: "cp.json"}, person}, nil)
+	if !errors.Is(err, proof.ErrNotVerified) || len(rep.Problems) != 2 ||
+		!strings.Contains(rep.Problems[0], "shorter than cp.json") && !strings.Contains(rep.Problems[1], "shorter than cp.json") ||
+		!strings.Contains(strings.Join(rep.Problems, "|"), "history.json") || !strings.Contains(rep.Problems[0], "ends at record 7") {
+		t.Fatalf("Verify against a checkpoint and a receipt after truncation = %v, %q", err, rep.Problems)
+	}
+	if err := proof.CheckAgainst(ctx, s, cp, "the last checkpoint"); !errors.Is(err, proof.ErrNotVerified) || !strings.Contains(err.Error(), "behind") {
+		t.Fatalf("CheckAgainst after truncation = %v", err)
+	}
+	// Restarted, the store goes on past 7 with other receipts: now it
+	// differs.
+	s.Close()
+	s = open(t, p)
+	put(t, s, receipts(20, 21)...)
+	if err := proof.CheckAgainst(ctx, s, cp, "the last checkpoint"); !errors.Is(err, proof.ErrNotVerified) || !strings.Contains(err.Error(), "differs") {
+		t.Fatalf("CheckAgainst after a rewrite = %v", err)
+	}
+	if err := proof.CheckAgainst(ctx, s, proof.CheckpointOf(acks[6]), "an older one"); err != nil {
+		t.Fatalf("CheckAgainst what is still there: %v", err)
+	}
+}
+
+// A receipt redacted (its body replaced by its tombstone) still verifies,
+// and is counted; export leaves it out; a resend of the redacted receipt
+// gets its first ack back, and one with other content is still a conflict;
+// a tombstone that names another hash does not verify.
+func testTombstone(t *testing.T, b Backend) {
+	ctx := context.Background()
+	p := b.New(t)
+	s := open(t, p)
+	acks, _ := put(t, s, receipts(1, 3)...)
+	r, ok := s.(proof.Redactor)
+	if !ok {
+		t.Fatal("the store cannot redact")
+	}
+	if seq, err := r.Redact(ctx, Receipt(2).ID, "spam"); err != nil || seq != 2 {
+		t.Fatalf("Redact = %d, %v", seq, err)
+	}
+	if seq, err := r.Redact(ctx, Receipt(2).ID, "again"); err != nil || seq != 2 {
+		t.Fatalf("Redact again = %d, %v", seq, err)
+	}
+	if _, err := r.Redact(ctx, Receipt(9).ID, "spam"); !errors.Is(err, consent.ErrNotFound) {
+		t.Fatalf("Redact of a receipt not stored = %v", err)
+	}
+	body := string(consent.AppendReceiptJSON(nil, Receipt(2)))
+	es := entries(t, s, 2)
+	if es[0].body != string(proof.Tombstone([]byte(body), "spam")) || strings.Contains(es[0].body, Receipt(2).Subject) {
+		t.Fatalf("the redacted record reads %s", es[0].body)
+	}
+	rep, err := proof.Verify(ctx, s, testPub, nil, nil)
+	if err != nil || rep.Tombstones != 1 || rep.Links != 3 {
+		t.Fatalf("Verify with a tombstone = %+v, %v", rep, err)
+	}
+	if again, n := put(t, s, Receipt(2)); n != 0 || again[0] != acks[1] {
+		t.Fatalf("resend of a redacted receipt = %+v, %d", again, n)
+	}
+	changed := Receipt(2)
+	changed.Method = "api"
+	if _, _, err := s.Put(ctx, []consent.Receipt{changed}); !errors.Is(err, consent.ErrConflict) {
+		t.Fatalf("a changed resend of a redacted receipt = %v, want ErrConflict", err)
+	}
+	var out bytes.Buffer
+	if n, err := proof.Export(ctx, s, &out, "jsonl", proof.Filter{}, proof.Options{}, nil); err != nil || n != 2 {
+		t.Fatalf("Export with a tombstone = %d, %v", n, err)
+	}
+	p.Tamper(t, Receipt(2).ID, hex.EncodeToString(proof.LeafHash([]byte(body))), strings.Repeat("0", 64))
+	if _, err := proof.Verify(ctx, s, testPub, nil, nil); err == nil {
+		t.Fatal("a tombstone with another hash verifies")
 	}
 }

@@ -43,7 +43,7 @@ func adminToken(args []string) error {
 func statsRebuild(args []string) error {
 	fl := flag.NewFlagSet("stats-rebuild", flag.ContinueOnError)
 	assetsDir := fl.String("assets", "", "the built site, for the policy versions (default: the embedded copy)")
-	db, _, err := openStore(fl, args)
+	db, _, err := readStore(fl, args)
 	if err != nil {
 		return err
 	}

@@ -91,7 +91,8 @@ func TestKillDuringLoadLosesNothingAcknowledged(t *testing.T) {
 	}
 	site, policy := builtSite(t)
 	data := t.TempDir()
-	flags := []string{"-addr", "127.0.0.1:0", "-data", data, "-assets", site, "-rate", "0", "-subject-quota", "0", "-global-rate", "0"}
+	keyFile := filepath.Join(t.TempDir(), "signing.key")
+	flags := []string{"-addr", "127.0.0.1:0", "-data", data, "-key", keyFile, "-assets", site, "-rate", "0", "-subject-quota", "0", "-global-rate", "0"}
 	cmd, addr := startBinary(t, bin, flags...)
 
 	var mu sync.Mutex
@@ -143,7 +144,7 @@ func TestKillDuringLoadLosesNothingAcknowledged(t *testing.T) {
 	cmd.Process.Signal(os.Interrupt)
 	cmd.Wait()
 
-	key, err := proof.LoadKey(filepath.Join(data, "signing.key"))
+	key, err := proof.LoadKey(keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +164,8 @@ func TestKillDuringLoadLosesNothingAcknowledged(t *testing.T) {
 	if missing > 0 {
 		t.Fatalf("%d of %d acknowledged receipts are missing after SIGKILL", missing, len(acked))
 	}
-	n, err := proof.Verify(context.Background(), db, key.Public().(ed25519.PublicKey), nil)
+	rep, err := proof.Verify(context.Background(), db, key.Public().(ed25519.PublicKey), nil, nil)
+	n := rep.Links
 	if err != nil {
 		t.Fatalf("verify after SIGKILL: %v", err)
 	}

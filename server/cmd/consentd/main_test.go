@@ -20,7 +20,7 @@ func TestServeAndGracefulShutdown(t *testing.T) {
 	addrs := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run([]string{"-addr", "127.0.0.1:0", "-data", data, "-assets", site}, func(a string) { addrs <- a })
+		done <- run([]string{"-addr", "127.0.0.1:0", "-data", data, "-key", filepath.Join(t.TempDir(), "signing.key"), "-assets", site}, func(a string) { addrs <- a })
 	}()
 	var addr string
 	select {
@@ -60,7 +60,7 @@ func TestServeAndGracefulShutdown(t *testing.T) {
 }
 
 func TestRejectsMissingAssetsDir(t *testing.T) {
-	err := run([]string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-assets", filepath.Join(t.TempDir(), "nope")}, nil)
+	err := run([]string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-key", filepath.Join(t.TempDir(), "k"), "-assets", filepath.Join(t.TempDir(), "nope")}, nil)
 	if err == nil {
 		t.Fatal("run accepted an -assets directory without a built site")
 	}

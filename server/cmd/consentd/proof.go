@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -18,50 +17,43 @@ import (
 	"workly.ai/consent/server/proof"
 )
 
-func keyPath(key, data string) string {
-	if key != "" {
-		return key
-	}
-	return filepath.Join(data, "signing.key")
-}
-
-// loadOrCreateKey loads the signing key, creating it on the first start.
-func loadOrCreateKey(key, data string, log *slog.Logger) (ed25519.PrivateKey, error) {
-	path := keyPath(key, data)
-	k, err := proof.LoadKey(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		log.Info("creating the signing key", "path", path)
-		return proof.CreateKey(path)
-	}
-	return k, err
-}
-
 func keygen(args []string) error {
 	fl := flag.NewFlagSet("keygen", flag.ContinueOnError)
-	key := fl.String("key", filepath.Join("data", "signing.key"), "where to write the key")
+	key := fl.String("key", "", "where to write the key (required; outside the data directory); the public key goes to KEY.pub")
 	if err := fl.Parse(args); err != nil {
 		return err
+	}
+	if *key == "" {
+		return errors.New("keygen: -key FILE is required")
 	}
 	k, err := proof.CreateKey(*key)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("wrote %s; public key (hex): %x\n", *key, []byte(k.Public().(ed25519.PublicKey)))
+	pub := k.Public().(ed25519.PublicKey)
+	if err := os.WriteFile(*key+".pub", proof.PublicKeyJSON(pub), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s and %s.pub; public key (hex): %x\n", *key, *key, []byte(pub))
 	return nil
 }
 
-// openStore opens the store of -data, or of -db, with the key of -key, for
-// the commands that read it.
-func openStore(fl *flag.FlagSet, args []string) (consent.ReceiptStore, ed25519.PrivateKey, error) {
+// readStore opens the store of -data, or of -db, to read only, for the
+// commands that check or export it: they need no signing key. It parses fl
+// with args, and returns the public key of -pub (nil when not given).
+func readStore(fl *flag.FlagSet, args []string) (consent.ReceiptStore, ed25519.PublicKey, error) {
 	data := fl.String("data", "data", "directory of the SQLite store")
 	dsn := fl.String("db", "", "a PostgreSQL URL (postgres://user@host:5432/db): the store there instead of DATA/consent.db")
-	key := fl.String("key", "", "the signing key (default DATA/signing.key)")
+	pubArg := fl.String("pub", "", "the server's public key: hex, or a file holding GET /v1/key's answer (or KEY.pub, or a PEM public key)")
 	if err := fl.Parse(args); err != nil {
 		return nil, nil, err
 	}
-	k, err := proof.LoadKey(keyPath(*key, *data))
-	if err != nil {
-		return nil, nil, err
+	var pub ed25519.PublicKey
+	if *pubArg != "" {
+		var err error
+		if pub, err = proof.ParsePublicKey(*pubArg); err != nil {
+			return nil, nil, err
+		}
 	}
 	if *dsn == "" {
 		path := filepath.Join(*data, "consent.db")
@@ -69,23 +61,56 @@ func openStore(fl *flag.FlagSet, args []string) (consent.ReceiptStore, ed25519.P
 			return nil, nil, fmt.Errorf("no store at %s: %w", path, err)
 		}
 	}
-	db, err := openReceiptStore(*dsn, *data, k)
-	return db, k, err
+	db, err := openReceiptStore(context.Background(), *dsn, *data, nil)
+	return db, pub, err
 }
 
 func verify(args []string) error {
-	db, key, err := openStore(flag.NewFlagSet("verify", flag.ContinueOnError), args)
+	fl := flag.NewFlagSet("verify", flag.ContinueOnError)
+	var against []string
+	fl.Func("against", "a checkpoint (GET /v1/checkpoint's answer), a person's download from the preferences centre, or the JSON of consent.history(), "+
+		"that the store must still hold; repeat it, or list more files after the flags", func(f string) error {
+		against = append(against, f)
+		return nil
+	})
+	db, pub, err := readStore(fl, args)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	n, err := proof.Verify(context.Background(), db, key.Public().(ed25519.PublicKey), func(n int64) {
+	if pub == nil {
+		return errors.New("verify: -pub KEY is required: the public key to check against, pinned from a source you trust (GET /v1/key, KEY.pub)")
+	}
+	if len(against) > 0 {
+		against = append(against, fl.Args()...)
+	} else if fl.NArg() > 0 {
+		return fmt.Errorf("verify: unexpected arguments %q (files to check against follow -against)", fl.Args())
+	}
+	var expect []proof.Expectation
+	for _, f := range against {
+		es, err := proof.ReadExpectations(f)
+		if err != nil {
+			return fmt.Errorf("verify: -against %w", err)
+		}
+		expect = append(expect, es...)
+	}
+	rep, err := proof.Verify(context.Background(), db, pub, expect, func(n int64) {
 		fmt.Fprintf(os.Stderr, "verified %d receipts…\n", n)
 	})
-	if err != nil {
-		return fmt.Errorf("verify: %w (after %d good records)", err, max(n-1, 0))
+	if errors.Is(err, proof.ErrNotVerified) {
+		for _, p := range rep.Problems {
+			fmt.Fprintln(os.Stderr, "verify:", p)
+		}
+		return fmt.Errorf("verify: FAILED: %d problems; %s", len(rep.Problems), rep.Summary())
 	}
-	fmt.Printf("ok: %d receipts, chain and signatures intact\n", n)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	fmt.Printf("ok: %s; chain and signatures intact", rep.Summary())
+	if len(expect) > 0 {
+		fmt.Printf("; holds all %d checkpoints and receipts of %d files", len(expect), len(against))
+	}
+	fmt.Println()
 	return nil
 }
 
@@ -97,7 +122,7 @@ func export(args []string) error {
 	to := fl.String("to", "", "only receipts before this day or time")
 	policy := fl.String("policy", "", "only receipts of this policy version")
 	event := fl.String("event", "", "only receipts of this event")
-	db, key, err := openStore(fl, args)
+	db, pub, err := readStore(fl, args)
 	if err != nil {
 		return err
 	}
@@ -106,7 +131,10 @@ func export(args []string) error {
 	if *assetsDir != "" {
 		site = os.DirFS(*assetsDir)
 	}
-	opts := proof.Options{PublicKey: fmt.Sprintf("%x", []byte(key.Public().(ed25519.PublicKey)))}
+	opts := proof.Options{}
+	if pub != nil {
+		opts.PublicKey = fmt.Sprintf("%x", []byte(pub))
+	}
 	if data, err := fs.ReadFile(site, "v1/site.json"); err == nil {
 		opts.Site = new(consent.Site)
 		if err := json.Unmarshal(data, opts.Site); err != nil {
@@ -138,4 +166,28 @@ func export(args []string) error {
 	})
 	fmt.Fprintf(os.Stderr, "exported %d receipts\n", n)
 	return err
+}
+
+func redact(args []string) error {
+	fl := flag.NewFlagSet("redact", flag.ContinueOnError)
+	id := fl.String("id", "", "the receipt id whose body to replace by its tombstone (required)")
+	reason := fl.String("reason", "", "why, kept in the tombstone (required: spam, a court order, …)")
+	db, _, err := readStore(fl, args)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if *id == "" || *reason == "" {
+		return errors.New("redact: -id and -reason are required")
+	}
+	r, ok := db.(proof.Redactor)
+	if !ok {
+		return fmt.Errorf("redact: %v cannot redact", db)
+	}
+	seq, err := r.Redact(context.Background(), *id, *reason)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("record %d (receipt %s): its body is now a tombstone (%s); the chain still verifies, and verify counts it\n", seq, *id, *reason)
+	return nil
 }
