@@ -325,7 +325,7 @@ func (m *module) post(ids []string, body string) error {
 			return errors.New("the answer acknowledged none of them")
 		}
 		return nil
-	case 400, 403, 413, 422: // refused: malformed, forbidden, too large or invalid
+	case 400, 403, 409, 413, 422: // refused: malformed, forbidden, in conflict, too large or invalid
 		if len(ids) > 1 {
 			var held error
 			for _, id := range ids {
@@ -342,7 +342,9 @@ func (m *module) post(ids []string, body string) error {
 			// configured for this origin): kept, and tried again.
 			return errors.New("the server refused receipt " + ids[0] + ": " + msg)
 		}
-		consoleError("consent: the server refused receipt " + ids[0] + " as malformed (" + msg + "); dropped")
+		// Malformed, too large, or its id stored with other content (409):
+		// sending it again cannot help.
+		consoleError("consent: the server refused receipt " + ids[0] + " (HTTP " + strconv.Itoa(status) + ": " + msg + "); dropped")
 		m.updateOutbox(func(b *outbox) bool {
 			b.linked = without(b.linked, func(e entry) bool { return e.id == ids[0] })
 			return true

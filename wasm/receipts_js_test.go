@@ -298,8 +298,8 @@ func fakeFetch(t *testing.T, status *int) {
 
 // A receipt the server refuses as invalid (422) or forbidden (403) may be
 // refused through the server's fault (older than the site, a slow clock): it
-// stays in the outbox and is tried again. Only a malformed one (400) is
-// dropped for good.
+// stays in the outbox and is tried again. Only a malformed one (400), or one
+// whose id is stored with other content (409), is dropped for good.
 func TestRefusedReceiptKeptUnlessMalformed(t *testing.T) {
 	m := receiptModule(t)
 	m.out.url = "/v1/receipts"
@@ -318,12 +318,19 @@ func TestRefusedReceiptKeptUnlessMalformed(t *testing.T) {
 			t.Fatalf("after HTTP %d the outbox holds %d receipts, want both kept", status, n)
 		}
 	}
-	status = 400
-	ids, body := m.batch()
-	if err := m.post(ids, body); err != nil {
-		t.Errorf("HTTP 400: post = %v, want the malformed receipts dropped", err)
-	}
-	if n := len(outboxNow(m).linked); n != 0 {
-		t.Fatalf("after HTTP 400 the outbox holds %d receipts, want none", n)
+	// 409: each id is stored already with other content; sending it again
+	// cannot help, so the batch is split and each dropped, as for 400.
+	m.emit(consent.EventWithdrawn, s, "api", time.Now())
+	m.link(true)
+	for _, status = range []int{409, 400} {
+		ids, body := m.batch()
+		if err := m.post(ids, body); err != nil {
+			t.Errorf("HTTP %d: post = %v, want the receipts dropped", status, err)
+		}
+		if n := len(outboxNow(m).linked); n != 0 {
+			t.Fatalf("after HTTP %d the outbox holds %d receipts, want none", status, n)
+		}
+		m.emit(consent.EventWithdrawn, s, "api", time.Now())
+		m.link(true)
 	}
 }

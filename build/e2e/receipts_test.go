@@ -394,7 +394,7 @@ func TestRefusedReceiptDoesNotBlockOthers(t *testing.T) {
 	}
 	select {
 	case p := <-v.problems:
-		if !strings.Contains(p, "refused receipt AAAAAAAAAAAAAAAAAAAAAA as malformed") || !strings.Contains(p, "canonical") {
+		if !strings.Contains(p, "refused receipt AAAAAAAAAAAAAAAAAAAAAA (HTTP 400") || !strings.Contains(p, "canonical") {
 			t.Errorf("console: %s", p)
 		}
 	case <-time.After(5 * time.Second):
