@@ -71,8 +71,10 @@ func bench(root string, args []string) error {
 		}
 	}
 	fmt.Println("== server: static files beside nginx, receipt store")
-	if err := benchServer(root, site, time.Duration(*seconds)*time.Second, r); err != nil {
-		return err
+	// A failed server part still leaves the report of what was measured.
+	serverErr := benchServer(root, site, time.Duration(*seconds)*time.Second, r)
+	if serverErr != nil {
+		r.Notes = append(r.Notes, "The server part stopped: "+serverErr.Error())
 	}
 	report, chart := r.markdown(), r.svg()
 	for _, dir := range publishDirs(root, out, *publish) {
@@ -88,7 +90,7 @@ func bench(root string, args []string) error {
 	}
 	fmt.Println(report)
 	fmt.Printf("report and chart written to %s\n", out)
-	return nil
+	return serverErr
 }
 
 func publishDirs(root, out string, publish bool) []string {

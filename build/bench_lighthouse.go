@@ -54,6 +54,8 @@ func benchLighthouse(out, site string, r *benchReport) error {
 		}
 		res.Page = name
 		r.Lighthouse = append(r.Lighthouse, res)
+		fmt.Printf("     performance %.2f, total blocking time %.0f ms, time to interactive %.1f s, accessibility %.2f, best practices %.2f\n",
+			res.Performance, res.TBT, res.TTI/1000, res.Accessibility, res.Practice)
 		return nil
 	}
 	for _, p := range lighthousePerf {
