@@ -4,7 +4,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -20,6 +19,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"workly.ai/consent/build/testsite"
 )
 
 var update = flag.Bool("update", false, "rewrite the screenshots in testdata/screenshots")
@@ -52,25 +53,18 @@ func run(m *testing.M) (int, error) {
 	if _, err := exec.LookPath("chromium"); err != nil {
 		return 0, fmt.Errorf("chromium not found; install it with: sudo apt-get install -y chromium (go run ./build test does)")
 	}
-	// Build the site and the server exactly as a user does.
-	build := exec.Command("go", "run", "./build")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("go run ./build: %v\n%s", err, out)
-	}
 	tmp, err := os.MkdirTemp("", "consent-e2e-")
 	if err != nil {
 		return 0, err
 	}
 	defer os.RemoveAll(tmp)
-	bin := filepath.Join(tmp, "consentd")
-	gobuild := exec.Command("go", "build", "-o", bin, "./server/cmd/consentd")
-	gobuild.Dir = root
-	if out, err := gobuild.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("build consentd: %v\n%s", err, out)
+	// Build the site and the server exactly as a user does.
+	bin, err := testsite.Build(root, tmp)
+	if err != nil {
+		return 0, err
 	}
 	consentd, dataDir = bin, filepath.Join(tmp, "data")
-	srv, addr, err := startServer(bin, dataDir, "127.0.0.1:0")
+	srv, addr, err := testsite.Start(bin, dataDir, "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}
@@ -112,44 +106,6 @@ func run(m *testing.M) (int, error) {
 	}
 	browser = b
 	return m.Run(), nil
-}
-
-// serverKey is where the server of the store in data keeps its signing
-// key: beside the data directory, never in it; consentd writes the public
-// key to the same name with ".pub".
-func serverKey(data string) string { return data + "-signing.key" }
-
-// startServer starts consentd on addr (port 0: a free one) with its store
-// in data and its key beside it (serverKey), and returns its URL once it
-// listens.
-func startServer(bin, data, addr string) (*exec.Cmd, string, error) {
-	cmd := exec.Command(bin, "-addr", addr, "-data", data, "-key", serverKey(data))
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, "", err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, "", err
-	}
-	lines := bufio.NewScanner(stderr)
-	found := make(chan string, 1)
-	go func() {
-		for lines.Scan() {
-			if _, after, ok := strings.Cut(lines.Text(), "addr=http://"); ok && strings.Contains(lines.Text(), "listening") {
-				found <- "http://" + strings.Fields(after)[0]
-				break
-			}
-		}
-		for lines.Scan() { // keep draining so the server never blocks on its log
-		}
-	}()
-	select {
-	case addr := <-found:
-		return cmd, addr, nil
-	case <-time.After(20 * time.Second):
-		cmd.Process.Kill()
-		return nil, "", fmt.Errorf("consentd did not start listening within 20s")
-	}
 }
 
 // visitor is one person: a fresh browser profile (no cookies, no storage) in

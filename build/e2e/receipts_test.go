@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"workly.ai/consent"
+	"workly.ai/consent/build/testsite"
 )
 
 // record is a receipt as consent.history() lists it.
@@ -218,7 +219,7 @@ func TestReceiptsDelivered(t *testing.T) {
 	// And consentd verify checks the store against the download.
 	path := filepath.Join(t.TempDir(), "download.json")
 	os.WriteFile(path, file, 0o644)
-	if out, err := exec.Command(consentd, "verify", "-data", dataDir, "-pub", serverKey(dataDir)+".pub", "-against", path).CombinedOutput(); err != nil ||
+	if out, err := exec.Command(consentd, "verify", "-data", dataDir, "-pub", testsite.Key(dataDir)+".pub", "-against", path).CombinedOutput(); err != nil ||
 		!strings.Contains(string(out), "holds all 2") {
 		t.Errorf("consentd verify -against the download: %v\n%s", err, out)
 	}
@@ -274,7 +275,7 @@ func TestReceiptsForEveryEvent(t *testing.T) {
 // later page, or by the page itself retrying with back-off.
 func TestReceiptsSurviveOutage(t *testing.T) {
 	data := t.TempDir()
-	srv, addr, err := startServer(consentd, data, "127.0.0.1:0")
+	srv, addr, err := testsite.Start(consentd, data, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +285,7 @@ func TestReceiptsSurviveOutage(t *testing.T) {
 	}
 	defer func() { stop() }()
 	restart := func() {
-		srv, _, err = startServer(consentd, data, strings.TrimPrefix(addr, "http://"))
+		srv, _, err = testsite.Start(consentd, data, strings.TrimPrefix(addr, "http://"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -336,7 +337,7 @@ func TestReceiptsSurviveOutage(t *testing.T) {
 			t.Errorf("receipt %s (%s): stored %d times, ack %+v in the browser, %+v on the server", r.ID, r.Event, times[r.ID], *r.Ack, acks[r.ID])
 		}
 	}
-	if out, err := exec.Command(consentd, "verify", "-data", data, "-pub", serverKey(data)+".pub").CombinedOutput(); err != nil {
+	if out, err := exec.Command(consentd, "verify", "-data", data, "-pub", testsite.Key(data)+".pub").CombinedOutput(); err != nil {
 		t.Errorf("consentd verify: %v\n%s", err, out)
 	}
 	v.noProblems()

@@ -13,7 +13,6 @@
 package engines
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -25,6 +24,7 @@ import (
 	"time"
 
 	"workly.ai/consent"
+	"workly.ai/consent/build/testsite"
 )
 
 // The viewport of every engine, as build/e2e's Chromium.
@@ -73,24 +73,16 @@ func run(m *testing.M) (int, error) {
 		return 0, err
 	}
 	root = filepath.Join(wd, "..", "..")
-	build := exec.Command("go", "run", "./build")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("go run ./build: %v\n%s", err, out)
-	}
 	tmp, err := os.MkdirTemp("", "consent-engines-")
 	if err != nil {
 		return 0, err
 	}
 	defer os.RemoveAll(tmp)
-	consentd = filepath.Join(tmp, "consentd")
-	gobuild := exec.Command("go", "build", "-o", consentd, "./server/cmd/consentd")
-	gobuild.Dir = root
-	if out, err := gobuild.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("build consentd: %v\n%s", err, out)
+	if consentd, err = testsite.Build(root, tmp); err != nil {
+		return 0, err
 	}
 	dataDir = filepath.Join(tmp, "data")
-	srv, addr, err := startServer(consentd, dataDir)
+	srv, addr, err := testsite.Start(consentd, dataDir, "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}
@@ -100,38 +92,6 @@ func run(m *testing.M) (int, error) {
 	}()
 	baseURL = addr
 	return m.Run(), nil
-}
-
-// startServer starts consentd on a free loopback port and returns its URL
-// once it listens.
-func startServer(bin, data string) (*exec.Cmd, string, error) {
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-data", data)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, "", err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, "", err
-	}
-	found := make(chan string, 1)
-	go func() {
-		lines := bufio.NewScanner(stderr)
-		for lines.Scan() {
-			if _, after, ok := strings.Cut(lines.Text(), "addr=http://"); ok && strings.Contains(lines.Text(), "listening") {
-				found <- "http://" + strings.Fields(after)[0]
-				break
-			}
-		}
-		for lines.Scan() { // keep draining so the server never blocks on its log
-		}
-	}()
-	select {
-	case addr := <-found:
-		return cmd, addr, nil
-	case <-time.After(20 * time.Second):
-		cmd.Process.Kill()
-		return nil, "", fmt.Errorf("consentd did not start listening within 20s")
-	}
 }
 
 // engines are the engines of the tier, each started with a fresh profile.

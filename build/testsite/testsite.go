@@ -1,0 +1,69 @@
+// Package testsite builds the site and the real consentd, and starts
+// consentd, for the test tiers that drive browsers against it (build/e2e,
+// build/engines): one way to do it, so that a change to consentd's flags
+// reaches every tier.
+package testsite
+
+import (
+	"bufio"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Build builds the site as a user does (go run ./build, from root, the
+// module root) and consentd into dir, and returns the binary's path.
+func Build(root, dir string) (string, error) {
+	build := exec.Command("go", "run", "./build")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go run ./build: %v\n%s", err, out)
+	}
+	bin := filepath.Join(dir, "consentd")
+	gobuild := exec.Command("go", "build", "-o", bin, "./server/cmd/consentd")
+	gobuild.Dir = root
+	if out, err := gobuild.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build consentd: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// Key is where Start keeps the signing key of the store in data: beside it,
+// never inside (consentd refuses a key inside -data).
+func Key(data string) string { return data + "-signing.key" }
+
+// Start starts consentd bin on addr (port 0: a free one) with its store in
+// data and its key at Key(data), extra flags after those, and returns its
+// URL once it listens.
+func Start(bin, data, addr string, extra ...string) (*exec.Cmd, string, error) {
+	cmd := exec.Command(bin, append([]string{"-addr", addr, "-data", data, "-key", Key(data)}, extra...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	lines := bufio.NewScanner(stderr)
+	found := make(chan string, 1)
+	go func() {
+		for lines.Scan() {
+			if _, after, ok := strings.Cut(lines.Text(), "addr=http://"); ok && strings.Contains(lines.Text(), "listening") {
+				found <- "http://" + strings.Fields(after)[0]
+				break
+			}
+		}
+		for lines.Scan() { // keep draining so the server never blocks on its log
+		}
+	}()
+	select {
+	case addr := <-found:
+		return cmd, addr, nil
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, "", fmt.Errorf("consentd did not start listening within 20s")
+	}
+}
