@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"workly.ai/consent"
+	"workly.ai/consent/catalog"
 )
 
 // policySource is one policy version read from web/policies/VERSION.md.
@@ -265,8 +266,9 @@ func keyValue(s string) (key, val string, err error) {
 	return key, val, nil
 }
 
-// readSite reads and validates the site configuration (web/site.json). Every
-// error names the file and line.
+// readSite reads and validates the site configuration (web/site.json),
+// expanding each category's services from the catalogue (package catalog).
+// Every error names the file and line.
 func readSite(file string) (consent.Site, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -281,7 +283,7 @@ func readSite(file string) (consent.Site, error) {
 	if dec.More() {
 		return consent.Site{}, &consent.SourceError{File: file, Line: lineAt(data, int(dec.InputOffset())), Msg: "unexpected data after the configuration object"}
 	}
-	if err := site.Validate(); err != nil {
+	if err := errors.Join(catalog.Default().Expand(&site), site.Validate()); err != nil {
 		lines, _ := jsonLines(data)
 		var out []error
 		for _, e := range unjoin(err) {
