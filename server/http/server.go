@@ -69,6 +69,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/receipts", s.receipts)
 	mux.HandleFunc("OPTIONS /v1/receipts", s.receipts)
 	mux.HandleFunc("POST /v1/cookie", s.consentCookie)
+	mux.HandleFunc("POST /v1/discovered", s.discovered)
+	mux.HandleFunc("OPTIONS /v1/discovered", s.discovered)
 	mux.HandleFunc("GET /v1/key", s.key)
 	mux.HandleFunc("GET /v1/chain/{seq}", s.chainLink)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))

@@ -5,6 +5,7 @@
 //	consentd keygen [-key FILE]
 //	consentd verify [-data ./data] [-db postgres://…] [-key FILE]
 //	consentd export [-data ./data] [-db postgres://…] [-format jsonl|csv|kantara] [-from DATE] [-to DATE] [-policy V] [-event E]
+//	consentd discovered [-data ./data]
 //
 // Receipts are stored in DATA/consent.db (SQLite), or with -db in a
 // PostgreSQL database that several servers share. The signing key defaults
@@ -52,8 +53,10 @@ func main() {
 			err = verify(args)
 		case "export":
 			err = export(args)
+		case "discovered":
+			err = discovered(args, os.Stdout)
 		default:
-			err = fmt.Errorf("unknown command %q (want keygen, verify or export, or flags to serve)", cmd)
+			err = fmt.Errorf("unknown command %q (want keygen, verify, export, discovered or scan, or flags to serve)", cmd)
 		}
 	default:
 		err = run(args, nil)
@@ -129,8 +132,21 @@ func run(args []string, listening func(addr string)) error {
 			allowed = append(allowed, o)
 		}
 	}
-	srv, err := consenthttp.New(site, store, log, consenthttp.Ingest{Origins: allowed, Rate: *rate,
-		PublicKey: key.Public().(ed25519.PublicKey)})
+	ingest := consenthttp.Ingest{Origins: allowed, Rate: *rate, PublicKey: key.Public().(ed25519.PublicKey)}
+	if on, err := discoveryOn(site); err != nil {
+		return err
+	} else if on {
+		// The listener's counts: a small file of their own in -data, also
+		// with -db (each server counts what it receives).
+		d, err := sqlite.OpenDiscovered(discoveredFile(*dataDir))
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		ingest.Discovered = d
+		log.Info("discovery on", "counts", discoveredFile(*dataDir))
+	}
+	srv, err := consenthttp.New(site, store, log, ingest)
 	if err != nil {
 		return err
 	}
