@@ -6,6 +6,7 @@
 //	consentd verify [-data ./data] [-db postgres://…] [-key FILE]
 //	consentd export [-data ./data] [-db postgres://…] [-format jsonl|csv|kantara] [-from DATE] [-to DATE] [-policy V] [-event E]
 //	consentd discovered [-data ./data]
+//	consentd scan [-json FILE] [-pages N] [-site FILE] [-host-rules RULES] URL…
 //
 // Receipts are stored in DATA/consent.db (SQLite), or with -db in a
 // PostgreSQL database that several servers share. The signing key defaults
@@ -55,6 +56,8 @@ func main() {
 			err = export(args)
 		case "discovered":
 			err = discovered(args, os.Stdout)
+		case "scan":
+			err = scanCmd(args, os.Stdout, os.Stderr)
 		default:
 			err = fmt.Errorf("unknown command %q (want keygen, verify, export, discovered or scan, or flags to serve)", cmd)
 		}

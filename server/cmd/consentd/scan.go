@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"workly.ai/consent"
+	"workly.ai/consent/catalog"
+	"workly.ai/consent/server/scan"
+)
+
+// errFound is the scan's verdict when something is wrong: the report says
+// what, and consentd exits 1.
+var errFound = errors.New("scan: problems found (see the report)")
+
+// scanCmd runs consentd scan [-json FILE] [-pages N] [-site FILE]
+// [-host-rules RULES] [-chromium PATH] URL…: Markdown on out (or JSON into
+// FILE, "-" for out), progress on progress.
+func scanCmd(args []string, out, progress io.Writer) error {
+	fl := flag.NewFlagSet("scan", flag.ContinueOnError)
+	jsonFile := fl.String("json", "", "write the report as JSON into this file (- for stdout) instead of Markdown on stdout")
+	pages := fl.Int("pages", 10, "pages to visit per site and phase: the URL, then same-site links in the order found")
+	siteFile := fl.String("site", "", "the site's configuration (web/site.json) instead of the /v1/site.json the site publishes")
+	hostRules := fl.String("host-rules", "", `Chromium's host-resolver-rules, to scan a staging server under its production names ("MAP *.example.com 127.0.0.1")`)
+	chromium := fl.String("chromium", "", "the Chromium binary (default: chromium from PATH)")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if fl.NArg() == 0 {
+		return errors.New("scan: give at least one URL")
+	}
+	if *pages < 1 {
+		return errors.New("scan: -pages must be at least 1")
+	}
+	cat := catalog.Default()
+	var site *consent.Site
+	if *siteFile != "" {
+		s, err := scan.ReadSite(*siteFile, cat)
+		if err != nil {
+			return err
+		}
+		site = s
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	b, err := scan.NewBrowser(scan.Options{Pages: *pages, Chromium: *chromium, HostRules: *hostRules, Progress: progress}, fl.Args())
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	var reports []scan.Report
+	var sites []*consent.Site
+	for _, u := range fl.Args() {
+		s := site
+		if s == nil {
+			fmt.Fprintf(progress, "scan: %s: reading what the site declares\n", u)
+			if s, err = b.FetchSite(ctx, u, cat); err != nil {
+				return err
+			}
+		}
+		obs, err := b.Crawl(ctx, u, s.Cookie.Domain)
+		if err != nil {
+			return err
+		}
+		reports = append(reports, scan.Analyze(s, cat, obs))
+		sites = append(sites, s)
+	}
+	switch *jsonFile {
+	case "":
+		w := bufio.NewWriter(out)
+		for i := range reports {
+			reports[i].WriteMarkdown(w, sites[i])
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+	case "-":
+		if err := scan.WriteJSON(out, reports); err != nil {
+			return err
+		}
+	default:
+		f, err := os.Create(*jsonFile)
+		if err != nil {
+			return err
+		}
+		if err := scan.WriteJSON(f, reports); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	for _, r := range reports {
+		if !r.OK() {
+			return errFound
+		}
+	}
+	return nil
+}
