@@ -88,7 +88,8 @@ func TestScanReportsWhatIsWrong(t *testing.T) {
 			`<script src="/loader.js" defer></script><script src="/bad/bad.js"></script><p>A page that stores too much.</p></html>`,
 		"bad/bad.js": `document.cookie = "tracker_id=1; Path=/; Max-Age=86400";
 localStorage.setItem("undeclared.key", "1");
-if (!/(^|; )consent=/.test(document.cookie)) document.cookie = "_ga=GA1.1.1.1; Path=/bad/deep; Max-Age=86400";`,
+if (!/(^|; )consent=/.test(document.cookie)) document.cookie = "_ga=GA1.1.1.1; Path=/bad/deep; Max-Age=86400";
+new Image().src = "http://pixel.tracker.test/p.gif"; // blocked by the page's CSP: never sent`,
 	} {
 		if err := os.WriteFile(filepath.Join(site, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)

@@ -153,7 +153,8 @@ func (b *Browser) visit(ctx context.Context, ph Phase, pages *[]string, discover
 	if err := chromedp.Do(tab, chromedp.Navigate("about:blank")); err != nil {
 		return v, fmt.Errorf("open a browser context: %w", err)
 	}
-	net := &netTracker{inflight: map[network.RequestID]time.Time{}, hosts: map[string]bool{}}
+	net := &netTracker{inflight: map[network.RequestID]time.Time{}}
+	net.reset()
 	if err := chromedp.Listen(tab, net.event); err != nil {
 		return v, err
 	}
@@ -292,12 +293,15 @@ func (b *Browser) collect(ctx context.Context, pageURL string, net *netTracker) 
 }
 
 // netTracker follows a tab's requests: which are in flight, when the last
-// one started or ended, and every host requested.
+// one started or ended, and every host requested (a request the browser
+// blocked before sending it, such as one the page's CSP forbids, does not
+// count).
 type netTracker struct {
 	mu       sync.Mutex
 	inflight map[network.RequestID]time.Time // when each request started
 	last     time.Time
-	hosts    map[string]bool
+	hosts    map[string]int // requests per host since reset, less those the browser blocked
+	hostOf   map[network.RequestID]string
 }
 
 func (n *netTracker) event(ev any) {
@@ -306,31 +310,49 @@ func (n *netTracker) event(ev any) {
 	switch e := ev.(type) {
 	case *network.EventRequestWillBeSent:
 		n.inflight[e.RequestID] = time.Now()
-		n.host(e.Request.URL)
+		if e.RedirectResponse == nil { // a redirect's next hop comes with the same id
+			if h := hostOf(e.Request.URL); h != "" {
+				n.hosts[h]++
+				n.hostOf[e.RequestID] = h
+			}
+		} else if h := hostOf(e.Request.URL); h != "" {
+			n.hosts[h]++
+		}
 	case *network.EventLoadingFinished:
 		delete(n.inflight, e.RequestID)
 	case *network.EventLoadingFailed:
 		delete(n.inflight, e.RequestID)
+		// Blocked by the browser (CSP, mixed content, …): it never left.
+		if h := n.hostOf[e.RequestID]; e.BlockedReason != "" && h != "" {
+			if n.hosts[h]--; n.hosts[h] <= 0 {
+				delete(n.hosts, h)
+			}
+		}
 	case *network.EventWebSocketCreated:
-		n.host(e.URL)
+		if h := hostOf(e.URL); h != "" {
+			n.hosts[h]++
+		}
 	default:
 		return
 	}
 	n.last = time.Now()
 }
 
-func (n *netTracker) host(raw string) {
+// hostOf returns the host of a network URL, "" for data:, blob: and the like.
+func hostOf(raw string) string {
 	if u, err := url.Parse(raw); err == nil && u.Hostname() != "" &&
 		(u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "ws" || u.Scheme == "wss") {
-		n.hosts[strings.ToLower(u.Hostname())] = true
+		return strings.ToLower(u.Hostname())
 	}
+	return ""
 }
 
 // reset forgets the hosts seen and counts the network as busy from now.
 func (n *netTracker) reset() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.hosts = map[string]bool{}
+	n.hosts = map[string]int{}
+	n.hostOf = map[network.RequestID]string{}
 	n.last = time.Now()
 }
 

@@ -19,8 +19,10 @@ import (
 type Report struct {
 	URL   string   `json:"url"`
 	Pages []string `json:"pages"`
-	// Seen is everything seen in any phase, declared or not (hosts: the
-	// site's own excepted), by kind and name.
+	// Seen is everything seen in any phase, declared or not, by kind and
+	// name. Hosts of the site itself (the start URL's host, and
+	// cookie.domain with its subdomains) are left out unless a category
+	// declares them.
 	Seen []Seen `json:"seen"`
 	// Undeclared is what no category declares.
 	Undeclared []Seen `json:"undeclared"`
@@ -138,7 +140,9 @@ func Analyze(site *consent.Site, cat *catalog.Catalog, obs Site) Report {
 				}
 			}
 			for _, h := range p.Hosts {
-				if !firstParty(h, startHost, site.Cookie.Domain) {
+				// The site's own hosts count only where a category
+				// declares them (self-hosted analytics, say).
+				if _, _, declared := site.Declaring(consent.KindHost, h); declared || !firstParty(h, startHost, site.Cookie.Domain) {
 					add(Seen{Kind: Host, Name: strings.ToLower(h)}, v.Phase, p.URL)
 				}
 			}

@@ -14,7 +14,7 @@ func testSite() *consent.Site {
 	return &consent.Site{Cookie: consent.CookieConfig{Domain: "example.com"}, Categories: []consent.Category{
 		{ID: "necessary", Required: true, Cookies: []consent.Item{{Name: "consent"}}, Storage: []consent.Item{{Name: "consent.*"}}},
 		{ID: "analytics", Cookies: []consent.Item{{Name: "_ga"}, {Name: "_ga_*"}}, IndexedDB: []consent.Item{{Name: "stats"}}, Hosts: []string{"google-analytics.com"}},
-		{ID: "marketing", Cookies: []consent.Item{{Name: "_gcl_au"}}},
+		{ID: "marketing", Cookies: []consent.Item{{Name: "_gcl_au"}}, Hosts: []string{"ads.example.com"}},
 	}}
 }
 
@@ -41,7 +41,7 @@ func TestAnalyze(t *testing.T) {
 			page("https://www.example.com/about", nil, nil, "www.example.com"),
 		}},
 		{Phase: Rejected, Pages: []Page{
-			page("https://www.example.com/", []string{"consent", "Hm_lvt_abc"}, []string{"consent.outbox"}, "www.example.com", "hm.baidu.com"),
+			page("https://www.example.com/", []string{"consent", "Hm_lvt_abc"}, []string{"consent.outbox"}, "www.example.com", "hm.baidu.com", "ads.example.com"),
 		}},
 		{Phase: Accepted, Pages: []Page{
 			page("https://www.example.com/", []string{"consent", "_ga", "_ga_X1"}, []string{"consent.outbox"}, "www.example.com", "region1.google-analytics.com", "cdn.unknown.test"),
@@ -54,7 +54,7 @@ func TestAnalyze(t *testing.T) {
 	if got, want := names(r.WithoutConsent), "cookie:_ga@[before]"; got != want {
 		t.Errorf("without consent %s, want %s", got, want)
 	}
-	if got, want := names(r.RefusedHosts), "host:region1.google-analytics.com@[before]"; got != want {
+	if got, want := names(r.RefusedHosts), "host:ads.example.com@[rejected] host:region1.google-analytics.com@[before]"; got != want {
 		t.Errorf("refused hosts %s, want %s", got, want)
 	}
 	var never []string
@@ -81,8 +81,8 @@ func TestAnalyze(t *testing.T) {
 	}
 	var md bytes.Buffer
 	r.WriteMarkdown(&md, testSite())
-	for _, want := range []string{"**6 problem(s)**", "## Seen but undeclared (4)", "`\"services\": [\"baidu-tongji\"]` in category `analytics`",
-		"## Optional, present without consent (1)", "## Requests to a refused category's hosts (1)", "| cookie | `_ga_X1` | analytics (`_ga_*`) | after accept all; .example.com/, 400 days |"} {
+	for _, want := range []string{"**7 problem(s)**", "## Seen but undeclared (4)", "`\"services\": [\"baidu-tongji\"]` in category `analytics`",
+		"## Optional, present without consent (1)", "## Requests to a refused category's hosts (2)", "| cookie | `_ga_X1` | analytics (`_ga_*`) | after accept all; .example.com/, 400 days |"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md.String())
 		}
