@@ -66,7 +66,7 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "consentd:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 

@@ -20,9 +20,27 @@ import (
 // what, and consentd exits 1.
 var errFound = errors.New("scan: problems found (see the report)")
 
+// errCannotScan wraps what kept a scan from running at all (no Chromium, no
+// declarations, a browser that failed): consentd exits 2, so that a site's
+// CI can tell a broken scan from a finding.
+type errCannotScan struct{ err error }
+
+func (e errCannotScan) Error() string { return e.err.Error() }
+func (e errCannotScan) Unwrap() error { return e.err }
+
+// exitCode is consentd's exit status for err: 2 when a scan could not run,
+// else 1.
+func exitCode(err error) int {
+	if errors.As(err, new(errCannotScan)) {
+		return 2
+	}
+	return 1
+}
+
 // scanCmd runs consentd scan [-json FILE] [-pages N] [-site FILE]
 // [-host-rules RULES] [-chromium PATH] URL…: Markdown on out (or JSON into
-// FILE, "-" for out), progress on progress.
+// FILE, "-" for out), progress on progress. It returns errFound when the
+// report finds something wrong, errCannotScan when no report could be made.
 func scanCmd(args []string, out, progress io.Writer) error {
 	fl := flag.NewFlagSet("scan", flag.ContinueOnError)
 	jsonFile := fl.String("json", "", "write the report as JSON into this file (- for stdout) instead of Markdown on stdout")
@@ -31,18 +49,26 @@ func scanCmd(args []string, out, progress io.Writer) error {
 	hostRules := fl.String("host-rules", "", `Chromium's host-resolver-rules, to scan a staging server under its production names ("MAP *.example.com 127.0.0.1")`)
 	chromium := fl.String("chromium", "", "the Chromium binary (default: chromium from PATH)")
 	if err := fl.Parse(args); err != nil {
-		return err
+		return errCannotScan{err}
 	}
+	err := scanSites(fl, *jsonFile, *pages, *siteFile, *hostRules, *chromium, out, progress)
+	if err != nil && !errors.Is(err, errFound) {
+		return errCannotScan{err}
+	}
+	return err
+}
+
+func scanSites(fl *flag.FlagSet, jsonFile string, pages int, siteFile, hostRules, chromium string, out, progress io.Writer) error {
 	if fl.NArg() == 0 {
 		return errors.New("scan: give at least one URL")
 	}
-	if *pages < 1 {
+	if pages < 1 {
 		return errors.New("scan: -pages must be at least 1")
 	}
 	cat := catalog.Default()
 	var site *consent.Site
-	if *siteFile != "" {
-		s, err := scan.ReadSite(*siteFile, cat)
+	if siteFile != "" {
+		s, err := scan.ReadSite(siteFile, cat)
 		if err != nil {
 			return err
 		}
@@ -50,7 +76,7 @@ func scanCmd(args []string, out, progress io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	b, err := scan.NewBrowser(scan.Options{Pages: *pages, Chromium: *chromium, HostRules: *hostRules, Progress: progress}, fl.Args())
+	b, err := scan.NewBrowser(scan.Options{Pages: pages, Chromium: chromium, HostRules: hostRules, Progress: progress}, fl.Args())
 	if err != nil {
 		return err
 	}
@@ -72,7 +98,7 @@ func scanCmd(args []string, out, progress io.Writer) error {
 		reports = append(reports, scan.Analyze(s, cat, obs))
 		sites = append(sites, s)
 	}
-	switch *jsonFile {
+	switch jsonFile {
 	case "":
 		w := bufio.NewWriter(out)
 		for i := range reports {
@@ -86,7 +112,7 @@ func scanCmd(args []string, out, progress io.Writer) error {
 			return err
 		}
 	default:
-		f, err := os.Create(*jsonFile)
+		f, err := os.Create(jsonFile)
 		if err != nil {
 			return err
 		}
