@@ -15,12 +15,28 @@ import (
 	"workly.ai/consent"
 	"workly.ai/consent/catalog"
 	"workly.ai/consent/server/discovery"
+	"workly.ai/consent/server/postgres"
 	"workly.ai/consent/server/sqlite"
 )
 
-// discoveredFile is where the listener's counts are kept, apart from the
-// receipts.
+// discoveredFile is where the listener's counts are kept with SQLite, apart
+// from the receipts.
 func discoveredFile(dataDir string) string { return filepath.Join(dataDir, "discovered.db") }
+
+// openDiscovered opens the listener's counts: in the PostgreSQL database at
+// dsn when given (shared by every server), else in DATA/discovered.db; for
+// reading only, a missing file is fs.ErrNotExist.
+func openDiscovered(dsn, dataDir string, readOnly bool) (discovery.Store, error) {
+	if dsn != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return postgres.OpenDiscovered(ctx, dsn)
+	}
+	if readOnly {
+		return sqlite.OpenDiscoveredReadOnly(discoveredFile(dataDir))
+	}
+	return sqlite.OpenDiscovered(discoveredFile(dataDir))
+}
 
 // discoveryOn reports whether the built site switches the listener on
 // ("discovery": true in site.json).
@@ -45,13 +61,14 @@ func discoveryOn(site fs.FS) (bool, error) {
 func discovered(args []string, out io.Writer) error {
 	fl := flag.NewFlagSet("discovered", flag.ContinueOnError)
 	data := fl.String("data", "data", "directory of the server's data (DATA/discovered.db)")
+	dsn := fl.String("db", "", "a PostgreSQL URL (postgres://user@host:5432/db): the counts there instead of in DATA/discovered.db")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
 	if fl.NArg() > 0 {
 		return fmt.Errorf("discovered: unexpected argument %q", fl.Arg(0))
 	}
-	d, err := sqlite.OpenDiscoveredReadOnly(discoveredFile(*data))
+	d, err := openDiscovered(*dsn, *data, true)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("discovered: no counts in %s (is \"discovery\": true in site.json, and the server running with -data %s?)", *data, *data)
 	}

@@ -12,12 +12,26 @@ import (
 	"time"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/postgres/pgtest"
+	"workly.ai/consent/server/proof"
 )
 
 // A server whose site.json switches discovery on counts what browsers post
-// in DATA/discovered.db, and consentd discovered prints it with the
-// catalogue's service.
+// (in DATA/discovered.db, or with -db in the shared database), and
+// consentd discovered prints it with the catalogue's service.
 func TestDiscoveredCountsAndPrints(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { countAndPrint(t, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		dsn := pgtest.Database(t)
+		keyFile := filepath.Join(t.TempDir(), "signing.key")
+		if _, err := proof.CreateKey(keyFile); err != nil {
+			t.Fatal(err)
+		}
+		countAndPrint(t, []string{"-db", dsn, "-key", keyFile})
+	})
+}
+
+func countAndPrint(t *testing.T, store []string) {
 	site := t.TempDir()
 	txt := consent.Text{ZhCN: "x", En: "x"}
 	s := consent.Site{Name: txt, Cookie: consent.CookieConfig{MaxAgeDays: 365}, Discovery: true,
@@ -33,13 +47,15 @@ func TestDiscoveredCountsAndPrints(t *testing.T) {
 		}
 	}
 	data := t.TempDir()
-	if err := discovered([]string{"-data", data}, new(bytes.Buffer)); err == nil || !strings.Contains(err.Error(), "no counts") {
-		t.Errorf("before any count: %v", err)
+	if store == nil {
+		if err := discovered([]string{"-data", data}, new(bytes.Buffer)); err == nil || !strings.Contains(err.Error(), "no counts") {
+			t.Errorf("before any count: %v", err)
+		}
 	}
 	addrs := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run([]string{"-addr", "127.0.0.1:0", "-data", data, "-assets", site}, func(a string) { addrs <- a })
+		done <- run(append([]string{"-addr", "127.0.0.1:0", "-data", data, "-assets", site}, store...), func(a string) { addrs <- a })
 	}()
 	var addr string
 	select {
@@ -68,7 +84,7 @@ func TestDiscoveredCountsAndPrints(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := discovered([]string{"-data", data}, &out); err != nil {
+	if err := discovered(append([]string{"-data", data}, store[:min(len(store), 2)]...), &out); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")

@@ -5,7 +5,7 @@
 //	consentd keygen [-key FILE]
 //	consentd verify [-data ./data] [-db postgres://…] [-key FILE]
 //	consentd export [-data ./data] [-db postgres://…] [-format jsonl|csv|kantara] [-from DATE] [-to DATE] [-policy V] [-event E]
-//	consentd discovered [-data ./data]
+//	consentd discovered [-data ./data] [-db postgres://…]
 //	consentd scan [-json FILE] [-pages N] [-site FILE] [-host-rules RULES] URL…
 //
 // Receipts are stored in DATA/consent.db (SQLite), or with -db in a
@@ -139,15 +139,15 @@ func run(args []string, listening func(addr string)) error {
 	if on, err := discoveryOn(site); err != nil {
 		return err
 	} else if on {
-		// The listener's counts: a small file of their own in -data, also
-		// with -db (each server counts what it receives).
-		d, err := sqlite.OpenDiscovered(discoveredFile(*dataDir))
+		// The listener's counts, apart from the receipts: in the shared
+		// database with -db, else in a small file of their own in -data.
+		d, err := openDiscovered(*dsn, *dataDir, false)
 		if err != nil {
 			return err
 		}
 		defer d.Close()
 		ingest.Discovered = d
-		log.Info("discovery on", "counts", discoveredFile(*dataDir))
+		log.Info("discovery on")
 	}
 	srv, err := consenthttp.New(site, store, log, ingest)
 	if err != nil {
