@@ -44,3 +44,36 @@ func TestDecode(t *testing.T) {
 		})
 	}
 }
+
+// Whatever a browser sends, what Decode accepts is only kinds and names in
+// their shapes.
+func FuzzDecode(f *testing.F) {
+	for _, seed := range []string{
+		`{"names":[{"kind":"cookie","name":"_ga"}]}`,
+		`{"names":[{"kind":"request-host","name":"hm.baidu.com"},{"kind":"localStorage","name":"a b"}]}`,
+		`{"names":[{"kind":"cookie","name":"a=b"}]}`,
+		`{"names":[{"kind":"script-host","name":"10.0.0.1"}]}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		names, err := Decode(body)
+		if err != nil {
+			return
+		}
+		if len(names) > MaxNames {
+			t.Fatalf("%d names accepted", len(names))
+		}
+		for _, n := range names {
+			if n.Validate() != nil || n.Name == Other {
+				t.Fatalf("accepted %+v", n)
+			}
+			if n.Kind == Cookie && strings.ContainsAny(n.Name, "=; ,") || strings.Contains(n.Name, "@") {
+				t.Fatalf("accepted %+v", n)
+			}
+			if n.Kind.IsHost() && strings.Trim(n.Name, "0123456789.") == "" {
+				t.Fatalf("accepted an address %+v", n)
+			}
+		}
+	})
+}
