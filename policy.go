@@ -37,6 +37,19 @@ func MatchLocale(tag string) (Locale, bool) {
 	return "", false
 }
 
+// ChooseLocale returns the locale to show given the person's preferences in
+// order (the one they switched to in this tab, the page's <html lang>, then
+// the browser's languages): the first that is supported, else the default.
+// The loader chooses the same way; testdata/locale-vectors.json pins both.
+func ChooseLocale(tags ...string) Locale {
+	for _, t := range tags {
+		if l, ok := MatchLocale(t); ok {
+			return l
+		}
+	}
+	return Locales[0]
+}
+
 // Text is one text written in every locale, by people, not machine-translated.
 type Text struct {
 	ZhCN string `json:"zh-CN"`

@@ -102,3 +102,24 @@ func TestMatchLocale(t *testing.T) {
 		}
 	}
 }
+
+// ChooseLocale agrees with every vector of testdata/locale-vectors.json,
+// which the loader and the module are tested against too (build/e2e).
+func TestLocaleVectors(t *testing.T) {
+	var file struct {
+		Vectors []struct {
+			Name, Switched, Lang string
+			Languages            []string
+			Want                 Locale
+		}
+	}
+	readJSON(t, "testdata/locale-vectors.json", &file)
+	if len(file.Vectors) == 0 {
+		t.Fatal("no vectors")
+	}
+	for _, v := range file.Vectors {
+		if got := ChooseLocale(append([]string{v.Switched, v.Lang}, v.Languages...)...); got != v.Want {
+			t.Errorf("%s: ChooseLocale = %q, want %q", v.Name, got, v.Want)
+		}
+	}
+}

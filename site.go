@@ -127,6 +127,22 @@ func (s *Site) Optional() []string {
 	return ids
 }
 
+// Releases reports whether content gated by category runs for st: st is a
+// choice under a version m publishes, and category is an optional category
+// of the site that st grants. Content gated by an unknown or a required
+// category never runs (it is a mistake in the page). The loader decides the
+// same way; testdata/release-vectors.json pins both.
+func (s *Site) Releases(m *Manifest, st State, category string) bool {
+	if st.IsZero() || !st.Has(category) {
+		return false
+	}
+	if _, err := m.Lookup(st.Policy); err != nil {
+		return false
+	}
+	c, ok := s.Category(category)
+	return ok && !c.Required
+}
+
 // Category returns the category with id and whether it exists.
 func (s *Site) Category(id string) (Category, bool) {
 	for _, c := range s.Categories {

@@ -1,7 +1,9 @@
 package consent
 
 import (
+	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -49,5 +51,40 @@ func TestSiteValidate(t *testing.T) {
 				t.Fatalf("Validate() = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// Site.Releases agrees with every vector of testdata/release-vectors.json,
+// which the loader is tested against too (build/e2e).
+func TestReleaseVectors(t *testing.T) {
+	var site Site
+	readJSON(t, "web/site.json", &site)
+	m := &Manifest{Versions: []Version{{ID: "2022-01-01"}, {ID: "2024-03-01"}, {ID: "2025-06-01"}}}
+	var file struct {
+		Vectors []struct {
+			Name, Cookie, Category string
+			Release                bool
+		}
+	}
+	readJSON(t, "testdata/release-vectors.json", &file)
+	if len(file.Vectors) == 0 {
+		t.Fatal("no vectors")
+	}
+	for _, v := range file.Vectors {
+		st, _ := DecodeCookie(v.Cookie) // malformed: no consent
+		if got := site.Releases(m, st, v.Category); got != v.Release {
+			t.Errorf("%s: Releases(%q) = %v, want %v", v.Name, v.Category, got, v.Release)
+		}
+	}
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
 }

@@ -113,7 +113,7 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 
 	// Stylesheets and demo scripts, minified and hashed.
 	assetURL := map[string]string{}
-	for _, name := range []string{"site.css", "demo/analytics.js", "demo/app.js"} {
+	for _, name := range []string{"site.css", "favicon.svg", "demo/analytics.js", "demo/app.js"} {
 		data, err := readMinified(filepath.Join(root, "web/pages", name))
 		if err != nil {
 			return nil, err
@@ -154,6 +154,8 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 		"v": manifest.Current().ID, "c": site.CookieName(),
 		"css": string(moduleCSS), "cssUrl": cssPath, "wasm": wasmPath, "exec": execPath, "cfg": cfgPath,
 		"n": notices(&site, &manifest), "cm": consentModeDefaults(&site), "dnt": site.HonorDNT,
+		// The categories whose gated content may run (Site.Releases).
+		"o": site.Optional(),
 	})
 	if err != nil {
 		return nil, err
@@ -232,10 +234,13 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	if err := b.compress(); err != nil {
 		return nil, err
 	}
+	b.report(log)
+	if err := b.overBudget(); err != nil {
+		return nil, err
+	}
 	if err := b.write(filepath.Join(root, distDir)); err != nil {
 		return nil, err
 	}
-	b.report(log)
 	fmt.Fprintf(log, "built %d files into %s in %s\n", len(b.files), distDir, time.Since(start).Round(100*time.Millisecond))
 	return &b, nil
 }
@@ -422,6 +427,21 @@ func (b *bundle) report(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", f.Path, kb(len(f.Data)), kb(len(f.gz)), kb(len(f.br)), budget)
 	}
 	tw.Flush()
+}
+
+// overBudget returns an error naming every file whose brotli size exceeds
+// its budget: every visitor pays for those bytes, so the build fails.
+func (b *bundle) overBudget() error {
+	var over []string
+	for _, f := range b.files {
+		if f.Budget > 0 && len(f.br) > f.Budget {
+			over = append(over, fmt.Sprintf("%s is %s brotli, over its budget of %s", f.Path, kb(len(f.br)), kb(f.Budget)))
+		}
+	}
+	if len(over) > 0 {
+		return fmt.Errorf("over budget: %s", strings.Join(over, "; "))
+	}
+	return nil
 }
 
 func kb(n int) string {

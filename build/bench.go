@@ -64,6 +64,10 @@ func bench(root string, args []string) error {
 		if err := benchBrowser(site, *runs, r); err != nil {
 			return err
 		}
+		fmt.Println("== Lighthouse: this module, vanilla-cookieconsent, no consent manager; the demo pages")
+		if err := benchLighthouse(out, site, r); err != nil {
+			return err
+		}
 	}
 	fmt.Println("== server: static files beside nginx, receipt store")
 	if err := benchServer(root, site, time.Duration(*seconds)*time.Second, r); err != nil {

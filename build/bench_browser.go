@@ -46,9 +46,11 @@ var benchProfiles = []benchProfile{
 // first has a box (performance.now(), from navigation start), the layout
 // shift, and when a gated script ran (granted.js sets __grantedAt).
 const probe = `(() => {
-  const t = window.__bench = { cls: 0 };
+  const t = window.__bench = { cls: 0, long: [] };
   new PerformanceObserver(l => { for (const e of l.getEntries()) if (!e.hadRecentInput) t.cls += e.value; })
     .observe({ type: "layout-shift", buffered: true });
+  new PerformanceObserver(l => { for (const e of l.getEntries()) t.long.push(e.duration); })
+    .observe({ type: "longtask", buffered: true });
   const check = () => {
     const el = document.querySelector(%q);
     if (el) {
@@ -74,7 +76,13 @@ type sample struct {
 	Banner, Ready, Granted float64 // ms
 	Critical, Total        float64 // bytes
 	CLS                    float64
+	// Longest main-thread task (ms; long tasks are over 50 ms) while the
+	// page loaded, and after the choice (first visits only).
+	Longest, LongestChoice float64
 }
+
+// longest reads and resets the longest task the probe saw.
+const longest = `(() => { const l = window.__bench.long; window.__bench.long = []; return Math.max(0, ...l); })()`
 
 func benchBrowser(site string, runs int, r *benchReport) error {
 	h, err := consenthttp.Static(os.DirFS(site))
@@ -186,6 +194,9 @@ func loadOnce(browser context.Context, base string, p benchPage, prof benchProfi
 	if out[0].CLS, err = chromedp.Run(ctx, chromedp.Evaluate[float64](`window.__bench.cls`)); err != nil {
 		return out, err
 	}
+	if out[0].Longest, err = chromedp.Run(ctx, chromedp.Evaluate[float64](longest)); err != nil {
+		return out, err
+	}
 	// Accept all, wait until the choice is stored, then come back.
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(p.Accept))); err != nil {
 		return out, fmt.Errorf("accept all: %w", err)
@@ -193,11 +204,24 @@ func loadOnce(browser context.Context, base string, p benchPage, prof benchProfi
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.cookie.length > 0 || localStorage.length > 0`)); err != nil {
 		return out, fmt.Errorf("the choice was not stored: %w", err)
 	}
+	time.Sleep(500 * time.Millisecond) // the rest of the choice's work (clearing, receipts)
+	if out[0].LongestChoice, err = chromedp.Run(ctx, chromedp.Evaluate[float64](longest)); err != nil {
+		return out, err
+	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+p.Path)); err != nil {
 		return out, err
 	}
 	if out[1].Granted, err = measure(`window.__grantedAt`); err != nil {
 		return out, fmt.Errorf("the granted script did not run: %w", err)
+	}
+	if p.Path == benchPages[0].Path {
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.consent.ready.then(() => true)`, chromedp.EvalAwaitPromise)); err != nil {
+			return out, err
+		}
+	}
+	time.Sleep(time.Second) // the module's start after ready
+	if out[1].Longest, err = chromedp.Run(ctx, chromedp.Evaluate[float64](longest)); err != nil {
+		return out, err
 	}
 	return out, nil
 }

@@ -17,6 +17,7 @@ type benchReport struct {
 	Static                   []staticResult
 	Ingest                   []ingestResult // SQLite
 	IngestPostgres           []ingestResult // the same loads, then two servers on one database
+	Lighthouse               []lighthouseResult
 	Notes                    []string
 }
 
@@ -98,6 +99,9 @@ var (
 	criticalOf = func(s sample) float64 { return s.Critical }
 	totalOf    = func(s sample) float64 { return s.Total }
 	clsOf      = func(s sample) float64 { return s.CLS }
+	longestOf  = func(s sample) float64 { return s.Longest }
+	// longestChoiceOf is the longest task after the first visit's choice.
+	longestChoiceOf = func(s sample) float64 { return s.LongestChoice }
 )
 
 // budget is one line of DESIGN's budgets with its figure.
@@ -128,6 +132,16 @@ func (r *benchReport) budgets() []budget {
 		}
 		out = append(out, budget{"banner layout shift = 0", fmt.Sprintf("%.3f (worst run)", worst), worst == 0, true})
 	}
+	if ours != nil {
+		worst := 0.0
+		for _, s := range ours.First {
+			worst = math.Max(worst, math.Max(s.Longest, s.LongestChoice))
+		}
+		for _, s := range ours.Back {
+			worst = math.Max(worst, s.Longest)
+		}
+		out = append(out, budget{"no main-thread task over 50 ms, mobile (first visit, choice, returning)", fmt.Sprintf("longest %.0f ms", worst), worst <= 50, true})
+	}
 	if len(r.Ingest) == 3 {
 		one, ten, paced := r.Ingest[0], r.Ingest[1], r.Ingest[2]
 		out = append(out, budget{"ingest ≥ 20,000 receipts/s durably stored (SQLite, 2 cores)",
@@ -135,6 +149,7 @@ func (r *benchReport) budgets() []budget {
 			budget{"ingest p99 ≤ 20 ms at 5,000/s", fmt.Sprintf("%s at %.0f posts/s", paced.P99.Round(100*time.Microsecond), paced.Posts),
 				paced.P99 <= 20*time.Millisecond && paced.Posts >= 4750, true})
 	}
+	out = append(out, r.lighthouseBudgets()...)
 	for _, path := range []string{"/loader.js", "wasm"} {
 		var ours, nginx *staticResult
 		for i := range r.Static {
@@ -169,14 +184,15 @@ func (r *benchReport) markdown() string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", bu.What, bu.Figure, verdict)
 	}
-	b.WriteString("\n## Pages\n\n| profile | manager | time to banner | returning: granted script runs | module ready | critical bytes | total bytes | layout shift |\n|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("\n## Pages\n\n| profile | manager | time to banner | returning: granted script runs | module ready | critical bytes | total bytes | layout shift | longest task: first visit / choice / returning |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, p := range r.Pages {
 		ready := "-"
 		if p.First[0].Ready > 0 {
 			ready = spread(p.First, readyOf, "ms")
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", p.Profile, p.Page, spread(p.First, bannerOf, "ms"),
-			spread(p.Back, grantedOf, "ms"), ready, spread(p.First, criticalOf, "KB"), spread(p.First, totalOf, "KB"), spread(p.First, clsOf, ""))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s |\n", p.Profile, p.Page, spread(p.First, bannerOf, "ms"),
+			spread(p.Back, grantedOf, "ms"), ready, spread(p.First, criticalOf, "KB"), spread(p.First, totalOf, "KB"), spread(p.First, clsOf, ""),
+			spread(p.First, longestOf, "ms"), spread(p.First, longestChoiceOf, "ms"), spread(p.Back, longestOf, "ms"))
 	}
 	if len(r.Static) > 0 {
 		b.WriteString("\n## Static files (loopback, 32 connections, brotli)\n\n| server | file | requests/s | MB/s |\n|---|---|---|---|\n")
@@ -200,10 +216,53 @@ func (r *benchReport) markdown() string {
 			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %s | %s | %s |\n", x.Load, x.Posts, x.Rate, x.P50.Round(10*time.Microsecond), x.P99.Round(10*time.Microsecond), beside)
 		}
 	}
+	if len(r.Lighthouse) > 0 {
+		b.WriteString("\n## Lighthouse (its mobile default: simulated 4× CPU and slow 4G; one run each)\n\n| page | performance | total blocking time | time to interactive | bytes | accessibility | best practices |\n|---|---|---|---|---|---|---|\n")
+		for _, x := range r.Lighthouse {
+			perf, tbt, tti, bytes := "-", "-", "-", "-"
+			if x.Performance >= 0 {
+				perf, tbt, tti, bytes = fmt.Sprintf("%.2f", x.Performance), fmt.Sprintf("%.0f ms", x.TBT), fmt.Sprintf("%.1f s", x.TTI/1000), fmt.Sprintf("%.0f KB", x.Bytes/1000)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %.2f | %.2f |\n", x.Page, perf, tbt, tti, bytes, x.Accessibility, x.Practice)
+		}
+	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "\n%s\n", n)
 	}
 	return b.String()
+}
+
+// lighthouseBudgets are issue 12's: beside vanilla-cookieconsent on the same
+// page, total blocking time ≤ max(50 ms, the peer's), performance ≥ the
+// peer's, time to interactive ≤ 1.2× the peer's; accessibility and best
+// practices 1.00 on every demo page.
+func (r *benchReport) lighthouseBudgets() []budget {
+	var ours, vcc *lighthouseResult
+	var out []budget
+	worstA11y, worstBP, demo := 1.0, 1.0, 0
+	for i := range r.Lighthouse {
+		x := &r.Lighthouse[i]
+		switch {
+		case x.Page == "this module":
+			ours = x
+		case strings.HasPrefix(x.Page, "vanilla"):
+			vcc = x
+		case strings.HasPrefix(x.Page, "demo "):
+			demo++
+			worstA11y, worstBP = math.Min(worstA11y, x.Accessibility), math.Min(worstBP, x.Practice)
+		}
+	}
+	if ours != nil && vcc != nil {
+		out = append(out,
+			budget{"Lighthouse total blocking time ≤ max(50 ms, vanilla-cookieconsent's)", fmt.Sprintf("%.0f ms vs %.0f ms", ours.TBT, vcc.TBT), ours.TBT <= math.Max(50, vcc.TBT), true},
+			budget{"Lighthouse performance ≥ vanilla-cookieconsent's", fmt.Sprintf("%.2f vs %.2f", ours.Performance, vcc.Performance), ours.Performance >= vcc.Performance, true},
+			budget{"Lighthouse time to interactive ≤ 1.2× vanilla-cookieconsent's", fmt.Sprintf("%.1f s vs %.1f s", ours.TTI/1000, vcc.TTI/1000), ours.TTI <= 1.2*vcc.TTI, true})
+	}
+	if demo > 0 {
+		out = append(out, budget{"Lighthouse accessibility and best practices 1.00 on every demo page",
+			fmt.Sprintf("worst %.2f and %.2f over %d pages", worstA11y, worstBP, demo), worstA11y == 1 && worstBP == 1, true})
+	}
+	return out
 }
 
 // svg draws the time to banner of each manager, per profile, as bars.

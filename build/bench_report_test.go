@@ -49,3 +49,37 @@ func TestReportBudgets(t *testing.T) {
 		t.Errorf("chart has %d rects:\n%s", strings.Count(svg, "<rect"), svg)
 	}
 }
+
+// Lighthouse's budgets compare this module with vanilla-cookieconsent on the
+// same page, and demand 1.00 for accessibility and best practices on every
+// demo page.
+func TestLighthouseBudgets(t *testing.T) {
+	r := &benchReport{Lighthouse: []lighthouseResult{
+		{Page: "this module", Performance: 0.90, TBT: 400, TTI: 5000, Accessibility: 1, Practice: 1},
+		{Page: "vanilla-cookieconsent 3.1", Performance: 1, TBT: 30, TTI: 1100, Accessibility: 1, Practice: 1},
+		{Page: "demo /", Performance: -1, Accessibility: 1, Practice: 0.96},
+		{Page: "demo /app/", Performance: -1, Accessibility: 1, Practice: 1},
+	}}
+	got := map[string]bool{}
+	for _, b := range r.lighthouseBudgets() {
+		got[b.What] = b.Met
+	}
+	want := map[string]bool{
+		"Lighthouse total blocking time ≤ max(50 ms, vanilla-cookieconsent's)": false,
+		"Lighthouse performance ≥ vanilla-cookieconsent's":                     false,
+		"Lighthouse time to interactive ≤ 1.2× vanilla-cookieconsent's":        false,
+		"Lighthouse accessibility and best practices 1.00 on every demo page":  false,
+	}
+	for what, met := range want {
+		if m, ok := got[what]; !ok || m != met {
+			t.Errorf("%s: met=%v (present %v), want %v", what, m, ok, met)
+		}
+	}
+	r.Lighthouse[0] = lighthouseResult{Page: "this module", Performance: 1, TBT: 45, TTI: 1200, Accessibility: 1, Practice: 1}
+	r.Lighthouse[2].Practice = 1
+	for _, b := range r.lighthouseBudgets() {
+		if !b.Met {
+			t.Errorf("%s: missed with %s", b.What, b.Figure)
+		}
+	}
+}

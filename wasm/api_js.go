@@ -68,10 +68,12 @@ func (m *module) installAPI() error {
 	for name, fn := range async {
 		if err := m.method(name, func(args []safejs.Value) (any, error) {
 			return promise(func() (any, error) {
-				if err := fn(args); err != nil {
-					return nil, fmt.Errorf("consent.%s: %w", name, err)
-				}
-				return m.stateValue(), nil
+				return m.actions.do(func() (any, error) {
+					if err := fn(args); err != nil {
+						return nil, fmt.Errorf("consent.%s: %w", name, err)
+					}
+					return m.stateValue(), nil
+				})
 			})
 		}); err != nil {
 			return err

@@ -20,6 +20,9 @@ type config struct {
 	views safejs.Value
 	// css is the path of the views' stylesheet, relative to the loader.
 	css string
+	// own is a WeakSet of every view element the module and the loader
+	// rendered (the loader's consent._views): controls act only inside them.
+	own safejs.Value
 }
 
 // fetchConfig fetches the configuration the build wrote for the module

@@ -19,7 +19,7 @@ import (
 // every change and for every element added to the page later.
 func (m *module) release() error {
 	s := m.current()
-	granted := func(c string) bool { return m.known(s) && s.Has(c) }
+	granted := func(c string) bool { return m.cfg.site.Releases(&m.cfg.policies, s, c) }
 	els, err := querySelectorAll(`script[type="text/plain"][data-consent], iframe[data-consent][data-src]`)
 	if err != nil {
 		return err
@@ -135,7 +135,7 @@ func runScript(old, tt safejs.Value) error {
 // sweep every few seconds otherwise.
 func (m *module) watchPage() error {
 	added, err := callback("mutation", func(safejs.Value, []safejs.Value) any {
-		go func() {
+		m.actions.enqueue(func() {
 			if err := m.release(); err != nil {
 				consoleError("consent: " + err.Error())
 			}
@@ -143,18 +143,18 @@ func (m *module) watchPage() error {
 			if empty, _ := querySelectorAll("[data-consent-permissions]:empty"); len(empty) > 0 {
 				m.showPermissions()
 			}
-		}()
+		})
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 	sweep, err := callback("sweep", func(safejs.Value, []safejs.Value) any {
-		go func() {
+		m.actions.enqueue(func() {
 			if err := m.clearRefused(m.current()); err != nil {
 				consoleError("consent: " + err.Error())
 			}
-		}()
+		})
 		return nil
 	})
 	if err != nil {

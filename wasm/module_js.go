@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -33,6 +34,7 @@ type module struct {
 	funcs  []safejs.Func // kept alive for the page's lifetime
 	styled chan struct{} // closed once module.css has loaded (or failed)
 
+	actions    serial      // clicks and API calls, one at a time, in order
 	out        receipts    // the receipt outbox and its sender
 	perm       permissions // permission pre-prompts
 	minorShown bool        // the minor-change note was shown: leaving is continued use
@@ -72,6 +74,11 @@ func (m *module) start() error {
 	}
 	if err := m.installAPI(); err != nil {
 		return fmt.Errorf("install window.consent: %w", err)
+	}
+	if m.cfg.own, err = m.api.Get("_views"); err != nil || m.cfg.own.Type() != safejs.TypeObject {
+		if m.cfg.own, err = newJS("WeakSet"); err != nil {
+			return err
+		}
 	}
 	// What the loader painted (or, with clicks queued, painted on the page
 	// before): the banner for no consent, else a notice of a newer version.
@@ -122,6 +129,9 @@ func (m *module) start() error {
 		m.watchPermissions(kinds)
 		m.showPermissions()
 	}()
+	// Actions that arrived during the start (clicks, API calls) run now, in
+	// order, after it.
+	m.actions.run()
 	resolve, err := m.api.Get("_resolve")
 	if err != nil {
 		return err
@@ -352,26 +362,26 @@ func (m *module) listenClicks() error {
 		if err != nil || target.Type() != safejs.TypeObject {
 			return nil
 		}
-		if sw, err := target.Call("closest", "[data-consent-locale]"); err == nil && !sw.IsNull() {
+		if sw, err := target.Call("closest", "[data-consent-locale]"); err == nil && !sw.IsNull() && m.cfg.inView(sw) {
 			name, _ := sw.Call("getAttribute", "data-consent-locale")
 			s, _ := name.String()
 			if l, ok := consent.MatchLocale(s); ok {
-				go func() {
+				m.actions.enqueue(func() {
 					if err := m.switchLocale(l); err != nil {
 						consoleError("consent: switch language: " + err.Error())
 					}
-				}()
+				})
 			}
 			return nil
 		}
 		for _, hook := range []string{"data-consent-grant", "data-consent-reset"} {
 			el, err := target.Call("closest", "["+hook+"]")
-			if err != nil || el.IsNull() {
+			if err != nil || el.IsNull() || !m.cfg.inView(el) {
 				continue
 			}
 			v, _ := el.Call("getAttribute", hook)
 			name, _ := v.String()
-			go func() {
+			m.actions.enqueue(func() {
 				var err error
 				if hook == "data-consent-grant" {
 					err = m.choose(append(m.current().Granted, name), "placeholder", m.now())
@@ -381,27 +391,34 @@ func (m *module) listenClicks() error {
 				if err != nil {
 					consoleError("consent: " + hook + ": " + err.Error())
 				}
-			}()
+			})
 			return nil
 		}
 		el, err := target.Call("closest", "[data-consent-action]")
 		if err != nil || el.IsNull() {
 			return nil
 		}
-		args[0].Call("preventDefault")
 		name, _ := el.Call("getAttribute", "data-consent-action")
 		action, _ := name.String()
+		// Page elements may open the preferences centre and nothing else:
+		// markup injected into the page cannot choose for the person.
+		if consent.Action(action) != consent.ActionOpenPreferences && !m.cfg.inView(el) {
+			consoleWarn("consent: ignoring data-consent-action=" + strconv.Quote(action) +
+				" outside the module's views: a page control may only open the preferences")
+			return nil
+		}
+		args[0].Call("preventDefault")
 		method, at := methodOf(el), m.now()
 		if consent.Action(action) == consent.ActionPermissionOff {
 			kind, _ := el.Call("getAttribute", "data-consent-permission")
-			go m.switchOff(jsString(kind))
+			m.actions.enqueue(func() { m.switchOff(jsString(kind)) })
 			return nil
 		}
-		go func() {
+		m.actions.enqueue(func() {
 			if err := m.act(consent.Action(action), method, at); err != nil {
 				consoleError("consent: " + action + ": " + err.Error())
 			}
-		}()
+		})
 		return nil
 	})
 	if err != nil {

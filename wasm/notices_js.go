@@ -74,6 +74,9 @@ func (m *module) switchLocale(l consent.Locale) error {
 		return err
 	}
 	for _, old := range roots {
+		if !m.cfg.inView(old) {
+			continue // page markup, not the loader's notice
+		}
 		acked, _ := old.Call("getAttribute", "data-consent-acked")
 		key := ""
 		if acked.Type() == safejs.TypeString {
@@ -88,6 +91,7 @@ func (m *module) switchLocale(l consent.Locale) error {
 			return err
 		}
 		el.Call("setAttribute", "data-consent-root", "")
+		m.cfg.adopt(el)
 		if _, err := old.Call("replaceWith", el); err != nil {
 			return err
 		}

@@ -13,30 +13,33 @@ import (
 // localeKey is the sessionStorage key of the locale a person switched to.
 const localeKey = "consent.locale"
 
-// locale returns the locale to show: the one the person switched to in this
-// tab, else <html lang>, else the browser's language, else the default. The
-// loader chooses the same way.
+// locale returns the locale to show (consent.ChooseLocale): the first
+// supported of the locale the person switched to in this tab, <html lang>,
+// and the browser's languages; else the default. The loader chooses the
+// same way (testdata/locale-vectors.json).
 func locale() consent.Locale {
 	var r jsReader
+	var tags []string
 	if store, err := global("sessionStorage"); err == nil && store.Type() == safejs.TypeObject {
 		if v, err := store.Call("getItem", localeKey); err == nil && v.Type() == safejs.TypeString {
 			s, _ := v.String()
-			if l, ok := consent.MatchLocale(s); ok {
-				return l
-			}
+			tags = append(tags, s)
 		}
 	}
 	if doc, err := global("document"); err == nil {
-		if l, ok := consent.MatchLocale(r.str(r.get(doc, "documentElement"), "lang")); ok {
-			return l
-		}
+		tags = append(tags, r.str(r.get(doc, "documentElement"), "lang"))
 	}
 	if nav, err := global("navigator"); err == nil {
-		if l, ok := consent.MatchLocale(r.str(nav, "language")); ok {
-			return l
+		langs := r.list(r.get(nav, "languages"), "")
+		for _, l := range langs {
+			s, _ := l.String()
+			tags = append(tags, s)
+		}
+		if len(langs) == 0 {
+			tags = append(tags, r.str(nav, "language"))
 		}
 	}
-	return consent.Locales[0]
+	return consent.ChooseLocale(tags...)
 }
 
 // openPreferences shows the preferences centre as a modal dialog. Focus goes

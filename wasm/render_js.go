@@ -90,7 +90,34 @@ func (c *config) view(name string, l consent.Locale) (safejs.Value, error) {
 	if r.err != nil || t.IsUndefined() {
 		return safejs.Undefined(), errors.New("no view " + name + " in " + string(l))
 	}
-	return renderTree(doc, t)
+	el, err := renderTree(doc, t)
+	if err == nil {
+		c.adopt(el)
+	}
+	return el, err
+}
+
+// adopt counts el as one of the module's views (see inView).
+func (c *config) adopt(el safejs.Value) {
+	if c.own.Type() == safejs.TypeObject {
+		c.own.Call("add", el)
+	}
+}
+
+// inView reports whether el is inside a view the module or the loader
+// rendered. Page markup that merely looks like one (an injected
+// data-consent-notice) is not.
+func (c *config) inView(el safejs.Value) bool {
+	if c.own.Type() != safejs.TypeObject {
+		return false
+	}
+	var r jsReader
+	for n := el; n.Type() == safejs.TypeObject && r.err == nil; n = r.get(n, "parentElement") {
+		if has, err := c.own.Call("has", n); err == nil && truthy(has) {
+			return true
+		}
+	}
+	return false
 }
 
 // querySelectorAll returns the elements matching selector in the document.

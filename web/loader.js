@@ -23,15 +23,23 @@
 // What the loader hands the module on window.consent (internal, underscored):
 // _resolve (resolves ready), _base (this script's URL), _cfg (the module's
 // configuration file), _n (the notice trees), _tt (the Trusted Types policy),
-// _gtag and _modes (Consent Mode); the module sets _apply once it handles
-// clicks itself.
+// _views (a WeakSet of the views rendered), _gtag and _modes (Consent Mode);
+// the module sets _apply once it handles clicks itself.
 (function () {
   "use strict";
   var D = /*DATA*/ null;
   var w = window, doc = document, QKEY = "consent.queue", LKEY = "consent.locale";
-  var api = w.consent = w.consent || {};
-  if (api._loader) return; // loaded twice: the first one stands
+  var api = w.consent;
+  // An element named "consent" in the page (<form id=consent>) is not the
+  // API (DOM clobbering): only a plain object is.
+  if (!api || Object.getPrototypeOf(api) !== Object.prototype) api = {};
+  else if (api._loader) return; // loaded twice: the first one stands
   api._loader = 1;
+  // Page scripts cannot replace the API once it is installed.
+  Object.defineProperty(w, "consent", { value: api, enumerable: true });
+  // Every view the loader and the module render: their controls act, the
+  // page's may only open the preferences (markup cannot choose for a person).
+  var views = api._views = new WeakSet();
   var base = doc.currentScript && doc.currentScript.src || location.href;
   api._base = base; // the module's files are relative to the loader
   api._cfg = D.cfg;
@@ -88,13 +96,19 @@
     return e;
   }
 
-  // The locale: the one the person switched to in this tab, else <html lang>,
-  // else the browser's; as the module's locale() chooses.
+  // The locale: the first supported one of the person's preferences, in
+  // order: switched to in this tab, <html lang>, the browser's languages;
+  // else the default. The rule is consent.ChooseLocale's;
+  // testdata/locale-vectors.json pins both.
   function locale() {
     var l = "";
     try { l = sessionStorage.getItem(LKEY) || ""; } catch (e) {}
-    l = (l || doc.documentElement.lang || navigator.language || "").slice(0, 2).toLowerCase();
-    return l == "en" ? "en" : "zh-CN";
+    var tags = [l, doc.documentElement.lang].concat(navigator.languages || [navigator.language]);
+    for (var i = 0; i < tags.length; i++) {
+      var m = /^(zh|en)([-_]|$)/i.exec(tags[i] || "");
+      if (m) return m[1].toLowerCase() == "en" ? "en" : "zh-CN";
+    }
+    return "zh-CN";
   }
 
   // Trusted Types: on a page that enforces them, the module's script URLs and
@@ -104,12 +118,14 @@
   try { if (w.trustedTypes) tt = trustedTypes.createPolicy("consent", tt); } catch (e) {}
   api._tt = tt;
 
-  // release runs gated scripts and loads gated iframes of the granted categories.
+  // release runs gated scripts and loads gated iframes of the granted
+  // optional categories (the rule is Site.Releases'; unknown and required
+  // categories gate nothing; testdata/release-vectors.json pins both).
   function release(granted) {
     var s = doc.querySelectorAll('script[type="text/plain"][data-consent], iframe[data-consent][data-src]');
     for (var i = 0; i < s.length; i++) {
-      var o = s[i];
-      if (granted.indexOf(o.getAttribute("data-consent")) < 0) continue;
+      var o = s[i], c = o.getAttribute("data-consent");
+      if (granted.indexOf(c) < 0 || D.o.indexOf(c) < 0) continue;
       if (o.tagName == "IFRAME") {
         o.src = o.getAttribute("data-src");
         o.removeAttribute("data-src");
@@ -176,6 +192,7 @@
     var old = notice;
     notice = h(entry[l]);
     notice.setAttribute("data-consent-root", "");
+    views.add(notice);
     var gpc = notice.querySelector("[data-consent-gpc]");
     if (gpc && signal) gpc.hidden = false;
     if (old) old.replaceWith(notice); else doc.body.appendChild(notice);
@@ -210,6 +227,7 @@
     var el = ev.target.closest("[data-consent-action]");
     if (!el) return;
     var action = el.getAttribute("data-consent-action");
+    if (action != "open-preferences" && !(notice && notice.contains(el))) return;
     var q = queue(), n = el.closest("[data-consent-notice]");
     // The notice it was clicked in, for the receipt's method.
     q.push({ a: action, t: Date.now(), n: n && n.getAttribute("data-consent-notice") });

@@ -29,9 +29,12 @@ type axeViolation struct {
 	} `json:"nodes"`
 }
 
-// axe runs axe-core on the page as it is now and fails on any violation.
+// axe runs axe-core on the page once its finite animations have ended (a
+// notice fading in has not reached its colours yet) and fails on any
+// violation.
 func (v *visitor) axe(src, what string) {
 	v.t.Helper()
+	v.settle()
 	v.do(chromedp.Evaluate[chromedp.Void](src))
 	found := eval[[]axeViolation](v, `axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations.map(x => ({id: x.id, help: x.help, nodes: x.nodes.map(n => ({target: n.target}))})))`)
 	for _, f := range found {
@@ -87,6 +90,14 @@ func TestAccessibility(t *testing.T) {
 			v.axe(src, "minor note")
 		})
 	}
+}
+
+// settle waits until every finite animation on the page has finished.
+func (v *visitor) settle() {
+	v.t.Helper()
+	eval[chromedp.Void](v, `Promise.all(document.getAnimations()
+		.filter(a => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
+		.map(a => a.finished.catch(() => null))).then(() => true)`)
 }
 
 func (v *visitor) emulateScheme(scheme string) {

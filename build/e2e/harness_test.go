@@ -321,6 +321,7 @@ func (v *visitor) cookies(url ...string) map[string]string {
 // -update also under testdata/screenshots (the README shows those).
 func (v *visitor) screenshot(name string) {
 	v.t.Helper()
+	v.settle()
 	png, err := chromedp.Run(v.ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		v.t.Fatal(err)

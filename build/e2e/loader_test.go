@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"workly.ai/consent"
@@ -76,4 +77,99 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// readVectors decodes the vectors of testdata/NAME into vectors.
+func readVectors(t *testing.T, name string, vectors any) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &struct{ Vectors any }{vectors}); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+}
+
+// beforeLoader runs js on every page of v once the document is parsed and
+// before deferred scripts (the loader) run.
+func (v *visitor) beforeLoader(js string) {
+	v.t.Helper()
+	if _, err := chromedp.Call(v.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `document.addEventListener("readystatechange", () => { if (document.readyState == "interactive") { ` + js + ` } })`,
+	}); err != nil {
+		v.t.Fatal(err)
+	}
+}
+
+// The loader paints the banner in the locale consent.ChooseLocale picks for
+// every vector of testdata/locale-vectors.json, and the module's receipt of
+// that banner names the same locale: the language of the text shown.
+func TestLocaleVectors(t *testing.T) {
+	var vectors []struct {
+		Name, Switched, Lang, Want string
+		Languages                  []string
+	}
+	readVectors(t, "locale-vectors.json", &vectors)
+	for _, vec := range vectors {
+		t.Run(vec.Name, func(t *testing.T) {
+			v := newVisitor(t)
+			langs, _ := json.Marshal(vec.Languages)
+			lang, _ := json.Marshal(vec.Lang)
+			if _, err := chromedp.Call(v.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+				Source: `Object.defineProperty(Navigator.prototype, "languages", {get: () => ` + string(langs) + `});
+					Object.defineProperty(Navigator.prototype, "language", {get: () => ` + string(langs) + `[0]})`,
+			}); err != nil {
+				t.Fatal(err)
+			}
+			v.beforeLoader(`document.documentElement.lang = ` + string(lang))
+			if vec.Switched != "" {
+				v.open("/healthz")
+				v.do(chromedp.Evaluate[chromedp.Void](`sessionStorage.setItem("consent.locale", "` + vec.Switched + `")`))
+			}
+			v.open("/")
+			v.do(chromedp.WaitVisible(chromedp.CSS(`.cm-banner`)))
+			if got := eval[string](v, `document.querySelector(".cm-banner").lang`); got != vec.Want {
+				t.Errorf("the loader painted the banner in %q, want %q", got, vec.Want)
+			}
+			v.ready()
+			if h := v.history(); len(h) != 1 || h[0].Event != "banner_shown" || h[0].Locale != vec.Want {
+				t.Errorf("receipts %+v, want one banner_shown in %q", h, vec.Want)
+			}
+		})
+	}
+}
+
+// The loader alone (the module blocked) releases gated content exactly as
+// Site.Releases decides, for every vector of testdata/release-vectors.json.
+func TestReleaseVectors(t *testing.T) {
+	var vectors []struct {
+		Name, Cookie, Category string
+		Release                bool
+	}
+	readVectors(t, "release-vectors.json", &vectors)
+	v := newVisitor(t)
+	v.blockWasm(true)
+	// Page markup gated by the category the URL names, there before the
+	// loader runs.
+	v.beforeLoader(`const c = new URLSearchParams(location.search).get("release");
+		if (c) { const s = document.createElement("script"); s.type = "text/plain";
+			s.setAttribute("data-consent", c); s.setAttribute("data-vector", ""); document.body.append(s) }`)
+	for _, vec := range vectors {
+		t.Run(vec.Name, func(t *testing.T) {
+			v.open("/healthz")
+			cookie, _ := json.Marshal("consent=" + vec.Cookie + "; Path=/")
+			if vec.Cookie == "" {
+				cookie = []byte(`"consent=; Path=/; Max-Age=0"`)
+			}
+			v.do(chromedp.Evaluate[chromedp.Void](`document.cookie = ` + string(cookie)))
+			v.open("/?release=" + vec.Category)
+			gated := `document.querySelector('script[type="text/plain"][data-consent="` + vec.Category + `"][data-vector]')`
+			v.poll(`document.readyState == "complete"`)
+			if got := eval[bool](v, `!`+gated); got != vec.Release {
+				t.Errorf("the loader released %v, want %v", got, vec.Release)
+			}
+		})
+	}
+	v.expectModuleBlocked()
 }

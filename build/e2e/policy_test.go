@@ -226,3 +226,25 @@ func TestArchiveDownloadsAndNotFound(t *testing.T) {
 		t.Errorf("the comparison form led to %s (%d)", resp.Request.URL.Path, resp.StatusCode)
 	}
 }
+
+// Actions run one at a time, in the order they were asked for: the
+// acknowledgement of a material change (which closes the notices) ends
+// before the preferences centre asked for next opens, so it stays open.
+func TestActionsRunInOrder(t *testing.T) {
+	v := newVisitor(t)
+	v.acked("2022-01-01")
+	v.open("/")
+	v.do(chromedp.WaitVisible(chromedp.CSS(`dialog[data-consent-notice="material"]`)))
+	v.ready()
+	eval[chromedp.Void](v, `Promise.all([consent.acknowledge(), consent.openPreferences()]).then(() => true)`)
+	if !eval[bool](v, `!!document.querySelector('dialog[data-consent-notice="preferences"][open]')`) {
+		t.Error("the preferences centre asked for after acknowledge() is not open")
+	}
+	if eval[bool](v, `!!document.querySelector('dialog[data-consent-notice="material"]')`) {
+		t.Error("the material notice is still there after acknowledge()")
+	}
+	if got := eval[string](v, `consent.state().policy`); got != "2025-06-01" {
+		t.Errorf("policy after acknowledge() = %s", got)
+	}
+	v.noProblems()
+}

@@ -1,0 +1,90 @@
+package e2e
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// injected is markup a page could carry from user content (HTML sanitisers
+// keep data-* attributes): a "read more" link that claims to accept all, and
+// a fake banner around another one.
+const injected = `(() => {
+	const el = (tag, attrs, text) => { const e = document.createElement(tag);
+		for (const k in attrs) e.setAttribute(k, attrs[k]); if (text) e.textContent = text; return e; };
+	const p = el("p"); p.append(el("a", {href: "#", id: "evil-link", "data-consent-action": "accept-all"}, "展开全文"));
+	const fake = el("div", {"data-consent-notice": "banner", "data-consent-root": ""});
+	fake.append(el("button", {id: "evil-button", "data-consent-action": "accept-all"}, "OK"));
+	document.body.prepend(p, fake);
+})()`
+
+// Page markup cannot choose for the person: after "reject all", clicking an
+// injected accept-all control (with or without a fake notice around it)
+// grants nothing and makes no receipt, once the module runs and before it
+// has loaded; a page control still opens the preferences centre.
+func TestInjectedControlsCannotChoose(t *testing.T) {
+	v := newVisitor(t)
+	v.open("/")
+	v.ready()
+	v.do(chromedp.Click(chromedp.CSS(`.cm-banner [data-consent-action="reject-all"]`)))
+	v.waitConsentCookie()
+	before := len(v.delivered(2))
+
+	v.open("/")
+	v.ready()
+	v.do(chromedp.Evaluate[chromedp.Void](injected))
+	v.do(chromedp.Click(chromedp.CSS(`#evil-link`)))
+	v.waitWarning("outside the module's views")
+	v.do(chromedp.Click(chromedp.CSS(`#evil-button`)))
+	v.waitWarning("outside the module's views")
+	// A page control that may act: it opens the preferences, after the two
+	// clicks above (actions run in order), so they were handled and refused.
+	v.do(chromedp.Click(chromedp.CSS(`footer [data-consent-action="open-preferences"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`dialog[data-consent-notice="preferences"]`)))
+	if s := eval[map[string]any](v, `consent.state()`); len(s["granted"].([]any)) != 0 {
+		t.Errorf("injected controls granted %v", s["granted"])
+	}
+	if h := v.history(); len(h) != before {
+		t.Errorf("injected controls made receipts: %d, want %d", len(h), before)
+	}
+
+	// Before the module loads, the loader queues no injected click.
+	w := newVisitor(t)
+	w.blockWasm(true)
+	w.open("/")
+	w.do(chromedp.WaitVisible(chromedp.CSS(`.cm-banner`)))
+	w.do(chromedp.Evaluate[chromedp.Void](injected))
+	w.do(chromedp.Click(chromedp.CSS(`#evil-link`)), chromedp.Click(chromedp.CSS(`#evil-button`)))
+	if q := eval[string](w, `sessionStorage.getItem("consent.queue") || ""`); q != "" {
+		t.Errorf("the loader queued injected clicks: %s", q)
+	}
+	if !eval[bool](w, `!document.querySelector(".cm-banner").hidden`) {
+		t.Error("an injected click hid the real banner")
+	}
+	w.expectModuleBlocked()
+	v.noProblems()
+	w.noProblems()
+}
+
+// DOM clobbering cannot switch the module off: with <form id=consent> in the
+// page, the banner shows and the API works; a page script that replaces
+// window.consent later does not replace the module's API.
+func TestClobberedPageKeepsTheModule(t *testing.T) {
+	v := newVisitor(t)
+	v.beforeLoader(`const f = document.createElement("form"); f.id = "consent";
+		for (const n of ["_loader", "state"]) { const i = document.createElement("input"); i.name = n; f.append(i) }
+		document.body.append(f)`)
+	v.open("/")
+	v.do(chromedp.WaitVisible(chromedp.CSS(`.cm-banner`)))
+	v.ready()
+	eval[chromedp.Void](v, `consent.acceptAll().then(() => true)`)
+	if s := v.waitConsentCookie(); !slices.Contains(s.Granted, "analytics") {
+		t.Errorf("acceptAll() on a clobbered page: %+v", s)
+	}
+	v.do(chromedp.Evaluate[chromedp.Void](`try { window.consent = {state: () => "forged"} } catch (e) {}`))
+	if got := eval[string](v, `typeof consent.state() == "object" ? "module" : String(consent.state())`); got != "module" {
+		t.Errorf("after a page script replaced window.consent, consent.state() is %s", got)
+	}
+	v.noProblems()
+}
