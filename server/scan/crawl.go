@@ -202,8 +202,8 @@ func (b *Browser) visit(ctx context.Context, ph Phase, pages *[]string, discover
 
 var actionOf = map[Phase]string{Rejected: "reject-all", Accepted: "accept-all"}
 
-// choose clicks the module's reject-all or accept-all control once it is
-// on the page, waits for the choice to be recorded (window.consent.state()
+// choose clicks the module's reject-all or accept-all control (the first
+// visible one) once it is on the page, waits for the choice to be recorded (window.consent.state()
 // no longer null, where the module's API is present), then for the page to
 // settle again.
 func (b *Browser) choose(ctx context.Context, net *netTracker, ph Phase) error {
@@ -212,7 +212,9 @@ func (b *Browser) choose(ctx context.Context, net *netTracker, ph Phase) error {
 		return fmt.Errorf("no %s on the page to click", sel)
 	}
 	net.reset()
-	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('`+sel+`').click()`)); err != nil {
+	// A real (trusted) click on a visible control, as a person makes it:
+	// the module ignores clicks that scripts fake.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)); err != nil {
 		return fmt.Errorf("click %s: %w", sel, err)
 	}
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!(window.consent && typeof window.consent.state === "function") || window.consent.state() !== null`,
