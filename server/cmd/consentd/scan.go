@@ -38,12 +38,12 @@ func exitCode(err error) int {
 }
 
 // scanCmd runs consentd scan [-json FILE] [-pages N] [-site FILE]
-// [-host-rules RULES] [-chromium PATH] URL…: Markdown on out (or JSON into
-// FILE, "-" for out), progress on progress. It returns errFound when the
+// [-host-rules RULES] [-chromium PATH] URL…: Markdown on out (JSON instead
+// with -json -), JSON also into FILE with -json FILE, progress on progress. It returns errFound when the
 // report finds something wrong, errCannotScan when no report could be made.
 func scanCmd(args []string, out, progress io.Writer) error {
 	fl := flag.NewFlagSet("scan", flag.ContinueOnError)
-	jsonFile := fl.String("json", "", "write the report as JSON into this file (- for stdout) instead of Markdown on stdout")
+	jsonFile := fl.String("json", "", "also write the report as JSON into this file (-: on stdout, instead of Markdown)")
 	pages := fl.Int("pages", 10, "pages to visit per site and phase: the URL, then same-site links in the order found")
 	siteFile := fl.String("site", "", "the site's configuration (web/site.json) instead of the /v1/site.json the site publishes")
 	hostRules := fl.String("host-rules", "", `Chromium's host-resolver-rules, to scan a staging server under its production names ("MAP *.example.com 127.0.0.1")`)
@@ -98,8 +98,11 @@ func scanSites(fl *flag.FlagSet, jsonFile string, pages int, siteFile, hostRules
 		reports = append(reports, scan.Analyze(s, cat, obs))
 		sites = append(sites, s)
 	}
-	switch jsonFile {
-	case "":
+	if jsonFile == "-" {
+		if err := scan.WriteJSON(out, reports); err != nil {
+			return err
+		}
+	} else {
 		w := bufio.NewWriter(out)
 		for i := range reports {
 			reports[i].WriteMarkdown(w, sites[i])
@@ -107,11 +110,8 @@ func scanSites(fl *flag.FlagSet, jsonFile string, pages int, siteFile, hostRules
 		if err := w.Flush(); err != nil {
 			return err
 		}
-	case "-":
-		if err := scan.WriteJSON(out, reports); err != nil {
-			return err
-		}
-	default:
+	}
+	if jsonFile != "" && jsonFile != "-" {
 		f, err := os.Create(jsonFile)
 		if err != nil {
 			return err
