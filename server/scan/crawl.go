@@ -211,6 +211,9 @@ func (b *Browser) choose(ctx context.Context, net *netTracker, ph Phase) error {
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!document.querySelector('`+sel+`')`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 		return fmt.Errorf("no %s on the page to click", sel)
 	}
+	// From here, the phase's first page records what is requested after
+	// the choice; what was requested before it is the Before phase's to
+	// report. Cookies and storage are read as they are once settled.
 	net.reset()
 	// A real (trusted) click on a visible control, as a person makes it:
 	// the module ignores clicks that scripts fake.
