@@ -2,7 +2,9 @@ package scan
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -115,6 +117,39 @@ func TestLifetime(t *testing.T) {
 	}{{-1, "session"}, {1000 + 400*86400, "400 days"}, {1000 + 86400, "24 hours"}, {1000 + 60, "1 minutes"}, {999, "expired"}} {
 		if got := lifetime(tc.expires, 1000); got != tc.want {
 			t.Errorf("lifetime(%v) = %q, want %q", tc.expires, got, tc.want)
+		}
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/report.md and testdata/report.json")
+
+// The report's two forms, pinned: sites' CI reads the JSON.
+func TestReportGolden(t *testing.T) {
+	obs := Site{URL: "https://www.example.com/", Visits: []Visit{
+		{Phase: Before, Pages: []Page{page("https://www.example.com/", []string{"_ga"}, []string{"tracker.key"}, "www.example.com", "region1.google-analytics.com")}},
+		{Phase: Rejected, Pages: []Page{page("https://www.example.com/", []string{"consent", "Hm_lvt_abc"}, []string{"consent.outbox"}, "hm.baidu.com")}},
+		{Phase: Accepted, Pages: []Page{page("https://www.example.com/", []string{"consent", "_ga"}, nil, "region1.google-analytics.com")}},
+	}}
+	r := Analyze(testSite(), catalog.Default(), obs)
+	var md, js bytes.Buffer
+	r.WriteMarkdown(&md, testSite())
+	if err := WriteJSON(&js, []Report{r}); err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string][]byte{"testdata/report.md": md.Bytes(), "testdata/report.json": js.Bytes()} {
+		if *update {
+			os.MkdirAll("testdata", 0o755)
+			if err := os.WriteFile(name, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatalf("%v (go test -update writes it)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs (go test -update rewrites it):\n%s", name, got)
 		}
 	}
 }
