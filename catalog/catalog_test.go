@@ -158,3 +158,22 @@ func TestExpand(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// Every service can be included in a site: its expansion passes the site's
+// own validation.
+func TestEveryServiceExpandsIntoAValidSite(t *testing.T) {
+	txt := consent.Text{ZhCN: "x", En: "x"}
+	c := Default()
+	for _, s := range c.Services {
+		site := consent.Site{Name: txt, Cookie: consent.CookieConfig{MaxAgeDays: 365},
+			Controller: consent.Controller{Name: "c", Address: "a", Email: "e@x", Phone: "1", URL: "https://x"},
+			Categories: []consent.Category{{ID: "necessary", Required: true, Title: txt, Purpose: txt},
+				{ID: "optional", Title: txt, Purpose: txt, Services: []string{s.ID}}}}
+		if err := errors.Join(c.Expand(&site), site.Validate()); err != nil {
+			t.Errorf("%s: %v", s.ID, err)
+		}
+		if got := len(site.Categories[1].Cookies) + len(site.Categories[1].Storage) + len(site.Categories[1].Hosts); got == 0 {
+			t.Errorf("%s expanded into nothing", s.ID)
+		}
+	}
+}
