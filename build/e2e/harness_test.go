@@ -112,10 +112,10 @@ func run(m *testing.M) (int, error) {
 	return m.Run(), nil
 }
 
-// startServer starts consentd on addr (port 0: a free one), with any extra
-// flags, and returns its URL once it listens.
-func startServer(bin, data, addr string, extra ...string) (*exec.Cmd, string, error) {
-	cmd := exec.Command(bin, append([]string{"-addr", addr, "-data", data}, extra...)...)
+// startServer starts consentd on addr (port 0: a free one) and returns its
+// URL once it listens.
+func startServer(bin, data, addr string) (*exec.Cmd, string, error) {
+	cmd := exec.Command(bin, "-addr", addr, "-data", data)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, "", err

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -10,9 +11,44 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"workly.ai/consent/server/scan"
 )
+
+// startAssetsServer starts another consentd serving the built site in dir
+// (-assets) and returns its URL once it listens.
+func startAssetsServer(t *testing.T, dir string) string {
+	t.Helper()
+	cmd := exec.Command(consentd, "-addr", "127.0.0.1:0", "-data", filepath.Join(t.TempDir(), "data"), "-assets", dir)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() })
+	found := make(chan string, 1)
+	go func() {
+		lines := bufio.NewScanner(stderr)
+		for lines.Scan() {
+			if _, after, ok := strings.Cut(lines.Text(), "addr=http://"); ok && strings.Contains(lines.Text(), "listening") {
+				found <- "http://" + strings.Fields(after)[0]
+				break
+			}
+		}
+		for lines.Scan() { // keep draining so the server never blocks on its log
+		}
+	}()
+	select {
+	case addr := <-found:
+		return addr
+	case <-time.After(20 * time.Second):
+		t.Fatal("consentd -assets did not start listening within 20s")
+		return ""
+	}
+}
 
 // runScan runs the real consentd scan on url, the demo's names mapped to
 // the test server as in the other tests, and returns its JSON report and
@@ -95,11 +131,7 @@ new Image().src = "http://pixel.tracker.test/p.gif"; // blocked by the page's CS
 			t.Fatal(err)
 		}
 	}
-	srv, addr, err := startServer(consentd, t.TempDir(), "127.0.0.1:0", "-assets", site)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Process.Signal(os.Interrupt); srv.Wait() })
+	addr := startAssetsServer(t, site)
 
 	r, code, stderr := runScan(t, strings.Replace(addr, "127.0.0.1", "www.workly.ai", 1)+"/bad/")
 	if code != 1 {

@@ -12,6 +12,9 @@ import (
 	"workly.ai/consent/server/discovery"
 )
 
+// DiscoveryStore keeps the counts of POST /v1/discovered (Ingest.Discovered).
+type DiscoveryStore = discovery.Store
+
 // discovered answers POST /v1/discovered: a batch of names the listener
 // found undeclared in a visitor's browser, {"names":[{"kind","name"}…]}
 // (discovery.Decode), as JSON or as sendBeacon's text/plain, at most

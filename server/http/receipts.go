@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"workly.ai/consent"
-	"workly.ai/consent/server/discovery"
 )
 
 // MaxReceiptBody is the largest body POST /v1/receipts reads: browsers refuse
@@ -37,7 +36,7 @@ type Ingest struct {
 	PublicKey ed25519.PublicKey
 	// Discovered keeps the counts of POST /v1/discovered, which is on only
 	// when site.json sets "discovery" and this is not nil.
-	Discovered discovery.Store
+	Discovered DiscoveryStore
 }
 
 // receipts answers POST /v1/receipts: a batch {"receipts":[…]} as JSON or as
