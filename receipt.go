@@ -25,7 +25,8 @@ const (
 // Receipt is the proof of one event: who (pseudonymously), what they were
 // shown, what they chose, when and how.
 //
-// This is its first slice; the wire codec, chaining and signatures build on it.
+// Its wire form is AppendReceiptJSON's; the browser signs it (Key, Sig) and the
+// server chains and signs it (Ack).
 type Receipt struct {
 	// ID is the record id: 128 random bits, base64url (see ValidConsentID). It
 	// is the idempotency key: a receipt is stored once however often it is sent.
@@ -48,6 +49,9 @@ type Receipt struct {
 	Method string `json:"method"`
 	// GPC records whether the browser sent Global Privacy Control.
 	GPC bool `json:"gpc"`
+	// DNT records that the browser sent Do Not Track where the site honours
+	// it (Site.HonorDNT): a signal that refused by default, as GPC does.
+	DNT bool `json:"dnt,omitempty"`
 	// Permission and Answer are set on permission_answered receipts only:
 	// which permission (PermissionKinds) and the answer (PermissionAnswers).
 	Permission string `json:"permission,omitempty"`
@@ -55,6 +59,16 @@ type Receipt struct {
 	// Prev is the SHA-256 (hex) of the same subject's previous receipt in its
 	// wire form (AppendReceiptJSON): a chain per person. Empty for the first.
 	Prev string `json:"prev"`
+	// Key is the public key of the browser that made the receipt: an ECDSA
+	// P-256 point, uncompressed (65 bytes), base64url without padding. The
+	// browser made the key with WebCrypto, non-extractable, and keeps it in
+	// IndexedDB, one per origin. Empty on an unsigned receipt (a browser
+	// without WebCrypto).
+	Key string `json:"key,omitempty"`
+	// Sig is that key's ECDSA P-256 SHA-256 signature (r‖s, 64 bytes,
+	// base64url without padding) of the receipt's wire form without "sig"
+	// (see ReceiptSignedJSON). Set exactly when Key is.
+	Sig string `json:"sig,omitempty"`
 }
 
 // Events lists every event a receipt can record.
@@ -68,11 +82,17 @@ var Events = []Event{EventBannerShown, EventConsentGiven, EventConsentRefused, E
 // permission prompt or settings.
 var Methods = []string{"banner", "preferences", "notice", "api", "placeholder", "prompt", "page", "browser"}
 
-// Validate checks r's values against the site and its policies at time now:
-// ids well-formed, a known event and method, a published policy version with
-// the hash of its exact text, a supported locale, granted categories the site
-// has (optional ones, each once), and a time neither before 2020 nor more
-// than a day ahead of now. Errors wrap ErrInvalid.
+// Validate checks r's values against the site and its policies at time now,
+// the server's clock: ids well-formed, a known event and method, a published
+// policy version, in effect at now, with the hash of its exact text, a
+// supported locale, granted categories the site has (optional ones, each
+// once), and a key and signature of the right shape, both or neither. It does
+// not check the signature itself (that needs crypto: the server does it).
+//
+// The receipt's Time is the browser's claim and is never refused: a browser
+// clock off by days (or set to 2019) still records the choice, and the
+// difference from the server's receive time shows the skew. Errors wrap
+// ErrInvalid.
 func (r Receipt) Validate(site *Site, m *Manifest, now time.Time) error {
 	bad := func(msg string) error { return receiptError("receipt " + r.ID + ": " + msg) }
 	switch {
@@ -86,8 +106,6 @@ func (r Receipt) Validate(site *Site, m *Manifest, now time.Time) error {
 		return bad("unknown method " + strconv.Quote(r.Method))
 	case r.Locale != ZhCN && r.Locale != En:
 		return bad("unsupported locale " + strconv.Quote(string(r.Locale)))
-	case r.Time.Unix() < minCookieTime || r.Time.After(now.Add(24*time.Hour)):
-		return bad("time out of range")
 	case r.Prev != "" && !validSHA256(r.Prev):
 		return bad("prev is not a SHA-256")
 	case (r.Event == EventPermissionAnswered) != (r.Permission != ""):
@@ -96,6 +114,12 @@ func (r Receipt) Validate(site *Site, m *Manifest, now time.Time) error {
 		return bad("unknown permission " + strconv.Quote(r.Permission))
 	case r.Permission != "" && !containsString(PermissionAnswers, r.Answer), r.Permission == "" && r.Answer != "":
 		return bad("unknown answer " + strconv.Quote(r.Answer))
+	case (r.Key == "") != (r.Sig == ""):
+		return bad("a key and a signature go together")
+	case r.Key != "" && !validBase64URL(r.Key, ReceiptKeyLen):
+		return bad("key is not a P-256 public key (65 bytes, base64url)")
+	case r.Sig != "" && !validBase64URL(r.Sig, ReceiptSigLen):
+		return bad("sig is not a P-256 signature (64 bytes, base64url)")
 	}
 	v, err := m.Lookup(r.Policy)
 	if err != nil {
@@ -103,6 +127,9 @@ func (r Receipt) Validate(site *Site, m *Manifest, now time.Time) error {
 	}
 	if r.PolicySHA256 != v.SHA256 {
 		return bad("policy hash does not match version " + r.Policy)
+	}
+	if now.Before(v.Effective) {
+		return bad("policy version " + r.Policy + " is not in effect yet by the server's clock")
 	}
 	optional := site.Optional()
 	for i, g := range r.Granted {
@@ -116,6 +143,28 @@ func (r Receipt) Validate(site *Site, m *Manifest, now time.Time) error {
 	return nil
 }
 
+// The lengths, in base64url characters without padding, of Receipt.Key (65
+// bytes) and Receipt.Sig (64 bytes).
+const (
+	ReceiptKeyLen = 87
+	ReceiptSigLen = 86
+)
+
+// validBase64URL reports whether s is n characters of the unpadded base64url
+// alphabet. (The server's decoder checks the rest, e.g. stray bits in the
+// last character, as it parses the key.)
+func validBase64URL(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 func containsEvent(e Event) bool {
 	for _, known := range Events {
 		if e == known {
@@ -124,3 +173,8 @@ func containsEvent(e Event) bool {
 	}
 	return false
 }
+
+type receiptError string
+
+func (e receiptError) Error() string { return string(e) }
+func (e receiptError) Unwrap() error { return ErrInvalid }

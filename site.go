@@ -143,6 +143,15 @@ func (s *Site) Releases(m *Manifest, st State, category string) bool {
 	return ok && !c.Required
 }
 
+// SignalRefuses reports whether a browser's privacy signals refuse the
+// optional categories by default (and the banner says so): Global Privacy
+// Control always, Do Not Track (navigator.doNotTrack "1") where the site
+// honours it. An explicit choice overrides either. The loader decides the
+// same way; testdata/signal-vectors.json pins both.
+func (s *Site) SignalRefuses(gpc bool, doNotTrack string) bool {
+	return gpc || s.HonorDNT && doNotTrack == "1"
+}
+
 // Category returns the category with id and whether it exists.
 func (s *Site) Category(id string) (Category, bool) {
 	for _, c := range s.Categories {

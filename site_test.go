@@ -88,3 +88,30 @@ func readJSON(t *testing.T, path string, v any) {
 		t.Fatalf("%s: %v", path, err)
 	}
 }
+
+// Site.SignalRefuses agrees with every vector of testdata/signal-vectors.json,
+// which the loader and the module are tested against too (build/e2e).
+func TestSignalVectors(t *testing.T) {
+	var file struct {
+		Vectors []struct {
+			Name          string
+			HonorDNT, GPC bool
+			DNT           *string
+			Refuses       bool
+		}
+	}
+	readJSON(t, "testdata/signal-vectors.json", &file)
+	if len(file.Vectors) == 0 {
+		t.Fatal("no vectors")
+	}
+	for _, v := range file.Vectors {
+		dnt := ""
+		if v.DNT != nil {
+			dnt = *v.DNT
+		}
+		s := Site{HonorDNT: v.HonorDNT}
+		if got := s.SignalRefuses(v.GPC, dnt); got != v.Refuses {
+			t.Errorf("%s: SignalRefuses = %v, want %v", v.Name, got, v.Refuses)
+		}
+	}
+}

@@ -21,4 +21,34 @@ type ReceiptStore interface {
 	// Ping reports whether the store can be reached.
 	Ping(ctx context.Context) error
 	Close() error
+	SubjectKeys
+}
+
+// KeyBinding allows one browser key to sign a subject's receipts: the key
+// (Receipt.Key) of the browser's storage for one origin. A subject has at
+// most one key per origin; a binding is never changed or removed.
+type KeyBinding struct {
+	Subject string
+	// Origin is the origin of the page that posted the receipt which bound
+	// the key (the request's Origin header), "" when the request named none.
+	Origin string
+	Key    string
+	// Token is the SHA-256 (hex) of the subject's enrolment token: the
+	// secret, held by the person's browser in an HttpOnly cookie, that lets
+	// a second origin of the same site enrol its key. Set on the subject's
+	// first binding, and copied to later ones.
+	Token string
+}
+
+// SubjectKeys records which browser keys may sign each subject's receipts.
+type SubjectKeys interface {
+	// Keys returns the keys bound to subject, oldest first; none if it has
+	// none.
+	Keys(ctx context.Context, subject string) ([]KeyBinding, error)
+	// Bind adds b, atomically with respect to every other Bind: when the
+	// subject has no key yet, b is its first; else b is added only if the
+	// subject has no key for b.Origin and b.Token equals the subject's
+	// token. It returns the subject's keys afterwards, so the caller sees
+	// whether b, or a binding made at the same moment, won.
+	Bind(ctx context.Context, b KeyBinding) ([]KeyBinding, error)
 }

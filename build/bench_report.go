@@ -18,6 +18,7 @@ type benchReport struct {
 	Ingest                   []ingestResult // SQLite
 	IngestPostgres           []ingestResult // the same loads, then two servers on one database
 	Lighthouse               []lighthouseResult
+	Flood                    []floodResult // SQLite with the default quotas
 	Notes                    []string
 }
 
@@ -204,6 +205,14 @@ func (r *benchReport) markdown() string {
 		b.WriteString("\n## Receipt ingest (POST /v1/receipts on loopback; SQLite WAL, synchronous=FULL, group commit; answered once committed)\n\n| load | posts/s | receipts stored/s | p50 | p99 |\n|---|---|---|---|---|\n")
 		for _, x := range r.Ingest {
 			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %s | %s |\n", x.Load, x.Posts, x.Rate, x.P50.Round(10*time.Microsecond), x.P99.Round(10*time.Microsecond))
+		}
+	}
+	if len(r.Flood) > 0 {
+		b.WriteString("\n## Floods (SQLite, consentd's default quotas: 10 receipts/s per client after a burst of 500, 200 per subject a day, 1,000/s in all; posts of 50 receipts)\n\n" +
+			"Stored/s is counted once the first second's bursts are spent; disk is the store's growth per receipt (WAL checkpointed) at that rate.\n\n" +
+			"| flood | receipts stored/s | posts refused (429)/s | receipts stored in all | bytes per receipt | disk used per minute | a day at this rate |\n|---|---|---|---|---|---|---|\n")
+		for _, f := range r.Flood {
+			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %d | %.0f | %.1f MB | %.1f GB |\n", f.Load, f.Rate, f.Refused, f.Stored, f.BytesPerReceipt, f.DiskPerMinute/1e6, f.DiskPerMinute*60*24/1e9)
 		}
 	}
 	if len(r.IngestPostgres) > 0 {

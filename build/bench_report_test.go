@@ -83,3 +83,11 @@ func TestLighthouseBudgets(t *testing.T) {
 		}
 	}
 }
+
+// The floods are reported with the disk they used and what a day of it would take.
+func TestReportFlood(t *testing.T) {
+	r := &benchReport{Flood: []floodResult{{Load: "one address", Rate: 10, Refused: 500, Stored: 550, DiskPerMinute: 540_000, BytesPerReceipt: 900}}}
+	if md := r.markdown(); !strings.Contains(md, "| one address | 10 | 500 | 550 | 900 | 0.5 MB | 0.8 GB |") {
+		t.Errorf("report:\n%s", md)
+	}
+}

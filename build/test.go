@@ -80,7 +80,7 @@ func test(root string, args []string) error {
 		{"jsguard (no raw syscall/js)", js, []string{filepath.Join(bin, "jsguard"), "./wasm/..."}},
 		{"tier 1: host tests", nil, append(append([]string{"go", "test", "-count=1"}, verbose...), host...)},
 		{"fuzz: cookie codec (15 s)", nil, []string{"go", "test", "-run", "^$", "-fuzz", "^FuzzDecodeCookie$", "-fuzztime", "15s", "."}},
-		{"fuzz: receipt codec (15 s)", nil, []string{"go", "test", "-run", "^$", "-fuzz", "^FuzzDecodeReceipts$", "-fuzztime", "15s", "."}},
+		{"fuzz: receipt codec (15 s)", nil, []string{"go", "test", "-run", "^$", "-fuzz", "^FuzzDecodeBatch$", "-fuzztime", "15s", "./server/wire"}},
 		{"fuzz: receipt ingest (15 s)", nil, []string{"go", "test", "-run", "^$", "-fuzz", "^FuzzIngest$", "-fuzztime", "15s", "./server/http"}},
 		{"tier 2: wasm tests in Chromium", js, append(append([]string{"go", "test", "-count=1", "-exec=" + filepath.Join(bin, "wasmbrowsertest")}, verbose...), "./wasm/...")},
 		{"tier 3: end to end in Chromium", nil, append(append([]string{"go", "test", "-count=1", "-timeout=20m"}, verbose...), "./build/e2e/...")},

@@ -3,6 +3,8 @@
 package main
 
 import (
+	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/hack-pad/safejs"
@@ -101,7 +103,9 @@ func clearDatabases(refused []consent.Category) error {
 			for _, db := range r.list(list, "") {
 				name := r.str(db, "name")
 				if declared(refused, name, func(c consent.Category) []consent.Item { return c.IndexedDB }) {
-					idb.Call("deleteDatabase", name)
+					if err := deleteDatabase(idb, name); err != nil {
+						consoleError("consent: delete IndexedDB database " + strconv.Quote(name) + ": " + err.Error())
+					}
 				}
 			}
 		}
@@ -123,6 +127,53 @@ func clearDatabases(refused []consent.Category) error {
 		}
 	}
 	return r.err
+}
+
+// deleteDatabase deletes the IndexedDB database name and waits until it is
+// deleted, or failed, or is blocked by a connection a script of the page
+// holds open: then it says so in the console and returns, and the browser
+// deletes the database once that connection closes (the next start tries
+// again if the page goes first).
+func deleteDatabase(idb safejs.Value, name string) error {
+	req, err := idb.Call("deleteDatabase", name)
+	if err != nil {
+		return err
+	}
+	answer := make(chan string, 3)
+	var funcs []safejs.Func
+	for _, ev := range []string{"success", "error", "blocked"} {
+		f, err := callback("deleteDatabase", func(safejs.Value, []safejs.Value) any {
+			answer <- ev
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		funcs = append(funcs, f)
+		if err := req.Set("on"+ev, f); err != nil {
+			return err
+		}
+	}
+	release := func() {
+		for _, f := range funcs {
+			f.Release()
+		}
+	}
+	switch <-answer {
+	case "success":
+		release()
+		return nil
+	case "error":
+		release()
+		var r jsReader
+		return errors.New(r.str(r.get(req, "error"), "message"))
+	}
+	consoleWarn("consent: the IndexedDB database " + strconv.Quote(name) + " of a refused category is held open by a script of this page: it is deleted as soon as that script closes it")
+	go func() { // the callbacks stay until the browser answers
+		<-answer
+		release()
+	}()
+	return nil
 }
 
 // reportUndeclared warns in the console about cookies this page holds that no

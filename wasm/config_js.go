@@ -88,6 +88,7 @@ func loadConfig(v safejs.Value) (*config, error) {
 		c.site.Permissions = append(c.site.Permissions, consent.Permission{Kind: r.str(pv, "kind")})
 	}
 	c.site.PermissionBackoffDays = r.int(site, "permissionBackoffDays")
+	c.site.HonorDNT = r.bool(site, "honorDNT")
 	for _, iv := range r.list(site, "identifiers") {
 		c.site.Identifiers = append(c.site.Identifiers, consent.Identifier{
 			Name: r.str(iv, "name"), Category: r.str(iv, "category"), RotateDays: r.int(iv, "rotateDays")})

@@ -92,6 +92,9 @@ func (m *module) switchLocale(l consent.Locale) error {
 		}
 		el.Call("setAttribute", "data-consent-root", "")
 		m.cfg.adopt(el)
+		if note, err := el.Call("querySelector", "[data-consent-gpc]"); err == nil && !note.IsNull() && m.signalRefuses() {
+			note.Set("hidden", false)
+		}
 		if _, err := old.Call("replaceWith", el); err != nil {
 			return err
 		}

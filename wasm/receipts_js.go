@@ -20,13 +20,18 @@ import (
 // server's signed Ack, to the person's history, also in localStorage, which
 // the preferences centre downloads and consent.history() returns.
 //
-// Each receipt carries the SHA-256 of the same person's previous one (Prev).
-// The hash comes from WebCrypto, a promise, so a receipt is linked to its
-// predecessor after it is made: made at once (never waiting, safe in a JS
-// callback), linked by the sender goroutine or, on pagehide, at once when the
-// predecessor's hash is already known. (Go's crypto/sha256 would cost every
-// visitor ~40 KB.) Receipt ids are the server's idempotency keys, so a
-// receipt sent twice (by a beacon and again by a retry) is stored once.
+// Each receipt carries the SHA-256 of the same person's previous one (Prev)
+// and is signed by this browser's receipt key: an ECDSA P-256 key WebCrypto
+// made non-extractable, kept in IndexedDB (consent.keys), one per origin,
+// which the server binds the consent to (see the README's threat model).
+// Hashes and signatures come from WebCrypto, as promises, so a receipt is
+// linked and signed after it is made: made at once (never waiting, safe in a
+// JS callback), then linked and signed by the sender goroutine. (Go's
+// crypto/sha256 and crypto/ecdsa would cost every visitor ~40 KB and more.)
+// A browser without WebCrypto or IndexedDB sends its receipts unlinked and
+// unsigned, with one console warning: the server accepts those only for a
+// consent no key is bound to. Receipt ids are the server's idempotency keys,
+// so a receipt sent twice (by a beacon and again by a retry) is stored once.
 
 const (
 	outboxKey    = "consent.outbox"
@@ -110,6 +115,20 @@ type receipts struct {
 	wake      chan struct{}
 	wakeFn    safejs.Func // calls send: the sender's timer
 	noHash    bool        // no WebCrypto (an insecure context): receipts go unlinked
+	// key is this origin's receipt key once loaded; keyDone says whether
+	// loading has ended (without a key: receipts go unsigned). sig is the
+	// signature last made, of text: the sender's, for the next receipt to
+	// link.
+	key     receiptKey
+	keyDone bool
+	sig     struct{ text, sig string }
+}
+
+// receiptKey is the browser's receipt signing key: the private CryptoKey
+// (non-extractable) and the public key as receipts carry it (Receipt.Key).
+type receiptKey struct {
+	private safejs.Value
+	public  string
 }
 
 // startReceipts sets up delivery: the endpoint, the listeners that send what
@@ -162,6 +181,7 @@ func (m *module) emit(ev consent.Event, s consent.State, method string, at time.
 func (m *module) emitReceipt(r consent.Receipt, s consent.State, at time.Time) {
 	v := m.currentPolicy()
 	r.ID, r.Subject, r.Policy, r.PolicySHA256, r.Locale, r.Granted, r.Time, r.GPC = newID(), s.ID, v.ID, v.SHA256, locale(), s.Granted, at, gpc()
+	r.DNT = m.cfg.site.HonorDNT && doNotTrack() == "1"
 	m.updateOutbox(func(b *outbox) bool {
 		if r.Subject == "" {
 			if b.subject == "" {
@@ -205,6 +225,13 @@ func (m *module) send() {
 // deliver is the sender: it links waiting receipts and posts them in
 // batches, backing off exponentially, with jitter, while posts fail.
 func (m *module) deliver() {
+	key, err := loadReceiptKey()
+	if err != nil {
+		consoleWarn("consent: receipts go unsigned: " + err.Error())
+	}
+	m.out.mu.Lock()
+	m.out.key, m.out.keyDone = key, true
+	m.out.mu.Unlock()
 	for fails := 0; ; {
 		m.link(true)
 		ids, body := m.batch()
@@ -261,15 +288,23 @@ func (m *module) batch() (ids []string, body string) {
 }
 
 // post sends the receipts ids (the batch body) and files the server's
-// acknowledgements. A batch the server refuses as invalid is sent again a
-// receipt at a time, so that one bad receipt (edited in storage, say) cannot
-// hold back the others; a receipt refused on its own is dropped, with a
-// console error. Any other failure (network, 403 from a server not yet
-// configured for this origin, 404, 429, 5xx) is returned: retry later.
+// acknowledgements. A batch the server refuses (400, 403, 413, 422) is sent
+// again a receipt at a time, so that one bad receipt (edited in storage, say)
+// cannot hold back the others. A receipt refused on its own as malformed
+// (400) or too large (413) is dropped, with a console error: sending it again
+// cannot help. One refused as invalid (422) or forbidden (403) stays and is
+// tried again with back-off, because that may be the server's fault: a
+// server older than the site does not know its newest policy version, a
+// server whose clock is slow holds it not yet in effect, a server not yet
+// configured for this origin refuses it. A receipt is never dropped for its
+// clock. Any other failure (network, 404, 429, 5xx) is returned too: retry
+// later.
 func (m *module) post(ids []string, body string) error {
 	var r jsReader
 	p, err := call("window", "fetch", m.out.url, map[string]any{
-		"method": "POST", "body": body, "keepalive": true, "credentials": "omit",
+		// With credentials: the server's enrolment cookie (HttpOnly) lets the
+		// site's other origins enrol their keys for the same consent.
+		"method": "POST", "body": body, "keepalive": true, "credentials": "include",
 		"headers": map[string]any{"Content-Type": "text/plain;charset=UTF-8"},
 	})
 	if err != nil {
@@ -290,16 +325,24 @@ func (m *module) post(ids []string, body string) error {
 			return errors.New("the answer acknowledged none of them")
 		}
 		return nil
-	case 400, 413, 422: // refused: malformed, too large or invalid
+	case 400, 403, 413, 422: // refused: malformed, forbidden, too large or invalid
 		if len(ids) > 1 {
+			var held error
 			for _, id := range ids {
-				if err := m.postOne(id); err != nil {
-					return err
+				if err := m.postOne(id); err != nil && held == nil {
+					held = err
 				}
 			}
-			return nil
+			return held
 		}
-		consoleError("consent: the server refused receipt " + ids[0] + " (" + r.str(answer, "error") + "); dropped")
+		msg := r.str(answer, "error")
+		if status == 403 || status == 422 {
+			// Perhaps the server's fault (older than the site: an unknown
+			// policy version; its clock: a version not yet in effect; not yet
+			// configured for this origin): kept, and tried again.
+			return errors.New("the server refused receipt " + ids[0] + ": " + msg)
+		}
+		consoleError("consent: the server refused receipt " + ids[0] + " as malformed (" + msg + "); dropped")
 		m.updateOutbox(func(b *outbox) bool {
 			b.linked = without(b.linked, func(e entry) bool { return e.id == ids[0] })
 			return true
@@ -375,14 +418,19 @@ func without(es []entry, drop func(entry) bool) []entry {
 	return out
 }
 
-// link links open receipts to their predecessors, in order. With wait it
-// computes the hashes it lacks (a WebCrypto promise: never in a callback),
-// the newest receipt's included, so that one made later in a callback can be
-// linked at once. Without wait it links as far as known hashes allow.
+// link links open receipts to their predecessors and signs them, in order.
+// With wait it computes the hashes and signatures it lacks (WebCrypto
+// promises: never in a callback), the newest receipt's hash included, so
+// that the next can be linked at once. Without wait it links as far as known
+// hashes and signatures allow: as the page hides, a receipt made then waits
+// in the outbox for the next page.
 func (m *module) link(wait bool) {
 	for {
-		need := ""
+		need, sign := "", ""
 		m.updateOutbox(func(b *outbox) bool {
+			if !m.out.keyDone {
+				return false // sign from the first receipt on, or never
+			}
 			changed := false
 			for len(b.open) > 0 {
 				e := b.open[0]
@@ -395,6 +443,14 @@ func (m *module) link(wait bool) {
 					prev = b.last.ack
 				}
 				e.wire = consent.LinkReceiptJSON(e.wire, prev)
+				if k := m.out.key.public; k != "" {
+					text := consent.ReceiptSignedJSON(e.wire, k)
+					if m.out.sig.text != text {
+						sign = text
+						return changed
+					}
+					e.wire = consent.ReceiptWithSigJSON(text, m.out.sig.sig)
+				}
 				b.open, b.linked = b.open[1:], append(b.linked, e)
 				b.last = e
 				changed = true
@@ -404,8 +460,19 @@ func (m *module) link(wait bool) {
 			}
 			return changed
 		})
-		if need == "" || !wait {
+		if (need == "" && sign == "") || !wait {
 			return
+		}
+		if sign != "" {
+			sig, err := m.out.key.sign(sign)
+			m.out.mu.Lock()
+			if err != nil {
+				consoleWarn("consent: receipts go unsigned: " + err.Error())
+				m.out.key = receiptKey{}
+			}
+			m.out.sig.text, m.out.sig.sig = sign, sig
+			m.out.mu.Unlock()
+			continue
 		}
 		h, err := sha256Hex(need)
 		if err != nil {
@@ -469,6 +536,19 @@ func gpc() bool {
 	return err == nil && (&jsReader{}).bool(nav, "globalPrivacyControl")
 }
 
+// doNotTrack is navigator.doNotTrack ("1", "0", "unspecified"; "" for none).
+func doNotTrack() string {
+	nav, err := global("navigator")
+	if err != nil {
+		return ""
+	}
+	return (&jsReader{}).str(nav, "doNotTrack")
+}
+
+// signalRefuses reports whether the browser's signals refuse the optional
+// categories by default (consent.Site.SignalRefuses).
+func (m *module) signalRefuses() bool { return m.cfg.site.SignalRefuses(gpc(), doNotTrack()) }
+
 // sha256Hex is the SHA-256 of s's UTF-8 bytes, in hex, from WebCrypto. It
 // waits on a promise: never call it from a callback.
 func sha256Hex(s string) (string, error) {
@@ -506,6 +586,180 @@ func sha256Hex(s string) (string, error) {
 		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
 	}
 	return string(out), nil
+}
+
+// The receipt key's IndexedDB database, its object store and the key's
+// record: {private: CryptoKey, public: base64url}.
+const (
+	keysDB     = "consent.keys"
+	keysStore  = "keys"
+	keysRecord = "receipt"
+)
+
+// loadReceiptKey returns this origin's receipt key from IndexedDB, making it
+// the first time: ECDSA P-256, non-extractable (no script can read the
+// private key out, this module's included; the browser only signs with it).
+// Two tabs making one at once keep the first stored. It waits on promises:
+// never call it from a callback.
+func loadReceiptKey() (receiptKey, error) {
+	var r jsReader
+	subtle := r.get(r.get(safejs.Global(), "crypto"), "subtle")
+	idb := r.get(safejs.Global(), "indexedDB")
+	if r.err != nil || subtle.Type() != safejs.TypeObject || idb.Type() != safejs.TypeObject {
+		return receiptKey{}, errors.New("no crypto.subtle or indexedDB (WebCrypto needs a secure context: https)")
+	}
+	open, err := idb.Call("open", keysDB, 1)
+	if err != nil {
+		return receiptKey{}, err
+	}
+	upgrade, err := callback("keys upgrade", func(safejs.Value, []safejs.Value) any {
+		if db, err := open.Get("result"); err == nil {
+			db.Call("createObjectStore", keysStore)
+		}
+		return nil
+	})
+	if err != nil {
+		return receiptKey{}, err
+	}
+	defer upgrade.Release()
+	open.Set("onupgradeneeded", upgrade)
+	db, err := idbResult(open)
+	if err != nil {
+		return receiptKey{}, errors.New("open " + keysDB + ": " + err.Error())
+	}
+	defer db.Call("close")
+	objects := func(mode string) (safejs.Value, error) {
+		tx, err := db.Call("transaction", keysStore, mode)
+		if err != nil {
+			return tx, err
+		}
+		return tx.Call("objectStore", keysStore)
+	}
+	read := func() (receiptKey, error) {
+		s, err := objects("readonly")
+		if err != nil {
+			return receiptKey{}, err
+		}
+		get, err := s.Call("get", keysRecord)
+		if err != nil {
+			return receiptKey{}, err
+		}
+		rec, err := idbResult(get)
+		if err != nil || rec.Type() != safejs.TypeObject {
+			return receiptKey{}, err
+		}
+		var r jsReader
+		k := receiptKey{private: r.get(rec, "private"), public: r.str(rec, "public")}
+		return k, r.err
+	}
+	if k, err := read(); err != nil || k.public != "" {
+		return k, err
+	}
+	p, err := subtle.Call("generateKey", map[string]any{"name": "ECDSA", "namedCurve": "P-256"}, false, []any{"sign", "verify"})
+	if err != nil {
+		return receiptKey{}, err
+	}
+	pair, err := await(p)
+	if err != nil {
+		return receiptKey{}, errors.New("generate a receipt key: " + err.Error())
+	}
+	if p, err = subtle.Call("exportKey", "raw", r.get(pair, "publicKey")); err != nil {
+		return receiptKey{}, err
+	}
+	raw, err := await(p)
+	if err != nil {
+		return receiptKey{}, err
+	}
+	pub, err := jsBytes(raw)
+	if err != nil {
+		return receiptKey{}, err
+	}
+	k := receiptKey{private: r.get(pair, "privateKey"), public: base64URL(pub)}
+	s, err := objects("readwrite")
+	if err != nil {
+		return receiptKey{}, err
+	}
+	add, err := s.Call("add", map[string]any{"private": k.private, "public": k.public}, keysRecord)
+	if err != nil {
+		return receiptKey{}, err
+	}
+	if _, err := idbResult(add); err != nil {
+		return read() // another tab stored one first
+	}
+	return k, r.err
+}
+
+// sign is the key's ECDSA P-256 SHA-256 signature of text's UTF-8 bytes, r‖s,
+// base64url. It waits on a promise: never call it from a callback.
+func (k receiptKey) sign(text string) (string, error) {
+	arr, err := newJS("Uint8Array", len(text))
+	if err != nil {
+		return "", err
+	}
+	if _, err := safejs.CopyBytesToJS(arr, []byte(text)); err != nil {
+		return "", err
+	}
+	var r jsReader
+	subtle := r.get(r.get(safejs.Global(), "crypto"), "subtle")
+	if r.err != nil {
+		return "", r.err
+	}
+	p, err := subtle.Call("sign", map[string]any{"name": "ECDSA", "hash": "SHA-256"}, k.private, arr)
+	if err != nil {
+		return "", err
+	}
+	buf, err := await(p)
+	if err != nil {
+		return "", errors.New("sign a receipt: " + err.Error())
+	}
+	sig, err := jsBytes(buf)
+	if err != nil {
+		return "", err
+	}
+	return base64URL(sig), nil
+}
+
+// idbResult waits for an IndexedDB request and returns its result. It must be
+// called from a goroutine.
+func idbResult(req safejs.Value) (safejs.Value, error) {
+	var resolve, reject safejs.Value
+	executor, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
+		resolve, reject = args[0], args[1]
+		return nil
+	})
+	if err != nil {
+		return safejs.Undefined(), err
+	}
+	defer executor.Release()
+	p, err := newJS("Promise", executor)
+	if err != nil {
+		return safejs.Undefined(), err
+	}
+	req.Set("onsuccess", resolve)
+	req.Set("onerror", reject)
+	if _, err := await(p); err != nil {
+		var r jsReader
+		if msg := r.str(r.get(req, "error"), "message"); msg != "" {
+			return safejs.Undefined(), errors.New(msg)
+		}
+		return safejs.Undefined(), err
+	}
+	return req.Get("result")
+}
+
+// jsBytes copies an ArrayBuffer's bytes into Go.
+func jsBytes(buf safejs.Value) ([]byte, error) {
+	arr, err := newJS("Uint8Array", buf)
+	if err != nil {
+		return nil, err
+	}
+	n, err := arr.Length()
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, n)
+	_, err = safejs.CopyBytesToGo(b, arr)
+	return b, err
 }
 
 // updateOutbox reads the stored outbox (the one in memory where storage is
@@ -610,7 +864,9 @@ func (m *module) downloadHistory() error {
 	}
 	doc := map[string]any{"server": m.out.url, "receipts": list,
 		"check": "ack.hash = SHA-256(hash of chain link ack.seq-1 || wire), hashes as raw bytes; ack.sig = Ed25519 signature of ack.hash's bytes. " +
-			"The server's public key: GET /v1/key; a link: GET /v1/chain/N. 每条记录的 ack.hash 与 ack.sig 可用服务器公钥和前一链节核验。"}
+			"The server's public key: GET /v1/key; a link: GET /v1/chain/N. " +
+			"sig = this browser's ECDSA P-256 SHA-256 signature (r||s, base64url) of wire without its \"sig\" field, by key (an uncompressed P-256 point, base64url). " +
+			"每条记录的 ack.hash 与 ack.sig 可用服务器公钥和前一链节核验；sig 是本浏览器以 key 对记录所作的签名。"}
 	text, err := call("JSON", "stringify", doc, nil, 2)
 	if err != nil {
 		return err

@@ -3,12 +3,18 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"math/big"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hack-pad/safejs"
 
 	"workly.ai/consent"
 )
@@ -18,6 +24,7 @@ func receiptModule(t *testing.T) *module {
 	t.Helper()
 	m := testModule(t)
 	m.cfg.policies.Versions = []consent.Version{{ID: "2022-01-01", SHA256: strings.Repeat("a", 64)}}
+	withKey(t, m)
 	for _, k := range []string{outboxKey, historyKey} {
 		call("localStorage", "removeItem", k)
 		t.Cleanup(func() { call("localStorage", "removeItem", k) })
@@ -32,13 +39,48 @@ func outboxNow(m *module) outbox {
 	return b
 }
 
+// decodeWire reads a stored wire form with the browser's JSON.parse (the
+// module links no JSON decoder), checking that it is exactly what the
+// domain's encoder writes for what it holds.
 func decodeWire(t *testing.T, wire string) consent.Receipt {
 	t.Helper()
-	rs, err := consent.DecodeReceipts([]byte(`{"receipts":[` + wire + `]}`))
-	if err != nil || len(rs) != 1 {
+	v, err := call("JSON", "parse", wire)
+	if err != nil {
 		t.Fatalf("stored receipt %s: %v", wire, err)
 	}
-	return rs[0]
+	var r jsReader
+	rec := consent.Receipt{ID: r.str(v, "id"), Subject: r.str(v, "subject"), Event: consent.Event(r.str(v, "event")),
+		Policy: r.str(v, "policy"), PolicySHA256: r.str(v, "policySha256"), Locale: consent.Locale(r.str(v, "locale")),
+		Granted: []string{}, Time: time.UnixMilli(int64(r.int(v, "time"))).UTC(), Method: r.str(v, "method"), GPC: r.bool(v, "gpc"),
+		Permission: r.str(v, "permission"), Answer: r.str(v, "answer"), Prev: r.str(v, "prev"), Key: r.str(v, "key"), Sig: r.str(v, "sig")}
+	for _, g := range r.list(v, "granted") {
+		s, _ := g.String()
+		rec.Granted = append(rec.Granted, s)
+	}
+	if got := string(consent.AppendReceiptJSON(nil, rec)); r.err != nil || got != wire {
+		t.Fatalf("stored receipt %s reads back as %s (%v)", wire, got, r.err)
+	}
+	return rec
+}
+
+// verifySig checks r's signature as the server does.
+func verifySig(t *testing.T, r consent.Receipt) {
+	t.Helper()
+	raw, err1 := base64.RawURLEncoding.DecodeString(r.Key)
+	sig, err2 := base64.RawURLEncoding.DecodeString(r.Sig)
+	if err1 != nil || err2 != nil || len(sig) != 64 {
+		t.Fatalf("receipt %s: key %q, sig %q", r.ID, r.Key, r.Sig)
+	}
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unsigned := r
+	unsigned.Sig = ""
+	sum := sha256.Sum256(consent.AppendReceiptJSON(nil, unsigned))
+	if !ecdsa.Verify(pub, sum[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
+		t.Errorf("receipt %s: the signature does not check", r.ID)
+	}
 }
 
 // Receipts wait in localStorage, each linked to the same person's previous
@@ -56,7 +98,10 @@ func TestReceiptsChainPerPerson(t *testing.T) {
 	}
 	m.link(true)
 	m.emit(consent.EventContinuedUse, s, "notice", at)
-	m.link(false) // as on pagehide: the last hash is known, so this links at once
+	m.link(false) // as on pagehide: it needs a signature (a promise), so it waits
+	if b := outboxNow(m); len(b.open) != 1 || len(b.linked) != 2 {
+		t.Fatalf("linking without waiting: %d open, %d linked; want the new receipt still open", len(b.open), len(b.linked))
+	}
 	other := consent.State{ID: newID(), Policy: "2022-01-01"}
 	m.emit(consent.EventConsentRefused, other, "api", at)
 	m.link(true)
@@ -79,6 +124,10 @@ func TestReceiptsChainPerPerson(t *testing.T) {
 		if err := r.Validate(&m.cfg.site, &m.cfg.policies, time.Now()); err != nil {
 			t.Errorf("receipt %d: %v", i, err)
 		}
+		if r.Key != m.out.key.public {
+			t.Errorf("receipt %d names key %q, want this origin's %q", i, r.Key, m.out.key.public)
+		}
+		verifySig(t, r)
 	}
 	if b.last.ack != prevOf[other.ID] {
 		t.Errorf("the newest receipt's hash is %q, want %q ready for the next", b.last.ack, prevOf[other.ID])
@@ -94,7 +143,18 @@ func TestReceiptsChainPerPerson(t *testing.T) {
 func receiptModuleKeeping(t *testing.T) *module {
 	m := testModule(t)
 	m.cfg.policies.Versions = []consent.Version{{ID: "2022-01-01", SHA256: strings.Repeat("a", 64)}}
+	withKey(t, m)
 	return m
+}
+
+// withKey gives m this origin's receipt key, as the sender does first.
+func withKey(t *testing.T, m *module) {
+	t.Helper()
+	k, err := loadReceiptKey()
+	if err != nil || k.public == "" {
+		t.Fatalf("the receipt key: %+v, %v", k, err)
+	}
+	m.out.key, m.out.keyDone = k, true
 }
 
 // Acknowledged receipts move to the history with their acks; history()
@@ -188,5 +248,82 @@ func TestRetryDelay(t *testing.T) {
 		if len(seen) < 2 {
 			t.Errorf("retryDelay(%d) has no jitter", n)
 		}
+	}
+}
+
+// The receipt key is made once per origin, kept in IndexedDB, and cannot be
+// read out: not its private half, by this module or any script.
+func TestReceiptKeyNotExtractable(t *testing.T) {
+	first, err := loadReceiptKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := loadReceiptKey()
+	if err != nil || again.public != first.public || len(first.public) != consent.ReceiptKeyLen {
+		t.Fatalf("the key changed between loads: %q, then %q (%v)", first.public, again.public, err)
+	}
+	var r jsReader
+	if r.bool(first.private, "extractable") || r.str(r.get(first.private, "algorithm"), "namedCurve") != "P-256" {
+		t.Fatalf("the private key: extractable %v, curve %q", r.bool(first.private, "extractable"), r.str(r.get(first.private, "algorithm"), "namedCurve"))
+	}
+	subtle := r.get(r.get(safejs.Global(), "crypto"), "subtle")
+	for _, format := range []string{"pkcs8", "jwk"} {
+		p, err := subtle.Call("exportKey", format, first.private)
+		if err == nil {
+			_, err = await(p)
+		}
+		if err == nil {
+			t.Errorf("exportKey(%q) gave the private key", format)
+		}
+	}
+}
+
+// fakeFetch makes window.fetch answer every post with status and a JSON
+// error, until the test ends: a fault injected where the server would be.
+func fakeFetch(t *testing.T, status *int) {
+	t.Helper()
+	real, _ := global("fetch")
+	f, err := callback("fake fetch", func(safejs.Value, []safejs.Value) any {
+		resp, _ := newJS("Response", `{"error":"receipt x: unknown policy version \"2030-01-01\""}`,
+			map[string]any{"status": *status, "headers": map[string]any{"Content-Type": "application/json"}})
+		p, _ := call("Promise", "resolve", resp)
+		return p
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	safejs.Global().Set("fetch", f)
+	t.Cleanup(func() { safejs.Global().Set("fetch", real); f.Release() })
+}
+
+// A receipt the server refuses as invalid (422) or forbidden (403) may be
+// refused through the server's fault (older than the site, a slow clock): it
+// stays in the outbox and is tried again. Only a malformed one (400) is
+// dropped for good.
+func TestRefusedReceiptKeptUnlessMalformed(t *testing.T) {
+	m := receiptModule(t)
+	m.out.url = "/v1/receipts"
+	status := 422
+	fakeFetch(t, &status)
+	s := consent.State{ID: newID(), Policy: "2022-01-01"}
+	m.emit(consent.EventConsentRefused, s, "api", time.Now())
+	m.emit(consent.EventWithdrawn, s, "api", time.Now())
+	m.link(true)
+	for _, status = range []int{422, 403} {
+		ids, body := m.batch()
+		if err := m.post(ids, body); err == nil || !strings.Contains(err.Error(), "unknown policy version") {
+			t.Errorf("HTTP %d: post = %v, want an error to retry on", status, err)
+		}
+		if n := len(outboxNow(m).linked); n != 2 {
+			t.Fatalf("after HTTP %d the outbox holds %d receipts, want both kept", status, n)
+		}
+	}
+	status = 400
+	ids, body := m.batch()
+	if err := m.post(ids, body); err != nil {
+		t.Errorf("HTTP 400: post = %v, want the malformed receipts dropped", err)
+	}
+	if n := len(outboxNow(m).linked); n != 0 {
+		t.Fatalf("after HTTP 400 the outbox holds %d receipts, want none", n)
 	}
 }

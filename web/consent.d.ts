@@ -30,14 +30,23 @@ export interface ConsentReceipt {
   locale: "zh-CN" | "en";
   /** The optional categories granted after the event. */
   granted: string[];
-  /** When, in Unix milliseconds, by the browser's clock. */
+  /** When, in Unix milliseconds, by the browser's clock (its claim: the server keeps it whatever it is). */
   time: number;
   method: "banner" | "preferences" | "notice" | "api" | "placeholder" | "prompt" | "page";
   /** Whether the browser sent Global Privacy Control. */
   gpc: boolean;
+  /** The browser sent Do Not Track, on a site that honours it. */
+  dnt?: boolean;
   /** SHA-256 (hex) of the same person's previous receipt's wire form; "" for the first. */
   prev: string;
-  /** The wire form: the exact text the server hashed and signed. */
+  /**
+   * This browser's receipt key (ECDSA P-256, uncompressed point, base64url), one per origin,
+   * and its signature (r‖s, base64url) of `wire` without its "sig" field. Absent on a receipt
+   * made without WebCrypto (unsigned).
+   */
+  key?: string;
+  sig?: string;
+  /** The wire form: the exact text the browser signed and the server hashed and signed. */
   wire: string;
   /** The server's acknowledgement, or null while the receipt waits to be sent. */
   ack: { id: string; seq: number; hash: string; sig: string } | null;

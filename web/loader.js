@@ -160,8 +160,9 @@
     gtag("consent", "default", dflt);
   }
 
-  // Global Privacy Control (and Do Not Track, where the site honours it).
-  var signal = navigator.globalPrivacyControl === true || (D.dnt && navigator.doNotTrack == "1");
+  // Global Privacy Control, and Do Not Track where the site honours it
+  // (Site.SignalRefuses; testdata/signal-vectors.json pins both).
+  var signal = navigator.globalPrivacyControl === true || (D.dnt && navigator.doNotTrack === "1");
 
   function queue() {
     try { return JSON.parse(sessionStorage.getItem(QKEY)) || []; } catch (e) { return []; }

@@ -81,3 +81,25 @@ func TestRejectAllClearsParentDomainAndReportsUndeclared(t *testing.T) {
 	v.waitWarning("mystery")
 	v.noProblems()
 }
+
+// A refused category's IndexedDB database that a script keeps open is not
+// dropped without a word: its deletion waits, the console says which
+// database and why, and it is gone once the script closes it.
+func TestBlockedDatabaseDeletionIsReported(t *testing.T) {
+	v := newVisitor(t)
+	v.open("/")
+	v.ready()
+	v.do(chromedp.Click(chromedp.CSS(`[data-consent-action="accept-all"]`)))
+	v.waitConsentCookie()
+	// An analytics SDK holds its database open and ignores versionchange.
+	eval[chromedp.Void](v, `new Promise((ok, fail) => { const r = indexedDB.open("yq-analytics");
+		r.onsuccess = () => { window.heldDB = r.result; ok(true) }; r.onerror = () => fail(r.error) })`)
+	eval[chromedp.Void](v, `consent.set({analytics: false}).then(() => true)`)
+	v.waitWarning(`yq-analytics\" of a refused category is held open`)
+	if !eval[bool](v, `indexedDB.databases().then(l => l.some(d => d.name == "yq-analytics"))`) {
+		t.Fatal("setup: the database was deleted while held open")
+	}
+	v.do(chromedp.Evaluate[chromedp.Void](`window.heldDB.close()`))
+	v.poll(`indexedDB.databases().then(l => !l.some(d => d.name == "yq-analytics")).then(gone => window.dbGone = gone) && window.dbGone`)
+	v.noProblems()
+}

@@ -34,13 +34,14 @@ func loadSite(t *testing.T) *consent.Site {
 
 // requests records the requests the page makes from now on; the function it
 // returns lists them up to that moment: it has the page request a marker
-// URL, and waits until the marker's response (whose event comes after those
-// of every request answered before it) has been seen.
+// URL, and waits until the marker's response or failure (whose event comes
+// after those of every request answered before it) has been seen.
 func (v *visitor) requests() func() []request {
 	v.t.Helper()
 	var mu sync.Mutex
 	var seen []request
 	byID := map[network.RequestID]int{}
+	markers := map[network.RequestID]string{}
 	marker := make(chan string, 16)
 	// Events come in the order the browser sent them.
 	if err := chromedp.Listen(v.ctx, func(ev any) {
@@ -48,15 +49,23 @@ func (v *visitor) requests() func() []request {
 		defer mu.Unlock()
 		switch ev := ev.(type) {
 		case *network.EventRequestWillBeSent:
-			if !strings.Contains(ev.Request.URL, "?e2e-marker=") {
+			if strings.Contains(ev.Request.URL, "?e2e-marker=") {
+				markers[ev.RequestID] = ev.Request.URL
+			} else {
 				byID[ev.RequestID] = len(seen)
 				seen = append(seen, request{URL: ev.Request.URL})
 			}
 		case *network.EventResponseReceived:
-			if strings.Contains(ev.Response.URL, "?e2e-marker=") {
-				marker <- ev.Response.URL
+			if u, ok := markers[ev.RequestID]; ok {
+				marker <- u
 			} else if i, ok := byID[ev.RequestID]; ok {
 				seen[i].Status = ev.Response.Status
+			}
+		case *network.EventLoadingFailed: // a marker too, when the server is down
+			if u, ok := markers[ev.RequestID]; ok {
+				marker <- u
+			} else if i, ok := byID[ev.RequestID]; ok {
+				seen[i].Failed = true
 			}
 		}
 	}); err != nil {
@@ -89,10 +98,11 @@ func urls(rs []request) []string {
 }
 
 // request is one request a page made, with its response's status (0 while
-// none has arrived).
+// none has arrived) or whether it failed without one.
 type request struct {
 	URL    string
 	Status int64
+	Failed bool
 }
 
 // Nothing optional before consent: on a first visit no gated source is
@@ -388,7 +398,7 @@ func TestConsentAcrossSubdomains(t *testing.T) {
 	// on the site too.
 	w := newVisitor(t)
 	w.do(chromedp.Navigate(siteURL + "/healthz"))
-	w.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "consent=1~q83vEjRWeJq83vEjRWeJqw~2022-01-01~analytics~1767225600~1767225600; Path=/; Domain=workly.ai"`))
+	w.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "consent=1~` + newConsentID() + `~2022-01-01~analytics~1767225600~1767225600; Path=/; Domain=workly.ai"`))
 	w.do(chromedp.Navigate(strings.Replace(siteURL, "www.", "app.", 1) + "/app/"))
 	w.ready()
 	w.do(chromedp.Click(chromedp.CSS(`dialog[data-consent-notice="material"] [data-consent-action="acknowledge"]`)))

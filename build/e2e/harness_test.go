@@ -6,6 +6,8 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"os"
@@ -151,6 +153,16 @@ type visitor struct {
 	ctx      context.Context
 	problems chan string // console errors and uncaught exceptions
 	warnings chan string // console warnings
+	// consentID is the consent id acked wrote into the cookie: each
+	// visitor's own (a consent belongs to the browser that made it).
+	consentID string
+}
+
+// newConsentID is a fresh consent id, as the module makes one.
+func newConsentID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func newVisitor(t *testing.T) *visitor {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -172,4 +173,52 @@ func TestReleaseVectors(t *testing.T) {
 		})
 	}
 	v.expectModuleBlocked()
+}
+
+// The banner's signal note shows exactly when Site.SignalRefuses says the
+// browser's signals refuse by default, for every vector of
+// testdata/signal-vectors.json the demo site (which honours DNT) covers:
+// painted by the loader, and again by the module after a language switch.
+func TestSignalVectors(t *testing.T) {
+	var vectors []struct {
+		Name          string
+		HonorDNT, GPC bool
+		DNT           *string
+		Refuses       bool
+	}
+	readVectors(t, "signal-vectors.json", &vectors)
+	site := loadSite(t)
+	for _, vec := range vectors {
+		if vec.HonorDNT != site.HonorDNT {
+			continue // another site's
+		}
+		t.Run(vec.Name, func(t *testing.T) {
+			v := newVisitor(t)
+			dnt, _ := json.Marshal(vec.DNT)
+			if _, err := chromedp.Call(v.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+				Source: fmt.Sprintf(`Object.defineProperty(Navigator.prototype, "globalPrivacyControl", {get: () => %v});
+					Object.defineProperty(Navigator.prototype, "doNotTrack", {get: () => %s})`, vec.GPC, dnt),
+			}); err != nil {
+				t.Fatal(err)
+			}
+			v.open("/")
+			v.do(chromedp.WaitVisible(chromedp.CSS(`.cm-banner`)))
+			shown := `!document.querySelector(".cm-banner [data-consent-gpc]").hidden`
+			if got := eval[bool](v, shown); got != vec.Refuses {
+				t.Errorf("the loader's signal note shown = %v, want %v", got, vec.Refuses)
+			}
+			v.ready()
+			// The banner's receipt records each signal as sent (DNT where honoured).
+			wantDNT := vec.DNT != nil && *vec.DNT == "1"
+			if h := v.history(); len(h) != 1 || h[0].GPC != vec.GPC || h[0].DNT != wantDNT {
+				t.Errorf("receipts %+v, want one recording gpc %v, dnt %v", h, vec.GPC, wantDNT)
+			}
+			v.do(chromedp.Click(chromedp.CSS(`.cm-banner [data-consent-locale]`)))
+			v.poll(`document.querySelector(".cm-banner").lang == "en"`)
+			if got := eval[bool](v, shown); got != vec.Refuses {
+				t.Errorf("after a language switch, the signal note shown = %v, want %v", got, vec.Refuses)
+			}
+			v.noProblems()
+		})
+	}
 }

@@ -21,7 +21,8 @@ import (
 func (v *visitor) acked(version string) {
 	v.t.Helper()
 	v.open("/healthz")
-	v.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "consent=1~q83vEjRWeJq83vEjRWeJqw~` + version +
+	v.consentID = newConsentID()
+	v.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "consent=1~` + v.consentID + `~` + version +
 		`~analytics~1767225600~1767225600; Path=/"`))
 }
 
@@ -65,7 +66,7 @@ func TestMaterialNotice(t *testing.T) {
 	v.do(chromedp.Click(chromedp.CSS(`dialog [data-consent-action="acknowledge"]`)))
 	v.poll(`document.cookie.includes("~2025-06-01~")`)
 	s := v.waitConsentCookie()
-	if s.Policy != "2025-06-01" || !slices.Equal(s.Granted, []string{"analytics"}) || s.ID != "q83vEjRWeJq83vEjRWeJqw" {
+	if s.Policy != "2025-06-01" || !slices.Equal(s.Granted, []string{"analytics"}) || s.ID != v.consentID {
 		t.Errorf("after acknowledging: %+v", s)
 	}
 	v.open("/")

@@ -24,11 +24,11 @@ import (
 
 // record is a receipt as consent.history() lists it.
 type record struct {
-	ID, Subject, Event, Policy, Method, Prev, Wire, Locale string
-	Granted                                                []string
-	Time                                                   int64
-	GPC                                                    bool
-	Ack                                                    *consent.Ack
+	ID, Subject, Event, Policy, Method, Prev, Wire, Locale, Key, Sig string
+	Granted                                                          []string
+	Time                                                             int64
+	GPC, DNT                                                         bool
+	Ack                                                              *consent.Ack
 }
 
 // history is consent.history().
@@ -293,9 +293,19 @@ func TestReceiptsSurviveOutage(t *testing.T) {
 	v.delivered(3)
 
 	stop()
+	seen := v.requests()
 	v.do(chromedp.Evaluate[chromedp.Void](`consent.rejectAll()`))
 	v.poll(`consent.history().then(h => h.length == 4 && !h[3].ack)`)
-	time.Sleep(2 * time.Second) // a failed post or two
+	// The page's post of it fails (the server is down) before it comes back.
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		failed := slices.ContainsFunc(seen(), func(r request) bool { return r.Failed && strings.HasSuffix(r.URL, "/v1/receipts") })
+		if failed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the page did not try to post its receipt while the server was down")
+		}
+	}
 	restart()
 	h := v.delivered(4) // the page's own retry
 
@@ -341,10 +351,12 @@ func countOf(list []string, s string) int {
 	return n
 }
 
-// A receipt the server refuses (here, one edited in storage to name a policy
-// version that does not exist) does not hold back the others sent with it:
-// the batch goes again a receipt at a time, and the refused one is dropped,
-// with a console error that names it.
+// A receipt the server refuses as malformed (here, one edited in storage
+// out of the canonical wire form) does not hold back the others sent with
+// it: the batch goes again a receipt at a time, and the refused one is
+// dropped, with a console error that names it. One refused as invalid (an
+// unknown policy version: perhaps a server older than the site) is kept and
+// tried again.
 func TestRefusedReceiptDoesNotBlockOthers(t *testing.T) {
 	v := newVisitor(t)
 	v.open("/")
@@ -352,27 +364,122 @@ func TestRefusedReceiptDoesNotBlockOthers(t *testing.T) {
 	v.do(chromedp.Click(chromedp.CSS(`[data-consent-notice="banner"] [data-consent-action="accept-all"]`)))
 	v.delivered(2)
 	v.do(chromedp.Evaluate[chromedp.Void](`(() => {
-		const id = "AAAAAAAAAAAAAAAAAAAAAA", subject = consent.state().id;
-		const bad = JSON.stringify({id, subject, event: "consent_given", policy: "1999-01-01", policySha256: "0".repeat(64),
-			locale: "zh-CN", granted: [], time: Date.now(), method: "api", gpc: false, prev: ""});
-		localStorage.setItem("consent.outbox", localStorage.getItem("consent.outbox") + "linked " + id + " " + subject + " - " + bad + "\n");
+		const subject = consent.state().id, line = (id, policy, method) => "linked " + id + " " + subject + " - " +
+			JSON.stringify({id, subject, event: "consent_given", policy, policySha256: "0".repeat(64),
+				locale: "zh-CN", granted: [], time: Date.now(), method: "api", gpc: false, prev: ""}).replace('"api"', method) + "\n";
+		localStorage.setItem("consent.outbox", localStorage.getItem("consent.outbox") +
+			line("AAAAAAAAAAAAAAAAAAAAAA", "2025-06-01", '"ap\\u0069"') + line("BBBBBBBBBBBBBBBBBBBBBB", "2030-01-01", '"api"'));
 	})()`))
 	v.do(chromedp.Evaluate[chromedp.Void](`consent.rejectAll()`))
-	h := v.delivered(3)
-	if got := events(h); !slices.Equal(got, []string{"banner_shown", "consent_given", "withdrawn"}) {
-		t.Errorf("events %v", got)
-	}
+	v.poll(`consent.history().then(h => h.length == 4 && h[2].event == "withdrawn" && h[2].ack && h[3].id == "BBBBBBBBBBBBBBBBBBBBBB" && !h[3].ack)`)
+	h := v.history()
 	_, times := exported(t, dataDir)
-	if times["AAAAAAAAAAAAAAAAAAAAAA"] != 0 || times[h[2].ID] != 1 {
-		t.Errorf("stored: the edited receipt %d times, the withdrawal %d times", times["AAAAAAAAAAAAAAAAAAAAAA"], times[h[2].ID])
+	if times["AAAAAAAAAAAAAAAAAAAAAA"] != 0 || times["BBBBBBBBBBBBBBBBBBBBBB"] != 0 || times[h[2].ID] != 1 {
+		t.Errorf("stored: the malformed receipt %d times, the invalid one %d times, the withdrawal %d times",
+			times["AAAAAAAAAAAAAAAAAAAAAA"], times["BBBBBBBBBBBBBBBBBBBBBB"], times[h[2].ID])
 	}
 	select {
 	case p := <-v.problems:
-		if !strings.Contains(p, "refused receipt AAAAAAAAAAAAAAAAAAAAAA") || !strings.Contains(p, "unknown policy version") {
+		if !strings.Contains(p, "refused receipt AAAAAAAAAAAAAAAAAAAAAA as malformed") || !strings.Contains(p, "canonical") {
 			t.Errorf("console: %s", p)
 		}
 	case <-time.After(5 * time.Second):
 		t.Error("no console error names the dropped receipt")
 	}
+	v.waitWarning("unknown policy version")
 	v.noProblems()
+}
+
+// A receipt forged for an existing consent id, by anyone without the
+// browser's key (curl; a page script posting with fetch, with or without the
+// enrolment cookie), is refused with a clear error and not stored; the
+// browser's key cannot be read out by a page script. The web client, on
+// another origin with another key, records for the same consent.
+func TestForgedReceiptRefused(t *testing.T) {
+	v := newVisitor(t)
+	v.do(chromedp.Navigate(siteURL + "/"))
+	v.ready()
+	v.do(chromedp.Click(chromedp.CSS(`[data-consent-notice="banner"] [data-consent-action="accept-all"]`)))
+	h := v.delivered(2)
+	subject := h[1].Subject
+	forged := func(id string) string {
+		return `{"receipts":[` + string(consent.AppendReceiptJSON(nil, consent.Receipt{ID: id, Subject: subject,
+			Event: consent.EventWithdrawn, Policy: h[1].Policy, PolicySHA256: h[0].policySHA256(t), Locale: consent.ZhCN,
+			Granted: []string{}, Time: time.Now(), Method: "preferences"})) + `]}`
+	}
+
+	// curl: no Origin, no cookie, no key.
+	resp, err := http.Post(baseURL+"/v1/receipts", "text/plain", strings.NewReader(forged("CCCCCCCCCCCCCCCCCCCCCC")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer struct{ Error string }
+	json.NewDecoder(resp.Body).Decode(&answer)
+	resp.Body.Close()
+	if resp.StatusCode != 403 || !strings.Contains(answer.Error, "bound to the browser that made it") {
+		t.Errorf("a forged receipt from curl: %d %q, want 403 saying the consent is bound", resp.StatusCode, answer.Error)
+	}
+	// A page script on the site, with the browser's cookies (the enrolment
+	// cookie too, though it cannot read it), unsigned or with its own key.
+	for i, script := range []string{
+		`fetch("/v1/receipts", {method: "POST", credentials: "include", body: ` + strconv.Quote(forged("DDDDDDDDDDDDDDDDDDDDDD")) + `})
+			.then(r => r.json().then(a => r.status + " " + a.error))`,
+		`(async () => {
+			const k = await crypto.subtle.generateKey({name: "ECDSA", namedCurve: "P-256"}, false, ["sign"]);
+			const raw = new Uint8Array(await crypto.subtle.exportKey("raw", k.publicKey));
+			const b64 = b => btoa(String.fromCharCode(...b)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+			const body = ` + strconv.Quote(forged("EEEEEEEEEEEEEEEEEEEEEE")) + `, wire = body.slice(13, -2);
+			const signed = wire.slice(0, -1) + ',"key":"' + b64(raw) + '"}';
+			const sig = new Uint8Array(await crypto.subtle.sign({name: "ECDSA", hash: "SHA-256"}, k.privateKey, new TextEncoder().encode(signed)));
+			const r = await fetch("/v1/receipts", {method: "POST", credentials: "include",
+				body: '{"receipts":[' + signed.slice(0, -1) + ',"sig":"' + b64(sig) + '"}]}'});
+			return r.status + " " + (await r.json()).error;
+		})()`,
+	} {
+		if got := eval[string](v, script); !strings.HasPrefix(got, "403 ") {
+			t.Errorf("page script %d: %s, want 403", i, got)
+		}
+	}
+	_, times := exported(t, dataDir)
+	for _, id := range []string{"CCCCCCCCCCCCCCCCCCCCCC", "DDDDDDDDDDDDDDDDDDDDDD", "EEEEEEEEEEEEEEEEEEEEEE"} {
+		if times[id] != 0 {
+			t.Errorf("forged receipt %s stored", id)
+		}
+	}
+	// The key is there, and a page script can get the CryptoKey object but
+	// not the private key in it.
+	got := eval[string](v, `new Promise((ok, fail) => {
+		const open = indexedDB.open("consent.keys");
+		open.onerror = () => fail(open.error);
+		open.onsuccess = () => {
+			const get = open.result.transaction("keys").objectStore("keys").get("receipt");
+			get.onsuccess = () => {
+				const k = get.result.private;
+				Promise.allSettled(["pkcs8", "jwk"].map(f => crypto.subtle.exportKey(f, k)))
+					.then(rs => ok(k.extractable + " " + rs.map(r => r.status).join(" ") + " " + get.result.public));
+			};
+		};
+	})`)
+	if want := "false rejected rejected " + h[1].Key; got != want {
+		t.Errorf("the receipt key from a page script: %q, want %q", got, want)
+	}
+
+	// The same consent in the web client: its own key, enrolled.
+	v.do(chromedp.Navigate(strings.Replace(siteURL, "//www.", "//app.", 1) + "/app/"))
+	v.ready()
+	v.do(chromedp.Evaluate[chromedp.Void](`consent.set({marketing: false})`))
+	app := v.delivered(1)
+	if last := app[len(app)-1]; last.Subject != subject || last.Event != "withdrawn" || last.Key == "" || last.Key == h[1].Key {
+		t.Errorf("the web client's receipt: %+v; want one for %s with its own key", last, subject)
+	}
+	v.noProblems()
+}
+
+// policySHA256 is the policy hash the receipt's wire form names.
+func (r record) policySHA256(t *testing.T) string {
+	var w struct{ PolicySha256 string }
+	if err := json.Unmarshal([]byte(r.Wire), &w); err != nil {
+		t.Fatal(err)
+	}
+	return w.PolicySha256
 }

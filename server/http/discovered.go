@@ -20,9 +20,10 @@ type DiscoveryStore = discovery.Store
 // (discovery.Decode), as JSON or as sendBeacon's text/plain, at most
 // discovery.MaxBody bytes. It counts each name once for today and answers
 // 200 {"counted": n}. It is off (404) unless site.json sets "discovery":
-// true and the server has a store for the counts. Origins, rate limit and
-// errors are those of POST /v1/receipts: 400 malformed or anything besides
-// kinds and names, 403 origin, 413, 415, 429, 503 store unavailable.
+// true and the server has a store for the counts. Origins and errors are
+// those of POST /v1/receipts: 400 malformed or anything besides kinds and
+// names, 403 origin, 413, 415, 429 (a post counts as one receipt against
+// its client's quota), 503 store unavailable.
 func (s *Server) discovered(w http.ResponseWriter, r *http.Request) {
 	if s.site == nil || !s.site.Discovery || s.ingest.Discovered == nil {
 		jsonError(w, http.StatusNotFound, "discovery is off: site.json does not switch it on")
@@ -46,9 +47,9 @@ func (s *Server) discovered(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	if !s.limiter.allow(clientAddr(r), s.now()) {
-		w.Header().Set("Retry-After", "1")
-		s.reject(w, "rate", http.StatusTooManyRequests, "too many requests: slow down")
+	// A post counts as one receipt against its client's quota (Ingest.Rate).
+	if ok, wait := s.clients.take(keyOf(s.clientAddr(r)), s.now(), 1); !ok {
+		s.tooMany(w, "client_quota", wait, "this client sent more than its quota allows: slow down")
 		return
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))

@@ -1,6 +1,8 @@
 package http
 
 import (
+	"math"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -15,7 +17,19 @@ type metrics struct {
 	commit   prometheus.Histogram
 	batch    prometheus.Histogram
 	lag      prometheus.Histogram
+	// lagBeyond counts receipts older than the lag histogram's range
+	// (maxOutboxLag), kept out of it so that one backdated receipt does not
+	// move its sum and mean.
+	lagBeyond   prometheus.Counter
+	connections prometheus.Gauge
+	// connectionsRefused counts connections closed at once because every
+	// slot, the reserve included, was taken.
+	connectionsRefused prometheus.Counter
 }
+
+// maxOutboxLag is the upper bound of the lag histogram's last bucket, ~24
+// days: receipts older than that are counted, not measured.
+var maxOutboxLag = 0.5 * math.Pow(4, 11)
 
 func newMetrics() *metrics {
 	m := &metrics{
@@ -39,8 +53,18 @@ func newMetrics() *metrics {
 			// 0.5 s to ~24 days: outages and people who come back weeks later.
 			Buckets: prometheus.ExponentialBuckets(0.5, 4, 12),
 		}),
+		lagBeyond: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "consent_receipt_outbox_lag_beyond_total",
+			Help: "Receipts whose time is further in the past than the outbox lag histogram's range (~24 days): late, or backdated.",
+		}),
+		connections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "consent_connections_open", Help: "Connections open on the public listener, the reserve for health checks included.",
+		}),
+		connectionsRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "consent_connections_refused_total", Help: "Connections closed at once because the public listener was at its limit.",
+		}),
 	}
-	m.registry.MustRegister(m.accepted, m.rejected, m.commit, m.batch, m.lag,
+	m.registry.MustRegister(m.accepted, m.rejected, m.commit, m.batch, m.lag, m.lagBeyond, m.connections, m.connectionsRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

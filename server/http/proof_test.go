@@ -13,6 +13,7 @@ import (
 	"workly.ai/consent"
 	"workly.ai/consent/server/proof"
 	"workly.ai/consent/server/sqlite"
+	"workly.ai/consent/server/wire"
 )
 
 // A person holding a receipt and its acknowledgement checks it with the
@@ -50,7 +51,7 @@ func TestReceiptCheckableFromKeyAndChain(t *testing.T) {
 	if get("/v1/chain/1", &prev) != 200 || prev.Seq != 1 || prev.Hash != answer.Acks[0].Hash {
 		t.Fatalf("/v1/chain/1: %+v, want the first ack %+v", prev, answer.Acks[0])
 	}
-	rs, _ := consent.DecodeReceipts([]byte(receiptBody(id2)))
+	rs, _ := wire.DecodeBatch([]byte(receiptBody(id2)))
 	wire := consent.AppendReceiptJSON(nil, rs[0])
 	// The check, as a person would write it.
 	raw, _ := hex.DecodeString(prev.Hash)

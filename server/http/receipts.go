@@ -7,14 +7,15 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"math"
 	"mime"
-	"net"
 	"net/http"
-	"net/url"
-	"sync"
+	"net/netip"
+	"strconv"
 	"time"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/wire"
 )
 
 // MaxReceiptBody is the largest body POST /v1/receipts reads: browsers refuse
@@ -26,9 +27,31 @@ type Ingest struct {
 	// Origins are the origins (scheme://host[:port]) besides the server's own
 	// whose pages may post receipts; they get CORS headers.
 	Origins []string
-	// Rate is how many posts per second one client address may make, with a
-	// burst of twice that; 0 means no limit.
-	Rate float64
+	// Rate is how many receipts per second one client may send (an IPv4
+	// address, or an IPv6 /64; behind TrustedProxies, the address they name),
+	// with a burst of Burst receipts (twice Rate when 0); 0 means no limit.
+	// A post is let through while its client has quota left, and all its
+	// receipts are counted.
+	Rate  float64
+	Burst int
+	// SubjectPerDay is how many receipts one subject (consent id) may have
+	// stored per UTC day by the server's clock, from all clients together;
+	// 0 means no limit.
+	SubjectPerDay int
+	// GlobalRate is how many receipts per second the server stores from all
+	// clients together, with a burst of twice that; 0 means no limit.
+	GlobalRate float64
+	// TrustedProxies are the networks of the load balancers in front of the
+	// server: a request from one names its client in X-Forwarded-For (the
+	// rightmost address not in them) and its scheme in X-Forwarded-Proto.
+	// From any other peer those headers are ignored.
+	TrustedProxies []netip.Prefix
+	// MinFree is how many bytes must stay free on the store's disk, as
+	// FreeSpace reports them (read at most once a second): below it receipts
+	// are answered 503 and /healthz is 503. Zero, or a nil FreeSpace, does
+	// not watch the disk.
+	MinFree   uint64
+	FreeSpace func() (uint64, error)
 	// Now is the server's clock; defaults to time.Now.
 	Now func() time.Time
 	// PublicKey is the key the store signs the chain with, served at
@@ -45,9 +68,14 @@ type Ingest struct {
 // server's signed acknowledgement of each (consent.Ack); a receipt already
 // stored counts as received, not as an error, so clients may resend, and its
 // acknowledgement is the one it got the first time. Errors are JSON
-// {"error": "..."} with a 4xx status, or 503 with Retry-After while the store
-// is unreachable (consent.ErrUnavailable) or failed: nothing is acknowledged
-// then, and resending is safe.
+// {"error": "..."} with a 4xx status: 429 with Retry-After when a quota
+// (Ingest.Rate, SubjectPerDay, GlobalRate) is used up; or 503 with
+// Retry-After while the store is unreachable (consent.ErrUnavailable) or
+// failed, or its disk is below Ingest.MinFree: nothing is acknowledged then,
+// and resending is safe. The body must be in the canonical wire form (400
+// otherwise, see wire.DecodeBatch); each receipt's values valid (422,
+// consent.Receipt.Validate), its signature good and its key one its subject
+// is bound to (403, see checkKeys).
 func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 	origin := r.Header.Get("Origin")
 	if origin != "" && !s.sameOrigin(r, origin) {
@@ -57,6 +85,7 @@ func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 		}
 		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Allow-Credentials", "true") // the enrolment cookie (keys.go)
 		h.Add("Vary", "Origin")
 	}
 	if r.Method == http.MethodOptions {
@@ -67,13 +96,19 @@ func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	if !s.limiter.allow(clientAddr(r), s.now()) {
-		w.Header().Set("Retry-After", "1")
-		s.reject(w, "rate", http.StatusTooManyRequests, "too many requests: slow down")
-		return
-	}
 	if s.site == nil || s.policies == nil {
 		s.reject(w, "unbuilt", http.StatusServiceUnavailable, "the site is not built: receipts cannot be checked")
+		return
+	}
+	if low := s.disk.lowReason(s.now()); low != "" {
+		w.Header().Set("Retry-After", "60")
+		s.reject(w, "disk_full", http.StatusServiceUnavailable, "the server cannot store receipts now, so none were acknowledged: send them again later")
+		return
+	}
+	// A client already over its quota is refused before its body is read.
+	client := keyOf(s.clientAddr(r))
+	if ok, wait := s.clients.take(client, s.now(), 0); !ok {
+		s.tooMany(w, "client_quota", wait, "this client sent more receipts than its quota allows: slow down")
 		return
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -91,20 +126,44 @@ func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, "read", http.StatusBadRequest, "reading the body failed")
 		return
 	}
-	rs, err := consent.DecodeReceipts(body)
+	rs, err := wire.DecodeBatch(body)
+	now := s.now()
+	// Counted before they are checked: refused receipts cost the client too.
+	if ok, wait := s.clients.take(client, now, max(1, len(rs))); !ok {
+		s.tooMany(w, "client_quota", wait, "this client sent more receipts than its quota allows: slow down")
+		return
+	}
 	if err != nil {
 		s.reject(w, "malformed", http.StatusBadRequest, err.Error())
 		return
 	}
-	now := s.now()
 	for _, rec := range rs {
 		if err := rec.Validate(s.site, s.policies, now); err != nil {
 			s.reject(w, "invalid", http.StatusUnprocessableEntity, err.Error())
 			return
 		}
+		if err := wire.Verify(rec); err != nil {
+			s.reject(w, "signature", http.StatusForbidden, err.Error())
+			return
+		}
+	}
+	perSubject := map[string]int{}
+	for _, rec := range rs {
+		perSubject[rec.Subject]++
+	}
+	switch refused, wait := s.shared.take(perSubject, now); refused {
+	case "subject":
+		s.tooMany(w, "subject_quota", wait, "a subject in this batch has had its quota of receipts for today")
+		return
+	case "global":
+		s.tooMany(w, "global_quota", wait, "the server is receiving more receipts than it stores: slow down")
+		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
+	if !s.checkKeys(ctx, w, r, rs) {
+		return
+	}
 	s.metrics.batch.Observe(float64(len(rs)))
 	start := time.Now()
 	acks, stored, err := s.store.Put(ctx, rs)
@@ -121,7 +180,11 @@ func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 	s.metrics.commit.Observe(time.Since(start).Seconds())
 	s.metrics.accepted.Add(float64(len(rs)))
 	for _, rec := range rs {
-		s.metrics.lag.Observe(max(0, now.Sub(rec.Time).Seconds()))
+		if lag := max(0, now.Sub(rec.Time).Seconds()); lag <= maxOutboxLag {
+			s.metrics.lag.Observe(lag)
+		} else {
+			s.metrics.lagBeyond.Inc()
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -138,6 +201,12 @@ func (s *Server) reject(w http.ResponseWriter, reason string, status int, msg st
 	jsonError(w, status, msg)
 }
 
+// tooMany answers 429 with when to try again (whole seconds, at least 1).
+func (s *Server) tooMany(w http.ResponseWriter, reason string, wait time.Duration, msg string) {
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+	s.reject(w, reason, http.StatusTooManyRequests, msg)
+}
+
 func (s *Server) now() time.Time {
 	if s.ingest.Now != nil {
 		return s.ingest.Now()
@@ -145,61 +214,11 @@ func (s *Server) now() time.Time {
 	return time.Now()
 }
 
-// sameOrigin reports whether origin is the server's own, as the request
-// reached it.
-func (s *Server) sameOrigin(r *http.Request, origin string) bool {
-	u, err := url.Parse(origin)
-	return err == nil && u.Host == r.Host
-}
-
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 func jsonError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]string{"error": msg})
-}
-
-// limiter is a token bucket per client address.
-type limiter struct {
-	rate    float64 // tokens per second; 0: no limit
-	mu      sync.Mutex
-	buckets map[string]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-func (l *limiter) allow(client string, now time.Time) bool {
-	if l.rate <= 0 {
-		return true
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.buckets == nil || len(l.buckets) > 100000 {
-		l.buckets = map[string]*bucket{} // forget everyone rather than grow without bound
-	}
-	b := l.buckets[client]
-	if b == nil {
-		b = &bucket{tokens: 2 * l.rate, last: now}
-		l.buckets[client] = b
-	}
-	b.tokens = min(2*l.rate, b.tokens+now.Sub(b.last).Seconds()*l.rate)
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
 }
 
 // loadSiteFiles reads the site configuration and policy manifest the build

@@ -25,6 +25,7 @@ var (
 	testController = consent.Controller{Name: "北京青云科技股份有限公司", Address: "北京", Email: "privacy@workly.ai", Phone: "400-8576-886", URL: "https://support.workly.ai/privacy"}
 	testNow        = time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)
 	testPolicy     = strings.Repeat("a", 64)
+	testNextPolicy = strings.Repeat("e", 64)
 )
 
 // ingestServer is a server with a built site configuration and a real SQLite
@@ -43,21 +44,35 @@ func ingestServer(t testing.TB, ingest Ingest) (http.Handler, *sqlite.DB) {
 // ingestServerWith is ingestServer storing in store.
 func ingestServerWith(t testing.TB, ingest Ingest, store consent.ReceiptStore) http.Handler {
 	t.Helper()
+	return newIngestServer(t, ingest, store).Handler()
+}
+
+// newIngestServer is the Server of ingestServerWith, whose clock is testNow
+// unless ingest has one.
+func newIngestServer(t testing.TB, ingest Ingest, store consent.ReceiptStore) *Server {
+	t.Helper()
 	txt := consent.Text{ZhCN: "x", En: "x"}
 	site := consent.Site{Name: txt, Cookie: consent.CookieConfig{MaxAgeDays: 365, Domain: "consent.test"}, Controller: testController, Categories: []consent.Category{
 		{ID: "necessary", Required: true, Title: txt, Purpose: txt},
 		{ID: "analytics", Title: txt, Purpose: txt},
 	}}
-	m := consent.Manifest{Versions: []consent.Version{{ID: "2025-06-01", Effective: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), Title: txt, SHA256: testPolicy}}}
+	m := consent.Manifest{Versions: []consent.Version{
+		{ID: "2025-06-01", Effective: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), Title: txt, SHA256: testPolicy},
+		// Published, but in effect only after testNow.
+		{ID: "2027-01-01", Effective: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), Title: txt, SHA256: testNextPolicy,
+			Changes: []consent.Change{{Kind: consent.KindMinor, Summary: txt}}},
+	}}
 	siteJSON, _ := json.Marshal(site)
 	policiesJSON, _ := json.Marshal(m)
-	ingest.Now = func() time.Time { return testNow }
+	if ingest.Now == nil {
+		ingest.Now = func() time.Time { return testNow }
+	}
 	s, err := New(fstest.MapFS{"v1/site.json": {Data: siteJSON}, "v1/policies.json": {Data: policiesJSON}},
 		store, slog.New(slog.NewTextHandler(io.Discard, nil)), ingest)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s.Handler()
+	return s
 }
 
 func receiptBody(ids ...string) string {
@@ -121,11 +136,11 @@ func TestIngestRefuses(t *testing.T) {
 		status int
 		want   string
 	}{
-		{"malformed JSON", `{"receipts":[{`, nil, 400, "receipts: at byte"},
+		{"malformed JSON", `{"receipts":[{`, nil, 400, `want {\"receipts\":[…]}`},
 		{"unknown field", strings.Replace(good, `"gpc":false`, `"gpc":false,"email":"a@b.c"`, 1), nil, 400, `unknown field \"email\"`},
 		{"unknown policy", strings.Replace(good, "2025-06-01", "2030-01-01", 1), nil, 422, "unknown policy version"},
 		{"wrong hash", strings.Replace(good, testPolicy, strings.Repeat("b", 64), 1), nil, 422, "policy hash"},
-		{"future time", strings.Replace(good, `"time":`+itoa(testNow.Add(-time.Minute).UnixMilli()), `"time":`+itoa(testNow.Add(72*time.Hour).UnixMilli()), 1), nil, 422, "time out of range"},
+		{"policy not in effect yet", strings.Replace(strings.Replace(good, "2025-06-01", "2027-01-01", 1), testPolicy, testNextPolicy, 1), nil, 422, "not in effect yet by the server's clock"},
 		{"too big", `{"receipts":[` + strings.Repeat(" ", MaxReceiptBody) + `]}`, nil, 413, "64 KiB"},
 		{"wrong type", good, []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, "application/json"},
 		{"foreign origin", good, []string{"Origin", "https://evil.example"}, 403, "may not post"},
@@ -164,8 +179,9 @@ func TestIngestCORS(t *testing.T) {
 	}
 }
 
+// A post counts as one receipt at least, so empty posts are limited too.
 func TestIngestRateLimit(t *testing.T) {
-	h, _ := ingestServer(t, Ingest{Rate: 2}) // burst of 4
+	h, _ := ingestServer(t, Ingest{Rate: 2}) // burst of 4 receipts
 	codes := map[int]int{}
 	for i := 0; i < 6; i++ {
 		codes[post(h, `{"receipts":[]}`).Code]++
@@ -231,12 +247,12 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // /metrics counts accepted receipts and rejected posts by reason, and how
 // long receipts waited in browsers' outboxes.
 func TestIngestMetrics(t *testing.T) {
-	h, _ := ingestServer(t, Ingest{})
+	_, store := ingestServer(t, Ingest{})
+	s := newIngestServer(t, Ingest{}, store)
+	h := s.Handler()
 	post(h, receiptBody(id1, id2))
 	post(h, `{"receipts":[{`)
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
-	body := w.Body.String()
+	body := scrape(t, s)
 	for _, want := range []string{"consent_receipts_accepted_total 2", `consent_receipt_posts_rejected_total{reason="malformed"} 1`,
 		"consent_receipt_commit_seconds_count 1", "consent_receipt_batch_size_sum 2",
 		// Both receipts were made a minute before they arrived.
@@ -258,7 +274,7 @@ func FuzzIngest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		w := post(h, body)
 		switch w.Code {
-		case 200, 400, 413, 422:
+		case 200, 400, 403, 413, 422:
 		default:
 			t.Fatalf("status %d for %q", w.Code, body)
 		}

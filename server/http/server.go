@@ -34,7 +34,9 @@ type Server struct {
 	log      *slog.Logger
 	ingest   Ingest
 	allowed  map[string]bool
-	limiter  *limiter
+	clients  *clientQuota
+	shared   *sharedQuota
+	disk     *diskWatermark
 	site     *consent.Site     // from the built v1/site.json; nil before a build
 	policies *consent.Manifest // from the built v1/policies.json
 	metrics  *metrics
@@ -54,17 +56,22 @@ func New(assets fs.FS, store consent.ReceiptStore, log *slog.Logger, ingest Inge
 		log.Warn("no built assets: run go run ./build first")
 	}
 	s := &Server{static: st, store: store, log: log, ingest: ingest, site: site, policies: policies,
-		allowed: map[string]bool{}, limiter: &limiter{rate: ingest.Rate}, metrics: newMetrics()}
+		allowed: map[string]bool{}, metrics: newMetrics(),
+		clients: newClientQuota(newRate(ingest.Rate, ingest.Burst), maxTrackedClients),
+		shared:  newSharedQuota(ingest.SubjectPerDay, newRate(ingest.GlobalRate, 0)),
+		disk:    &diskWatermark{min: ingest.MinFree, free: ingest.FreeSpace, log: log}}
 	for _, o := range ingest.Origins {
 		s.allowed[o] = true
 	}
 	return s, nil
 }
 
-// Handler returns the HTTP handler.
+// Handler returns the public HTTP handler: the site, the receipts and
+// health (GET /healthz, GET /livez), not the metrics (AdminHandler).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /livez", livez)
 	mux.HandleFunc("GET /policies/diff", s.diffForm)
 	mux.HandleFunc("POST /v1/receipts", s.receipts)
 	mux.HandleFunc("OPTIONS /v1/receipts", s.receipts)
@@ -73,9 +80,19 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("OPTIONS /v1/discovered", s.discovered)
 	mux.HandleFunc("GET /v1/key", s.key)
 	mux.HandleFunc("GET /v1/chain/{seq}", s.chainLink)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", s.files)
-	return securityHeaders(oddPaths(mux))
+	return securityHeaders(oddPaths(s.reserveForHealth(mux)))
+}
+
+// AdminHandler returns the handler of the operator's listener, not to be
+// reachable from the internet: GET /metrics (Prometheus), GET /healthz and
+// GET /livez.
+func (s *Server) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /livez", livez)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	return mux
 }
 
 // oddPaths answers 404 for a path that is not clean (dot segments, doubled
@@ -153,16 +170,33 @@ func (s *Server) diffForm(w http.ResponseWriter, r *http.Request) {
 	notFound(w)
 }
 
+// healthz answers readiness: 200 {"status":"ok"} while receipts can be
+// stored, else 503 {"status":"unavailable","reason":…}: the store does not
+// answer its ping within 2 s, or its disk is below the watermark.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	status, code := "ok", http.StatusOK
-	if err := s.store.Ping(ctx); err != nil {
-		s.log.Error("health: store unreachable", "err", err)
-		status, code = "store unreachable", http.StatusServiceUnavailable
+	reason := s.disk.lowReason(s.now())
+	if reason == "" {
+		if err := s.store.Ping(ctx); err != nil {
+			s.log.Error("health: store unreachable", "err", err)
+			reason = "the receipt store is unreachable"
+		}
+	}
+	answer, code := map[string]string{"status": "ok"}, http.StatusOK
+	if reason != "" {
+		answer, code = map[string]string{"status": "unavailable", "reason": reason}, http.StatusServiceUnavailable
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(map[string]string{"status": status})
+	json.NewEncoder(w).Encode(answer)
+}
+
+// livez answers liveness: 200 whenever the process serves requests, whether
+// or not it can store receipts (restart on livez, route on healthz).
+func livez(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write([]byte(`{"status":"ok"}` + "\n"))
 }

@@ -104,6 +104,15 @@ var migrations = []string{
 		hash text NOT NULL, -- hex ChainHash(previous hash, body)
 		sig  text NOT NULL  -- base64 Ed25519 signature of hash
 	);`,
+	// Which browser keys may sign each subject's receipts (keys.go).
+	`CREATE TABLE subject_keys (
+		n       bigint GENERATED ALWAYS AS IDENTITY,
+		subject text NOT NULL,
+		origin  text NOT NULL, -- '' when the request named none
+		key     text NOT NULL, -- the receipts' "key": a P-256 public key
+		token   text NOT NULL, -- hex SHA-256 of the subject's enrolment token
+		PRIMARY KEY (subject, origin)
+	);`,
 }
 
 // Open connects to the database named by dsn, a PostgreSQL URL

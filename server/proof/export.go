@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/wire"
 )
 
 // Filter selects receipts to export; zero fields select everything.
@@ -54,7 +55,7 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 		}
 	case "csv":
 		cw = csv.NewWriter(bw)
-		cw.Write([]string{"seq", "id", "subject", "event", "policy", "policy_sha256", "locale", "granted", "time", "method", "gpc", "prev", "hash", "sig", "permission", "answer"})
+		cw.Write([]string{"seq", "id", "subject", "event", "policy", "policy_sha256", "locale", "granted", "time", "method", "gpc", "prev", "hash", "sig", "permission", "answer", "browser_key", "browser_sig", "dnt"})
 	default:
 		return 0, fmt.Errorf("export: unknown format %q (want %s)", format, strings.Join(Formats, " or "))
 	}
@@ -64,19 +65,22 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 		if progress != nil && read%10000 == 0 {
 			progress(read, written)
 		}
-		rs, err := consent.DecodeReceipts([]byte(`{"receipts":[` + string(body) + `]}`))
+		r, err := wire.DecodeReceipt(body)
 		if err != nil {
 			return fmt.Errorf("export: record %d: %w", a.Seq, err)
 		}
-		r := rs[0]
 		if !f.match(r) {
 			return nil
 		}
 		written++
 		if cw != nil {
-			return cw.Write([]string{strconv.FormatInt(a.Seq, 10), r.ID, r.Subject, string(r.Event), r.Policy, r.PolicySHA256,
+			row := []string{strconv.FormatInt(a.Seq, 10), r.ID, r.Subject, string(r.Event), r.Policy, r.PolicySHA256,
 				string(r.Locale), strings.Join(r.Granted, " "), r.Time.Format(time.RFC3339Nano), r.Method,
-				strconv.FormatBool(r.GPC), r.Prev, a.Hash, a.Sig, r.Permission, r.Answer})
+				strconv.FormatBool(r.GPC), r.Prev, a.Hash, a.Sig, r.Permission, r.Answer, r.Key, r.Sig, strconv.FormatBool(r.DNT)}
+			for i := range row {
+				row[i] = csvCell(row[i])
+			}
+			return cw.Write(row)
 		}
 		if format == "kantara" {
 			line, err := json.Marshal(kantara(o.Site, r, body, a, o.PublicKey))
@@ -104,4 +108,16 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 		err = ferr
 	}
 	return written, err
+}
+
+// csvCell returns s as a CSV cell that a spreadsheet will not evaluate: a
+// cell beginning with =, +, -, @, a tab or a carriage return gets a leading
+// apostrophe (OWASP's advice against CSV injection). Receipt and consent ids
+// may begin with "-" (base64url), so a program reading ids from the CSV
+// strips that apostrophe; the JSONL export is the lossless one.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }

@@ -29,6 +29,7 @@ var _ consent.ReceiptStore = (*DB)(nil)
 // DB is a receipt store in one SQLite file.
 type DB struct {
 	db   *sql.DB
+	keys *sql.DB // binds subjects' keys without an fsync of its own (keys.go)
 	path string
 	Now  func() time.Time // when a receipt was received; defaults to time.Now
 	sign func(hash string) string
@@ -60,6 +61,14 @@ var migrations = []string{
 		hash TEXT NOT NULL, -- hex ChainHash(previous hash, body)
 		sig  TEXT NOT NULL  -- base64 Ed25519 signature of hash
 	) STRICT;`,
+	// Which browser keys may sign each subject's receipts (keys.go).
+	`CREATE TABLE subject_keys (
+		subject TEXT NOT NULL,
+		origin  TEXT NOT NULL, -- "" when the request named none
+		key     TEXT NOT NULL, -- the receipts' "key": a P-256 public key
+		token   TEXT NOT NULL, -- hex SHA-256 of the subject's enrolment token
+		PRIMARY KEY (subject, origin)
+	) STRICT;`,
 }
 
 // Open opens (creating if needed) the store at path and brings its schema up
@@ -84,6 +93,10 @@ func Open(path string, sign func(hash string) string) (*DB, error) {
 	}
 	err = db.QueryRow("SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1").Scan(&s.lastSeq, &s.lastHash)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if s.keys, err = openKeys(path); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -243,5 +256,5 @@ func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 // file.
 func (s *DB) Close() error {
 	s.committer.Close()
-	return s.db.Close()
+	return errors.Join(s.keys.Close(), s.db.Close())
 }

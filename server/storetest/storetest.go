@@ -20,6 +20,7 @@ import (
 
 	"workly.ai/consent"
 	"workly.ai/consent/server/proof"
+	"workly.ai/consent/server/wire"
 )
 
 // Backend is a storage backend under test.
@@ -86,6 +87,8 @@ func Run(t *testing.T, b Backend) {
 		{"Export", testExport},
 		{"EntriesStopsOnError", testEntriesStops},
 		{"PingAndClose", testPingAndClose},
+		{"SubjectKeys", testSubjectKeys},
+		{"SubjectKeysOneFirstKey", testSubjectKeysRace},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, b) })
@@ -256,8 +259,8 @@ func testWireFormKept(t *testing.T, b Backend) {
 	if len(es) != 1 || es[0].body != string(want) {
 		t.Fatalf("stored %+v, want %s", es, want)
 	}
-	got, err := consent.DecodeReceipts([]byte(`{"receipts":[` + es[0].body + `]}`))
-	if err != nil || len(got) != 1 || !got[0].Time.Equal(r.Time) || got[0].GPC != r.GPC || got[0].Prev != r.Prev || len(got[0].Granted) != 3 {
+	got, err := wire.DecodeReceipt([]byte(es[0].body))
+	if err != nil || !got.Time.Equal(r.Time) || got.GPC != r.GPC || got.Prev != r.Prev || len(got.Granted) != 3 {
 		t.Fatalf("decoded %+v, %v; want %+v", got, err, r)
 	}
 }

@@ -1,7 +1,9 @@
 // Command consentd is the consent module's server: it serves the built site
 // and the policy archive, and stores receipts as signed, chained proof.
 //
-//	consentd [-addr :8080] [-data ./data] [-db postgres://…] [-key FILE] [-assets DIR] [-origins URL,…] [-rate N]
+//	consentd [-addr :8080] [-data ./data] [-db postgres://…] [-key FILE] [-assets DIR] [-origins URL,…]
+//	         [-rate N] [-burst N] [-subject-quota N] [-global-rate N] [-trusted-proxies CIDR,…]
+//	         [-min-free SIZE] [-max-conns N] [-metrics-addr ADDR]
 //	consentd keygen [-key FILE]
 //	consentd verify [-data ./data] [-db postgres://…] [-key FILE]
 //	consentd export [-data ./data] [-db postgres://…] [-format jsonl|csv|kantara] [-from DATE] [-to DATE] [-policy V] [-event E]
@@ -92,8 +94,20 @@ func run(args []string, listening func(addr string)) error {
 	keyFile := fl.String("key", "", "the Ed25519 signing key (default DATA/signing.key, created if missing)")
 	assetsDir := fl.String("assets", "", "serve the built site from this directory instead of the embedded copy")
 	origins := fl.String("origins", "", "comma-separated origins (https://www.example.com) whose pages may post receipts, besides this server's own")
-	rate := fl.Float64("rate", 20, "receipt posts per second allowed per client address, with a burst of twice that (0: no limit)")
+	rate := fl.Float64("rate", 10, "receipts per second one client may send (an IPv4 address or an IPv6 /64), after a burst of -burst (0: no limit)")
+	burst := fl.Int("burst", 500, "receipts one client may send at once before -rate applies (a full browser outbox)")
+	subjectQuota := fl.Int("subject-quota", 200, "receipts stored per subject (consent id) per UTC day, from all clients (0: no limit)")
+	globalRate := fl.Float64("global-rate", 1000, "receipts per second stored from all clients together, with a burst of twice that (0: no limit)")
+	proxies := fl.String("trusted-proxies", "", "comma-separated CIDRs of the load balancers in front: from them X-Forwarded-For names the client and X-Forwarded-Proto the scheme (otherwise both are ignored)")
+	minFree := byteSize(1 << 30)
+	fl.Var(&minFree, "min-free", "bytes that must stay free on the data directory's disk (SQLite): below, receipts are refused with 503 and /healthz is 503 (0: not watched)")
+	maxConns := fl.Int("max-conns", 4096, "connections served at once on -addr; 16 more are kept for /healthz and /livez (0: no limit)")
+	metricsAddr := fl.String("metrics-addr", "", "listen address of the operator's listener, serving /metrics, /healthz and /livez (e.g. 127.0.0.1:9090; default: none, /metrics not served)")
 	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	trusted, err := parseProxies(*proxies)
+	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -106,7 +120,6 @@ func run(args []string, listening func(addr string)) error {
 		site = os.DirFS(*assetsDir)
 	}
 	var key ed25519.PrivateKey
-	var err error
 	if *dsn != "" {
 		if _, err := postgres.ParseDSN(*dsn); err != nil {
 			return fmt.Errorf("-db: %w", err)
@@ -135,7 +148,11 @@ func run(args []string, listening func(addr string)) error {
 			allowed = append(allowed, o)
 		}
 	}
-	ingest := consenthttp.Ingest{Origins: allowed, Rate: *rate, PublicKey: key.Public().(ed25519.PublicKey)}
+	ingest := consenthttp.Ingest{Origins: allowed, Rate: *rate, Burst: *burst, SubjectPerDay: *subjectQuota,
+		GlobalRate: *globalRate, TrustedProxies: trusted, PublicKey: key.Public().(ed25519.PublicKey)}
+	if *dsn == "" { // with -db the receipts are not on this disk
+		ingest.MinFree, ingest.FreeSpace = uint64(minFree), freeSpace(*dataDir)
+	}
 	if on, err := discoveryOn(site); err != nil {
 		return err
 	} else if on {
@@ -158,18 +175,21 @@ func run(args []string, listening func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
-	}
+	hs := srv.HTTPServer()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	errc := make(chan error, 2)
+	go func() { errc <- hs.Serve(srv.LimitListener(ln, *maxConns)) }()
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("-metrics-addr: %w", err)
+		}
+		admin := &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+		defer admin.Close()
+		go func() { errc <- admin.Serve(mln) }()
+		log.Info("metrics", "url", "http://"+mln.Addr().String()+"/metrics")
+	}
 	// The line a caller (the build's serve, the tests) waits for.
 	log.Info("listening", "addr", "http://"+ln.Addr().String())
 	if listening != nil {
