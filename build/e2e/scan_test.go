@@ -103,6 +103,20 @@ func TestScanDemoSiteFindsNothingWrong(t *testing.T) {
 	if got := seenIn(r, scan.Cookie, "_ga"); !slices.Equal(got, []scan.Phase{scan.Accepted}) {
 		t.Errorf("_ga seen %v, want only after accept all", got)
 	}
+	// What a page script cannot see is seen too: the module's IndexedDB
+	// keys, and the server's HttpOnly enrolment cookie on its own path.
+	if got := seenIn(r, scan.IndexedDB, "consent.keys"); len(got) == 0 {
+		t.Error("the module's IndexedDB database was not seen")
+	}
+	enrolment := false
+	for _, s := range r.Seen {
+		if s.Kind == scan.Cookie && s.Name == "consent_key" {
+			enrolment = s.Cookie != nil && s.Cookie.HTTPOnly && s.Cookie.Path == "/v1/receipts"
+		}
+	}
+	if !enrolment {
+		t.Error("the HttpOnly consent_key cookie on /v1/receipts was not seen as such")
+	}
 	if !strings.Contains(stderr, "scan: accepted: page 1: "+siteURL+"/") {
 		t.Errorf("no progress on stderr:\n%s", stderr)
 	}
