@@ -10,8 +10,12 @@ type Permission struct {
 	Kind string `json:"kind"`
 	// Title names it for people: "相机".
 	Title Text `json:"title"`
-	// Purpose says what it is used for, in the policy's words.
+	// Purpose says what it is used for, in the policy's words. It may be
+	// left out when Uses names a registry purpose: the build fills it in
+	// with that purpose's scenario (Site.ResolvePermissions).
 	Purpose Text `json:"purpose"`
+	// Uses is the registry purpose the permission serves, "" for none.
+	Uses string `json:"uses,omitempty"`
 }
 
 // PermissionKinds are the permissions the module asks for, named as

@@ -3,6 +3,7 @@ package consent
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -128,6 +129,21 @@ type Version struct {
 	// SHA256 is the lowercase hex SHA-256 of the version's exact text, the bytes
 	// a person reads and can download.
 	SHA256 string `json:"sha256"`
+	// ListChanges are the changes to the two lists since the previous
+	// version, computed by the build from the registry (Registry.ListChanges).
+	ListChanges []ListChange `json:"listChanges,omitempty"`
+	// Lists are the version's two lists as the archive renders them, each
+	// with the SHA-256 of its exact bytes; the build fills them in for the
+	// public manifest (GET /v1/policies).
+	Lists []ListPage `json:"lists,omitempty"`
+}
+
+// ListPage is one rendering of one of a version's two lists.
+type ListPage struct {
+	List   string `json:"list"` // ListCollected or ListSharing
+	Locale Locale `json:"locale"`
+	Path   string `json:"path"` // where it is served, e.g. /policies/2024-03-01/sharing
+	SHA256 string `json:"sha256"`
 }
 
 // Material reports whether any change in v is material.
@@ -238,6 +254,52 @@ func (m *Manifest) Lookup(id string) (Version, error) {
 		}
 	}
 	return Version{}, ErrNotFound
+}
+
+// ListChangesSince returns the changes to the two lists in the versions
+// after acked, oldest first (nil for an unknown or the current version).
+func (m *Manifest) ListChangesSince(acked string) []ListChange {
+	var out []ListChange
+	after := false
+	for _, v := range m.Versions {
+		if after {
+			out = append(out, v.ListChanges...)
+		}
+		if v.ID == acked {
+			after = true
+		}
+	}
+	return out
+}
+
+// CheckListChanges checks that every version whose list changes are
+// material says so: among its typed changes is one of each material kind
+// its ListChanges have. Each problem is a *FieldError on the version's
+// "changes".
+func (m *Manifest) CheckListChanges() error {
+	var errs []error
+	for _, v := range m.Versions {
+		typed := map[Kind]bool{}
+		for _, c := range v.Changes {
+			typed[c.Kind] = true
+		}
+		for _, k := range Kinds {
+			if !k.Material() || typed[k] {
+				continue
+			}
+			var what []string
+			for _, lc := range v.ListChanges {
+				if lc.Kind == k {
+					what = append(what, lc.Summary.ZhCN)
+				}
+			}
+			if len(what) > 0 {
+				errs = append(errs, &FieldError{Version: v.ID, Field: "changes", Msg: "the registry's changes make this version material (" +
+					strings.Join(what, "; ") + "): list a change of kind " + string(k)})
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // NoticeKind says which notice a person should see.

@@ -13,7 +13,46 @@ var (
 	textMinorOutro    = Text{"这些修改不影响您的权利。继续使用即表示您同意修订后的政策。", "These changes do not affect your rights. If you go on using the service, you accept the revised policy."}
 	textSeeChanges    = Text{"查看修改", "See what changed"}
 	textDismiss       = Text{"知道了", "OK"}
+	textListsChanged  = Text{"两个清单中的变化", "What changed in the two lists"}
+	textCollectedList = Text{"已收集个人信息清单", "Personal information we collect"}
+	textSharingList   = Text{"第三方信息共享清单", "Third parties we share it with"}
 )
+
+// ListURL returns the address of one of the two lists of a version
+// (ListCollected or ListSharing) in locale l: /policies/VERSION/LIST, or
+// /en/policies/VERSION/LIST in English.
+func ListURL(version, list string, l Locale) string {
+	if l == En {
+		return "/en/policies/" + version + "/" + list
+	}
+	return "/policies/" + version + "/" + list
+}
+
+// ListChangesView lists the changes to the two lists, material ones marked,
+// with links to the current version's lists; nil when there are none.
+func ListChangesView(changes []ListChange, current string, l Locale) []Node {
+	if len(changes) == 0 {
+		return nil
+	}
+	var items []Node
+	class := "cm-change cm-lists"
+	for _, c := range changes {
+		// data-consent-kind stays the contract of the grouped changes
+		// (ChangesView); an entry is marked material by its class.
+		attrs := A("data-consent-list", c.List)
+		if c.Kind.Material() {
+			attrs = A("class", "cm-material", "data-consent-list", c.List)
+			class = "cm-change cm-material cm-lists"
+		}
+		items = append(items, El("li", attrs, T(c.Summary.In(l))))
+	}
+	return []Node{El("section", A("class", class, "data-consent-lists", ""),
+		El("h3", nil, T(textListsChanged.In(l))), El("ul", nil, items...),
+		El("p", A("class", "cm-links"),
+			El("a", A("href", ListURL(current, ListCollected, l)), T(textCollectedList.In(l))),
+			T(" · "),
+			El("a", A("href", ListURL(current, ListSharing, l)), T(textSharingList.In(l)))))}
+}
 
 // KindLabels names each kind of change for people, in the policy's terms.
 var KindLabels = map[Kind]Text{
@@ -65,15 +104,17 @@ func ChangesView(changes []Change, l Locale) []Node {
 
 // MaterialNoticeView is the prominent notice for a person who acknowledged
 // version acked when versions since then changed something material: every
-// change since, grouped by kind, a link to the word-by-word comparison, and
-// an explicit acknowledgement. It is a modal dialog that Esc does not close:
-// only the acknowledgement does.
-func MaterialNoticeView(acked string, changes []Change, current Version, l Locale) Node {
+// change since, grouped by kind, what changed in the two lists (lists, as
+// the build computed them from the registry; may be nil), a link to the
+// word-by-word comparison, and an explicit acknowledgement. It is a modal
+// dialog that Esc does not close: only the acknowledgement does.
+func MaterialNoticeView(acked string, changes []Change, lists []ListChange, current Version, l Locale) Node {
 	body := []Node{
 		El("div", A("class", "cm-head"), El("h2", A("class", "cm-title", "id", "cm-notice-title"), T(textMaterialTitle.In(l))), LocaleSwitch(l)),
 		El("p", nil, T(fill(textMaterialIntro.In(l), acked))),
 	}
 	body = append(body, ChangesView(changes, l)...)
+	body = append(body, ListChangesView(lists, current.ID, l)...)
 	body = append(body,
 		El("p", A("class", "cm-links"),
 			El("a", A("href", DiffURL(acked, current.ID)), T(fill(textDiffSince.In(l), acked))),
@@ -110,7 +151,7 @@ func (m *Manifest) NoticeView(site *Site, acked string, l Locale) (Node, bool) {
 	case NoticeBanner:
 		return BannerView(site, m.Current(), l), true
 	case NoticeMaterial:
-		return MaterialNoticeView(acked, changes, m.Current(), l), true
+		return MaterialNoticeView(acked, changes, m.ListChangesSince(acked), m.Current(), l), true
 	case NoticeMinor:
 		return MinorNoteView(acked, changes, m.Current(), l), true
 	}

@@ -114,6 +114,9 @@ type Item struct {
 	Provider string `json:"provider"`
 	Purpose  Text   `json:"purpose"`
 	Lifetime Text   `json:"lifetime"`
+	// Recipient, when the provider is a third party, is its id in the
+	// registry's recipients.
+	Recipient string `json:"recipient,omitempty"`
 }
 
 // Optional returns the ids of the categories people can grant or refuse.
@@ -290,8 +293,8 @@ func (s *Site) Validate() error {
 		if l := p.Title.missing(); l != "" {
 			bad(f+".title", "missing "+string(l)+" title")
 		}
-		if l := p.Purpose.missing(); l != "" {
-			bad(f+".purpose", "missing "+string(l)+" purpose")
+		if l := p.Purpose.missing(); l != "" && (p.Uses == "" || p.Purpose != (Text{})) {
+			bad(f+".purpose", "missing "+string(l)+" purpose (or name a registry purpose with uses)")
 		}
 	}
 	if s.PermissionBackoffDays < 0 || s.PermissionBackoffDays > 365 {

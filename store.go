@@ -25,8 +25,11 @@ type ReceiptStore interface {
 }
 
 // KeyBinding allows one browser key to sign a subject's receipts: the key
-// (Receipt.Key) of the browser's storage for one origin. A subject has at
-// most one key per origin; a binding is never changed or removed.
+// (Receipt.Key) of the browser's storage for one origin. An origin has more
+// than one when its browser lost its storage (Safari deletes a site's
+// script-written storage after 7 days without a visit, while the server's
+// cookies stay) and enrolled a new key; a binding is never changed or
+// removed.
 type KeyBinding struct {
 	Subject string
 	// Origin is the origin of the page that posted the receipt which bound
@@ -46,9 +49,9 @@ type SubjectKeys interface {
 	// none.
 	Keys(ctx context.Context, subject string) ([]KeyBinding, error)
 	// Bind adds b, atomically with respect to every other Bind: when the
-	// subject has no key yet, b is its first; else b is added only if the
-	// subject has no key for b.Origin and b.Token equals the subject's
-	// token. It returns the subject's keys afterwards, so the caller sees
+	// subject has no key yet, b is its first; else b is added only if
+	// b.Token equals the subject's token (the request carried the enrolment
+	// cookie). It returns the subject's keys afterwards, so the caller sees
 	// whether b, or a binding made at the same moment, won.
 	Bind(ctx context.Context, b KeyBinding) ([]KeyBinding, error)
 }

@@ -40,7 +40,28 @@ func realSite(t *testing.T) *Site {
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	// The permissions' purposes come from the registry, as the build fills
+	// them in.
+	var reg struct{ Registry *Registry }
+	if err := json.Unmarshal(data, &reg); err != nil {
+		t.Fatal(err)
+	}
+	reg.Registry.ResolvePermissions(&s, realVersions(t))
 	return &s
+}
+
+// realVersions is a manifest of the ids of web/policies' versions.
+func realVersions(t *testing.T) *Manifest {
+	t.Helper()
+	files, err := filepath.Glob("web/policies/*.md")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("web/policies: %v", err)
+	}
+	m := &Manifest{}
+	for _, f := range files {
+		m.Versions = append(m.Versions, Version{ID: strings.TrimSuffix(filepath.Base(f), ".md")})
+	}
+	return m
 }
 
 // golden compares got with testdata/NAME, or rewrites it with -update.
@@ -88,6 +109,7 @@ func TestPolicyNoticesGolden(t *testing.T) {
 	site := realSite(t)
 	m := testManifest()
 	m.Versions[2].Changes = append(m.Versions[2].Changes, Change{Kind: KindContact, Summary: Text{"投诉渠道 <变更>", "Complaints go <elsewhere>"}})
+	m.Versions[2].ListChanges = []ListChange{{List: ListSharing, Entry: "honorpush", Kind: KindRecipients, Summary: Text{"新增第三方：荣耀推送", "New third party: HONOR Push"}}}
 	for _, l := range Locales {
 		for _, acked := range []string{"2022-01-01", "2024-01-01"} {
 			view, ok := m.NoticeView(site, acked, l)
@@ -104,7 +126,8 @@ func TestPolicyNoticesGolden(t *testing.T) {
 	material, _ := m.NoticeView(site, "2022-01-01", En)
 	html := material.HTML()
 	for _, want := range []string{`data-consent-action="acknowledge"`, `href="/policies/diff/2022-01-01/2025-01-01"`,
-		`data-consent-kind="recipients"`, `data-consent-kind="contact"`, `data-consent-kind="minor"`, "Complaints go &lt;elsewhere&gt;"} {
+		`data-consent-kind="recipients"`, `data-consent-kind="contact"`, `data-consent-kind="minor"`, "Complaints go &lt;elsewhere&gt;",
+		`data-consent-lists`, `data-consent-list="sharing"`, "New third party: HONOR Push", `href="/en/policies/2025-01-01/sharing"`} {
 		if !strings.Contains(html, want) {
 			t.Errorf("material notice lacks %s", want)
 		}

@@ -88,7 +88,8 @@ func newArchive(srcs []policySource) (*archive, error) {
 // diffPage is one comparison.
 type diffPage struct {
 	From, To          archiveVersion
-	Changes           []changeGroup // what the versions after From declare
+	Changes           []changeGroup        // what the versions after From declare
+	ListChanges       []consent.ListChange // what changed in the two lists, computed from the registry
 	Diff              template.HTML
 	Inserted, Deleted int // characters
 }
@@ -142,7 +143,10 @@ func diffHTML(from, to string) (html template.HTML, inserted, deleted int) {
 // (_policy.html, _diff.html) and returns them by output path. The archive's
 // index is an ordinary page (policies/index.html) and is rendered with the
 // others.
-func archivePages(pages *template.Template, a *archive, srcs []policySource) (map[string][]byte, error) {
+//
+// It also renders the two lists of every version (listPages) and, in each
+// comparison, what changed in them between the two versions.
+func archivePages(pages *template.Template, a *archive, srcs []policySource, reg *consent.Registry, m *consent.Manifest) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	exec := func(name string, data any) ([]byte, error) {
 		var b bytes.Buffer
@@ -170,7 +174,8 @@ func archivePages(pages *template.Template, a *archive, srcs []policySource) (ma
 					break
 				}
 			}
-			d := diffPage{From: v, To: later, Changes: groupChanges(changes)}
+			d := diffPage{From: v, To: later, Changes: groupChanges(changes),
+				ListChanges: consent.Compare(reg.At(m, v.ID), reg.At(m, later.ID))}
 			d.Diff, d.Inserted, d.Deleted = diffHTML(string(srcs[i].Body), string(bodyOf(srcs, later.ID)))
 			page, err := exec("_diff.html", d)
 			if err != nil {
@@ -178,6 +183,13 @@ func archivePages(pages *template.Template, a *archive, srcs []policySource) (ma
 			}
 			out["policies/diff/"+v.ID+"/"+later.ID+".html"] = page
 		}
+	}
+	lists, err := listPages(exec, a, reg, m)
+	if err != nil {
+		return nil, err
+	}
+	for p, page := range lists {
+		out[p] = page
 	}
 	return out, nil
 }

@@ -68,3 +68,75 @@ func TestDiffGolden(t *testing.T) {
 		}
 	}
 }
+
+// renderArchive renders the real sources' archive and lists, unminified.
+func renderArchive(t *testing.T) (map[string][]byte, *sources) {
+	t.Helper()
+	src, err := readSources("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch, err := newArchive(src.Policies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := parsePages(os.DirFS("../web/pages"), func(name string) (string, error) { return "/assets/" + name, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := archivePages(base, arch, src.Policies, src.Registry, &src.Manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pages, src
+}
+
+// Golden files pin the two lists of the real 2024-03-01 version in both
+// locales; the current version's lists are also served without a version.
+func TestListsGolden(t *testing.T) {
+	pages, src := renderArchive(t)
+	for _, p := range []string{"policies/2024-03-01/collected.html", "policies/2024-03-01/sharing.html",
+		"en/policies/2024-03-01/collected.html", "en/policies/2024-03-01/sharing.html"} {
+		got, ok := pages[p]
+		if !ok {
+			t.Fatalf("%s not rendered", p)
+		}
+		golden := filepath.Join("testdata", "lists", strings.ReplaceAll(p, "/", "-"))
+		if *update {
+			os.MkdirAll(filepath.Dir(golden), 0o755)
+			if err := os.WriteFile(golden, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (go test -update writes it)", err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%s differs from %s (go test -update rewrites it)", p, golden)
+		}
+	}
+	cur := src.Manifest.Current().ID
+	for _, l := range []string{"policies/", "en/policies/"} {
+		for _, list := range []string{"collected", "sharing"} {
+			if string(pages[l+list+".html"]) != string(pages[l+cur+"/"+list+".html"]) {
+				t.Errorf("%s%s is not the current version's list", l, list)
+			}
+		}
+	}
+	// Kept per version: HONOR Push is listed from 2024-03-01 on.
+	if strings.Contains(string(pages["policies/2022-01-01/sharing.html"]), "com.hihonor.push") ||
+		!strings.Contains(string(pages["policies/2024-03-01/sharing.html"]), "com.hihonor.push") {
+		t.Error("HONOR Push is not listed from 2024-03-01 only")
+	}
+	// Each comparison shows what changed in the lists between its versions.
+	if d := string(pages["policies/diff/2022-01-01/2025-06-01.html"]); !strings.Contains(d, `data-consent-list="sharing" data-consent-kind="recipients"`) || !strings.Contains(d, "新增第三方：荣耀推送") {
+		t.Error("the comparison 2022-01-01 → 2025-06-01 does not list HONOR Push")
+	}
+	// Every version page and the archive's index link to the lists.
+	for _, v := range src.Manifest.Versions {
+		if !strings.Contains(string(pages["policies/"+v.ID+".html"]), `href="/policies/`+v.ID+`/sharing"`) {
+			t.Errorf("the page of %s does not link to its sharing list", v.ID)
+		}
+	}
+}

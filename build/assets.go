@@ -100,15 +100,11 @@ func (b *bundle) hashed(name string, data []byte) string {
 // and prints each file's sizes beside its budget to log.
 func buildAll(root string, log io.Writer) (*bundle, error) {
 	start := time.Now()
-	site, err := readSite(filepath.Join(root, "web/site.json"))
+	src, err := readSources(root)
 	if err != nil {
 		return nil, err
 	}
-	policies, err := readPolicies(filepath.Join(root, "web/policies"))
-	if err != nil {
-		return nil, err
-	}
-	manifest := manifestOf(policies)
+	site, reg, policies, manifest := src.Site, src.Registry, src.Policies, src.Manifest
 	var b bundle
 
 	// Stylesheets and demo scripts, minified and hashed.
@@ -136,7 +132,7 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := moduleConfig(&site, &manifest, viewsCSSPath)
+	cfg, err := moduleConfig(&site, reg, &manifest, viewsCSSPath)
 	if err != nil {
 		return nil, err
 	}
@@ -200,20 +196,31 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	archived, err := archivePages(base, arch, policies)
+	archived, err := archivePages(base, arch, policies, reg, &manifest)
 	if err != nil {
 		return nil, err
 	}
 	for p, data := range archived {
 		pages[p] = data
 	}
+	built := map[string][]byte{}
+	feed, err := policyFeed(&site, arch)
+	if err != nil {
+		return nil, err
+	}
+	b.add(&file{Path: FeedPath, Data: feed})
 	for _, p := range sortedKeys(pages) {
 		min, err := minifyAs(p, pages[p])
 		if err != nil {
 			return nil, err
 		}
 		b.add(&file{Path: p, Data: min})
+		built[p] = min
 	}
+	// The public manifest carries the SHA-256 of every list as served.
+	public := manifest
+	public.Versions = append([]consent.Version(nil), manifest.Versions...)
+	listHashes(&public, built)
 
 	// The API's types, for integrators.
 	dts, err := os.ReadFile(filepath.Join(root, "web/consent.d.ts"))
@@ -223,7 +230,7 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	b.add(&file{Path: "consent.d.ts", Data: dts})
 
 	// The public manifest and site configuration, for the server and integrators.
-	for p, v := range map[string]any{"v1/policies.json": manifest, "v1/site.json": site} {
+	for p, v := range map[string]any{"v1/policies.json": public, "v1/site.json": siteFile{site, reg}} {
 		data, err := json.Marshal(v)
 		if err != nil {
 			return nil, err
@@ -275,7 +282,7 @@ func readMinified(file string) ([]byte, error) {
 // its static views pre-rendered ("preferences"; "status:" + the version a
 // person acknowledged, "status:" for none; "placeholder:" + category;
 // "permission:" + a set of PromptSets; "permissions"), each in every locale.
-func moduleConfig(site *consent.Site, m *consent.Manifest, cssPath string) ([]byte, error) {
+func moduleConfig(site *consent.Site, reg *consent.Registry, m *consent.Manifest, cssPath string) ([]byte, error) {
 	views := map[string]map[string]any{}
 	view := func(name string, render func(consent.Locale) consent.Node) {
 		views[name] = map[string]any{}
@@ -298,7 +305,33 @@ func moduleConfig(site *consent.Site, m *consent.Manifest, cssPath string) ([]by
 			view("placeholder:"+c.ID, func(l consent.Locale) consent.Node { return consent.PlaceholderView(c, l) })
 		}
 	}
-	return json.Marshal(map[string]any{"site": site, "policies": m, "views": views, "css": cssPath})
+	// Of the registry, the module needs only the separate-consent
+	// statements, which the browser shows and hashes.
+	return json.Marshal(map[string]any{"site": site, "policies": m, "views": views, "css": cssPath,
+		"separate": separateStatements(reg, m)})
+}
+
+// separateStatements is, for each separate-consent item of the current
+// version's registry, what the browser shows when it asks for it: its kind,
+// and in every locale its title, its statutory fields (label and value, in
+// order) and the SHA-256 of their exact text (consent.Registry.Statement), which
+// a receipt of the answer carries and which changes when any shown word
+// does: {id: {kind, "zh-CN": {title, fields, sha256}, en: {…}}}.
+func separateStatements(registry *consent.Registry, m *consent.Manifest) map[string]map[string]any {
+	if registry == nil {
+		return nil
+	}
+	reg := registry.At(m, m.Current().ID)
+	out := map[string]map[string]any{}
+	for _, it := range reg.Separate {
+		e := map[string]any{"kind": it.Kind}
+		for _, l := range consent.Locales {
+			st := newStatement(&reg, it, l)
+			e[string(l)] = map[string]any{"title": st.Title, "fields": st.Fields, "sha256": st.SHA256}
+		}
+		out[it.ID] = e
+	}
+	return out
 }
 
 // compileWasm builds ./wasm for GOOS=js GOARCH=wasm and returns the binary

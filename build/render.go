@@ -72,6 +72,31 @@ func parsePages(pages fs.FS, assetURL func(string) (string, error)) (*template.T
 		"zhDate": func(t time.Time) string {
 			return consent.FormatDate(t.Year(), int(t.Month()), t.Day(), consent.ZhCN)
 		},
+		// in picks a text's locale; pick chooses between a zh-CN and an
+		// English string; listURL is consent.ListURL.
+		"in": func(t consent.Text, l consent.Locale) string { return t.In(l) },
+		"pick": func(l consent.Locale, zh, en string) string {
+			if l == consent.En {
+				return en
+			}
+			return zh
+		},
+		"localDate": func(t time.Time, l consent.Locale) string {
+			return consent.FormatDate(t.Year(), int(t.Month()), t.Day(), l)
+		},
+		"listURL": consent.ListURL,
+		"country": consent.CountryName,
+		// contactURL is the link for a contact that is an address or an
+		// e-mail, "" for anything else (a phone number).
+		"contactURL": func(c string) string {
+			switch {
+			case strings.HasPrefix(c, "https://"):
+				return c
+			case strings.Contains(c, "@") && !strings.ContainsAny(c, " :/"):
+				return "mailto:" + c
+			}
+			return ""
+		},
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(pages, "layout.html", "_*.html")
 	if err != nil {

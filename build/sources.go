@@ -26,6 +26,10 @@ type policySource struct {
 	lines   map[string]int // field → line, for errors
 }
 
+// reservedVersionIDs are the archive's own pages under /policies/, which no
+// version may be named.
+var reservedVersionIDs = map[string]bool{consent.ListCollected: true, consent.ListSharing: true, "diff": true, "sha256": true, "index": true}
+
 // readPolicies reads every web/policies/*.md and validates them together.
 // Versions are ordered by file name, so name each file by its version id and
 // the version id by its effective date (2022-01-01.md); their effective dates
@@ -53,6 +57,10 @@ func readPolicies(dir string) ([]policySource, error) {
 		if want := strings.TrimSuffix(filepath.Base(f), ".md"); src.Version.ID != want {
 			errs = append(errs, &consent.SourceError{File: f, Line: src.lines["id"],
 				Msg: fmt.Sprintf("version %q does not match the file name %s.md", src.Version.ID, want)})
+		}
+		if reservedVersionIDs[src.Version.ID] {
+			errs = append(errs, &consent.SourceError{File: f, Line: src.lines["id"],
+				Msg: fmt.Sprintf("version %q would hide the archive's page /policies/%s: name the version by its effective date", src.Version.ID, src.Version.ID)})
 		}
 		srcs = append(srcs, src)
 	}
@@ -266,37 +274,95 @@ func keyValue(s string) (key, val string, err error) {
 	return key, val, nil
 }
 
+// siteFile is web/site.json: the site configuration the browser module
+// reads, and beside it the registry the build renders the two lists from
+// (kept out of consent.Site, which the module links).
+type siteFile struct {
+	consent.Site
+	Registry *consent.Registry `json:"registry"`
+}
+
 // readSite reads and validates the site configuration (web/site.json),
-// expanding each category's services from the catalogue (package catalog).
-// Every error names the file and line.
-func readSite(file string) (consent.Site, error) {
+// expanding each category's services from the catalogue (package catalog);
+// the registry is checked with the policy versions (readSources). Every
+// error names the file and line.
+func readSite(file string) (siteFile, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return consent.Site{}, err
+		return siteFile{}, err
 	}
-	var site consent.Site
+	var site siteFile
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&site); err != nil {
-		return consent.Site{}, jsonSourceError(file, data, err)
+		return siteFile{}, jsonSourceError(file, data, err)
 	}
 	if dec.More() {
-		return consent.Site{}, &consent.SourceError{File: file, Line: lineAt(data, int(dec.InputOffset())), Msg: "unexpected data after the configuration object"}
+		return siteFile{}, &consent.SourceError{File: file, Line: lineAt(data, int(dec.InputOffset())), Msg: "unexpected data after the configuration object"}
 	}
-	if err := errors.Join(catalog.Default().Expand(&site), site.Validate()); err != nil {
-		lines, _ := jsonLines(data)
-		var out []error
-		for _, e := range unjoin(err) {
-			var fe *consent.SiteFieldError
-			if errors.As(e, &fe) {
-				out = append(out, &consent.SourceError{File: file, Line: lineOfField(lines, fe.Field), Msg: fe.Error()})
-			} else {
-				out = append(out, e)
-			}
-		}
-		return consent.Site{}, errors.Join(out...)
+	if err := errors.Join(catalog.Default().Expand(&site.Site), site.Validate()); err != nil {
+		return siteFile{}, placeSiteErrors(file, data, err)
 	}
 	return site, nil
+}
+
+// placeSiteErrors turns each *consent.SiteFieldError into a SourceError at
+// the field's line of file, whose contents are data.
+func placeSiteErrors(file string, data []byte, err error) error {
+	lines, _ := jsonLines(data)
+	var out []error
+	for _, e := range unjoin(err) {
+		var fe *consent.SiteFieldError
+		if errors.As(e, &fe) {
+			out = append(out, &consent.SourceError{File: file, Line: lineOfField(lines, fe.Field), Msg: fe.Error()})
+		} else {
+			out = append(out, e)
+		}
+	}
+	return errors.Join(out...)
+}
+
+// sources are the site configuration and the policy versions, read and
+// checked together.
+type sources struct {
+	Site     consent.Site
+	Registry *consent.Registry
+	Policies []policySource
+	// Manifest has every version's ListChanges computed from the registry.
+	Manifest consent.Manifest
+}
+
+// readSources reads web/site.json and web/policies under root and checks
+// them together: the registry against the policy versions, and every
+// version whose registry changes are material against its typed changes
+// (a new purpose, type of information or recipient, or a changed
+// cross-border transfer, must be declared as a change of that kind). Each
+// error names the file and line: site.json's for the registry, the
+// version's changes for an undeclared material change.
+func readSources(root string) (*sources, error) {
+	sitePath := filepath.Join(root, "web/site.json")
+	site, err := readSite(sitePath)
+	if err != nil {
+		return nil, err
+	}
+	policies, err := readPolicies(filepath.Join(root, "web/policies"))
+	if err != nil {
+		return nil, err
+	}
+	m := manifestOf(policies)
+	if err := site.Registry.Validate(&site.Site, &m); err != nil {
+		data, _ := os.ReadFile(sitePath)
+		return nil, placeSiteErrors(sitePath, data, err)
+	}
+	site.Registry.ListChanges(&m)
+	if err := m.CheckListChanges(); err != nil {
+		return nil, placePolicyErrors(policies, err)
+	}
+	for i := range policies {
+		policies[i].Version = m.Versions[i]
+	}
+	site.Registry.ResolvePermissions(&site.Site, &m)
+	return &sources{Site: site.Site, Registry: site.Registry, Policies: policies, Manifest: m}, nil
 }
 
 // lineOfField returns the line of field, or of its nearest ancestor present
@@ -322,7 +388,9 @@ func jsonSourceError(file string, data []byte, err error) error {
 	case errors.As(err, &syn):
 		return &consent.SourceError{File: file, Line: lineAt(data, int(syn.Offset)), Msg: "JSON syntax: " + syn.Error()}
 	case errors.As(err, &typ):
-		return &consent.SourceError{File: file, Line: lineAt(data, int(typ.Offset)), Msg: fmt.Sprintf("%s: want %s, got JSON %s", typ.Field, typ.Type, typ.Value)}
+		// The field is named from the file's root: siteFile embeds Site.
+		field := strings.TrimPrefix(typ.Field, "Site.")
+		return &consent.SourceError{File: file, Line: lineAt(data, int(typ.Offset)), Msg: fmt.Sprintf("%s: want %s, got JSON %s", field, typ.Type, typ.Value)}
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return &consent.SourceError{File: file, Line: lineAt(data, len(data)), Msg: "unexpected end of file"}
 	}

@@ -91,6 +91,8 @@ func TestPolicyErrorsNameFileAndLine(t *testing.T) {
 			"2023-06-01.md:2: changes: a later version must list what changed"},
 		{"unclosed front matter", "2023-06-01.md", "---\nversion: 2023-06-01\n",
 			"2023-06-01.md:1: front matter is not closed"},
+		{"version named like a page", "sharing.md", strings.Replace(goodFrontMatter, "version: 2023-06-01", "version: sharing", 1),
+			`sharing.md:2: version "sharing" would hide the archive's page /policies/sharing`},
 		{"no front matter", "2023-06-01.md", "# 隐私政策\n", `2023-06-01.md:1: want front matter`},
 		{"empty text", "2023-06-01.md", strings.TrimSuffix(goodFrontMatter, "# 隐私政策\n"), "2023-06-01.md:14: the policy text is empty"},
 	} {
@@ -191,5 +193,84 @@ func TestRealSources(t *testing.T) {
 	}
 	if srcs[0].Version.ID != "2022-01-01" {
 		t.Errorf("first policy %s", srcs[0].Version.ID)
+	}
+}
+
+// goodRegistry is a registry for goodSite: a push SDK from 2023-06-01.
+const goodRegistry = `,
+  "registry": {
+    "storage": {"zh-CN": "境内", "en": "In China"},
+    "rights": {"text": {"zh-CN": "15 日内答复", "en": "Within 15 days"}, "responseDays": 15},
+    "types": [
+      {"id": "device-id", "name": {"zh-CN": "设备标识符", "en": "Device identifier"}}
+    ],
+    "purposes": [
+      {"id": "push", "title": {"zh-CN": "消息提醒", "en": "Alerts"}, "basis": "contract", "types": ["device-id"],
+       "scenario": {"zh-CN": "收到消息时", "en": "On a message"}, "retention": {"zh-CN": "一年", "en": "A year"}}
+    ],
+    "recipients": [
+      {"id": "mipush", "company": {"zh-CN": "小米", "en": "Xiaomi"}, "product": {"zh-CN": "小米推送", "en": "Mi Push"},
+       "platform": {"zh-CN": "安卓", "en": "Android"}, "types": ["device-id"], "purpose": {"zh-CN": "推送", "en": "Push"},
+       "scenario": {"zh-CN": "收到消息时", "en": "On a message"}, "method": {"zh-CN": "SDK 本机采集", "en": "SDK"},
+       "contact": "privacy@xiaomi.com", "url": "https://dev.mi.com/", "country": "CN", "since": "2023-06-01"}
+    ]
+  }
+}`
+
+// writeSources writes a source tree (web/site.json, web/policies) with the
+// 2023-06-01 version's front matter fm, and returns its root.
+func writeSources(t *testing.T, site, fm string) string {
+	t.Helper()
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "web", "policies"), 0o755)
+	for name, body := range map[string]string{"web/site.json": site, "web/policies/2022-01-01.md": firstVersion, "web/policies/2023-06-01.md": fm} {
+		if err := os.WriteFile(filepath.Join(root, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+func siteWithRegistry(registry string) string {
+	return strings.TrimSuffix(goodSite, "\n}") + registry
+}
+
+// The registry's errors name site.json's line; a version whose registry
+// changes are material but whose typed changes do not say so names the
+// version's file and the line of its changes.
+func TestRegistryErrorsNameFileAndLine(t *testing.T) {
+	minorOnly := strings.Replace(goodFrontMatter, "kind: recipients", "kind: minor", 1)
+	for _, tc := range []struct{ name, site, fm, want string }{
+		{"good", siteWithRegistry(goodRegistry), goodFrontMatter, ""},
+		{"no registry", goodSite, goodFrontMatter, "site.json:1: registry: missing"},
+		{"unknown basis", siteWithRegistry(strings.Replace(goodRegistry, `"basis": "contract"`, `"basis": "interest"`, 1)), goodFrontMatter,
+			`site.json:21: registry.purposes[0].basis: "interest" is not a legal basis`},
+		{"unknown type", siteWithRegistry(strings.Replace(goodRegistry, `"types": ["device-id"], "purpose"`, `"types": ["imei"], "purpose"`, 1)), goodFrontMatter,
+			`site.json:26: registry.recipients[0].types[0]: unknown type "imei" in version 2023-06-01`},
+		{"unknown version", siteWithRegistry(strings.Replace(goodRegistry, `"since": "2023-06-01"`, `"since": "2023-07-01"`, 1)), goodFrontMatter,
+			`site.json:28: registry.recipients[0].since: "2023-07-01" is not a policy version`},
+		{"abroad without cross-border consent", siteWithRegistry(strings.Replace(goodRegistry, `"country": "CN"`, `"country": "SG"`, 1)), goodFrontMatter,
+			"site.json:28: registry.recipients[0].country: SG is abroad"},
+		{"unknown field", siteWithRegistry(strings.Replace(goodRegistry, `"retention"`, `"retension"`, 1)), goodFrontMatter,
+			`site.json:22: unknown field "retension"`},
+		{"new recipient not declared", siteWithRegistry(goodRegistry), minorOnly,
+			"2023-06-01.md:6: changes: the registry's changes make this version material (新增第三方：小米推送，小米): list a change of kind recipients"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := writeSources(t, tc.site, tc.fm)
+			src, err := readSources(root)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if lc := src.Manifest.Versions[1].ListChanges; len(lc) != 1 || lc[0].Entry != "mipush" {
+					t.Errorf("computed list changes %+v", lc)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error\n%v\nwant it to contain\n%s", err, tc.want)
+			}
+		})
 	}
 }

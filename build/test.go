@@ -20,11 +20,17 @@ var testTools = []string{"github.com/agnivade/wasmbrowsertest", "github.com/hack
 var npmPackages = []string{"axe-core@4.14.1"}
 
 // debianPackages are installed with apt-get when missing, each known by a
-// file it installs (a glob): Chromium for the browser tiers, CJK fonts so
-// screenshots show the Chinese notices, and PostgreSQL for the PostgreSQL
-// store's tests.
-var debianPackages = map[string]string{"chromium": "/usr/bin/chromium", "fonts-noto-cjk": "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-	"postgresql": "/usr/lib/postgresql/*/bin/initdb"}
+// file it installs (a glob).
+var debianPackages = map[string]string{
+	"chromium":       "/usr/bin/chromium",                                      // the browser tiers
+	"fonts-noto-cjk": "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", // screenshots show the Chinese notices
+	"postgresql":     "/usr/lib/postgresql/*/bin/initdb",                       // the PostgreSQL store's tests
+	// Tier 4, the other engines: Firefox, WebKitGTK's WebDriver (with its
+	// MiniBrowser) and an X server for it (WebKitGTK has no headless mode).
+	"firefox-esr":       "/usr/bin/firefox-esr",
+	"webkit2gtk-driver": "/usr/bin/WebKitWebDriver",
+	"xvfb":              "/usr/bin/Xvfb",
+}
 
 // test runs every tier and fails on the first that fails:
 //
@@ -32,7 +38,9 @@ var debianPackages = map[string]string{"chromium": "/usr/bin/chromium", "fonts-n
 //     the end-to-end one (against a throwaway PostgreSQL it starts, see
 //     startPostgres), and the fuzz targets for a bounded time;
 //  2. wasm: GOOS=js GOARCH=wasm go test ./wasm/... inside headless Chromium;
-//  3. end to end: build, start the real server, drive Chromium.
+//  3. end to end: build, start the real server, drive Chromium;
+//  4. other engines: the same server, a visitor's journey in Firefox and
+//     WebKitGTK (build/engines).
 func test(root string, args []string) error {
 	if err := ensureDebian(); err != nil {
 		return err
@@ -59,7 +67,7 @@ func test(root string, args []string) error {
 	}
 	var host []string
 	for _, p := range strings.Fields(pkgs) {
-		if !strings.HasSuffix(p, "/build/e2e") {
+		if !strings.HasSuffix(p, "/build/e2e") && !strings.HasSuffix(p, "/build/engines") {
 			host = append(host, p)
 		}
 	}
@@ -84,6 +92,7 @@ func test(root string, args []string) error {
 		{"fuzz: receipt ingest (15 s)", nil, []string{"go", "test", "-run", "^$", "-fuzz", "^FuzzIngest$", "-fuzztime", "15s", "./server/http"}},
 		{"tier 2: wasm tests in Chromium", js, append(append([]string{"go", "test", "-count=1", "-exec=" + filepath.Join(bin, "wasmbrowsertest")}, verbose...), "./wasm/...")},
 		{"tier 3: end to end in Chromium", nil, append(append([]string{"go", "test", "-count=1", "-timeout=20m"}, verbose...), "./build/e2e/...")},
+		{"tier 4: a visitor's journey in Firefox and WebKit", nil, append(append([]string{"go", "test", "-count=1", "-timeout=10m"}, verbose...), "./build/engines/...")},
 	}
 	for _, s := range steps {
 		start := time.Now()

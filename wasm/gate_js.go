@@ -41,6 +41,10 @@ func (m *module) release() error {
 		case tag == "IFRAME" && granted(cat):
 			src, _ := el.Call("getAttribute", "data-src")
 			el.Call("removeAttribute", "data-src")
+			if !webURL(jsString(src)) {
+				consoleWarn("consent: not loading a gated iframe whose data-src is not an http(s) URL: " + strconv.Quote(jsString(src)))
+				continue
+			}
 			el.Set("hidden", false)
 			if ph := r.get(el, "previousElementSibling"); ph.Type() == safejs.TypeObject {
 				if is, _ := ph.Call("hasAttribute", "data-consent-placeholder"); truthy(is) {
@@ -59,6 +63,22 @@ func (m *module) release() error {
 		}
 	}
 	return r.err
+}
+
+// webURL reports whether src, resolved against the page, is an http or
+// https URL: gated content never loads a javascript:, data: or other scheme.
+func webURL(src string) bool {
+	loc, err := global("location")
+	if err != nil {
+		return false
+	}
+	u, err := newJS("URL", src, jsString(loc))
+	if err != nil {
+		return false
+	}
+	var r jsReader
+	p := r.str(u, "protocol")
+	return r.err == nil && (p == "http:" || p == "https:")
 }
 
 // placeholder hides a refused embed behind the category's placeholder, once.

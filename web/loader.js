@@ -127,8 +127,12 @@
       var o = s[i], c = o.getAttribute("data-consent");
       if (granted.indexOf(c) < 0 || D.o.indexOf(c) < 0) continue;
       if (o.tagName == "IFRAME") {
-        o.src = o.getAttribute("data-src");
+        var u = null, v = o.getAttribute("data-src");
+        try { u = new URL(v, location.href); } catch (e) {}
         o.removeAttribute("data-src");
+        // Only the web's own schemes: never javascript: or data:.
+        if (u && /^https?:$/.test(u.protocol)) o.src = u.href;
+        else console.warn("consent: not loading a gated iframe whose data-src is not an http(s) URL:", v);
         continue;
       }
       var x = doc.createElement("script");

@@ -88,3 +88,27 @@ func TestClobberedPageKeepsTheModule(t *testing.T) {
 	}
 	v.noProblems()
 }
+
+// A gated iframe loads only an http(s) URL: one whose data-src is a
+// javascript: URL stays empty once its category is granted, released by the
+// module (a choice) or by the loader (a returning visitor), with a warning.
+func TestGatedIframeOnlyWebURLs(t *testing.T) {
+	v := newVisitor(t)
+	v.beforeLoader(`const f = document.createElement("iframe"); f.id = "evil-frame";
+		f.setAttribute("data-consent", "marketing"); f.setAttribute("data-src", "javascript:parent.framed=1");
+		document.body.append(f)`)
+	v.open("/")
+	v.ready()
+	v.do(chromedp.Click(chromedp.CSS(`.cm-banner [data-consent-action="accept-all"]`)))
+	v.waitWarning("not an http(s) URL")
+	v.poll(`!!document.querySelector("iframe.promo").src`) // the demo's own embed loads
+	if got := eval[string](v, `document.getElementById("evil-frame").getAttribute("src") || ""`); got != "" {
+		t.Errorf("the module loaded a gated iframe from %q", got)
+	}
+	v.open("/") // returning: the loader releases
+	v.waitWarning("not an http(s) URL")
+	if got := eval[string](v, `(document.getElementById("evil-frame").getAttribute("src") || "") + (window.framed ? " ran" : "")`); got != "" {
+		t.Errorf("the loader loaded a gated iframe from %q", got)
+	}
+	v.noProblems()
+}

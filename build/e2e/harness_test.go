@@ -329,6 +329,38 @@ func (v *visitor) cookies(url ...string) map[string]string {
 	return out
 }
 
+// readmeScreenshots are the screenshots of the lists and the console that the
+// README shows (look and the console's test save them with screenshot); they
+// save the others with saveCached.
+var readmeScreenshots = map[string]bool{
+	"list-policies-collected-light": true, "list-policies-sharing-dark-phone": true,
+	"console-choices-light": true, "console-versions-dark": true, "console-person-light": true,
+	"console-choices-dark-phone": true, "console-delivery-light": true,
+}
+
+// cacheScreenshot saves a PNG of the viewport under .cache/screenshots only.
+func (v *visitor) cacheScreenshot(name string) {
+	v.t.Helper()
+	v.settle()
+	png, err := chromedp.Run(v.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	v.saveCached(name, png)
+}
+
+// saveCached writes png as .cache/screenshots/NAME.png.
+func (v *visitor) saveCached(name string, png []byte) {
+	v.t.Helper()
+	dir := filepath.Join(root, ".cache", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		v.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		v.t.Fatal(err)
+	}
+}
+
 // screenshot saves a PNG of the viewport under .cache/screenshots, and with
 // -update also under testdata/screenshots (the README shows those).
 func (v *visitor) screenshot(name string) {

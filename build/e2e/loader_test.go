@@ -92,12 +92,13 @@ func readVectors(t *testing.T, name string, vectors any) {
 	}
 }
 
-// beforeLoader runs js on every page of v once the document is parsed and
-// before deferred scripts (the loader) run.
+// beforeLoader runs js on every page of v (not in its frames) once the
+// document is parsed and before deferred scripts (the loader) run.
 func (v *visitor) beforeLoader(js string) {
 	v.t.Helper()
 	if _, err := chromedp.Call(v.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
-		Source: `document.addEventListener("readystatechange", () => { if (document.readyState == "interactive") { ` + js + ` } })`,
+		Source: `if (window === window.top) { let ran = false; document.addEventListener("readystatechange", () => {
+			if (!ran && document.readyState == "interactive") { ran = true; ` + js + ` } }) }`,
 	}); err != nil {
 		v.t.Fatal(err)
 	}

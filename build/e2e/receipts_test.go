@@ -419,8 +419,11 @@ func TestForgedReceiptRefused(t *testing.T) {
 	if resp.StatusCode != 403 || !strings.Contains(answer.Error, "bound to the browser that made it") {
 		t.Errorf("a forged receipt from curl: %d %q, want 403 saying the consent is bound", resp.StatusCode, answer.Error)
 	}
-	// A page script on the site, with the browser's cookies (the enrolment
-	// cookie too, though it cannot read it), unsigned or with its own key.
+	// A page script on the site: unsigned, with the browser's cookies (the
+	// enrolment cookie too, though it cannot read it); or signing with a key
+	// of its own, without them (as from a copy of the page elsewhere). With
+	// the cookies, a key of its own would enrol as a browser that lost its
+	// storage does (see the README's threat model).
 	for i, script := range []string{
 		`fetch("/v1/receipts", {method: "POST", credentials: "include", body: ` + strconv.Quote(forged("DDDDDDDDDDDDDDDDDDDDDD")) + `})
 			.then(r => r.json().then(a => r.status + " " + a.error))`,
@@ -431,7 +434,7 @@ func TestForgedReceiptRefused(t *testing.T) {
 			const body = ` + strconv.Quote(forged("EEEEEEEEEEEEEEEEEEEEEE")) + `, wire = body.slice(13, -2);
 			const signed = wire.slice(0, -1) + ',"key":"' + b64(raw) + '"}';
 			const sig = new Uint8Array(await crypto.subtle.sign({name: "ECDSA", hash: "SHA-256"}, k.privateKey, new TextEncoder().encode(signed)));
-			const r = await fetch("/v1/receipts", {method: "POST", credentials: "include",
+			const r = await fetch("/v1/receipts", {method: "POST", credentials: "omit",
 				body: '{"receipts":[' + signed.slice(0, -1) + ',"sig":"' + b64(sig) + '"}]}'});
 			return r.status + " " + (await r.json()).error;
 		})()`,
@@ -471,6 +474,29 @@ func TestForgedReceiptRefused(t *testing.T) {
 	app := v.delivered(1)
 	if last := app[len(app)-1]; last.Subject != subject || last.Event != "withdrawn" || last.Key == "" || last.Key == h[1].Key {
 		t.Errorf("the web client's receipt: %+v; want one for %s with its own key", last, subject)
+	}
+	v.noProblems()
+}
+
+// A browser that lost its storage but kept the server's cookies (Safari
+// deletes a site's script-written storage after 7 days without a visit)
+// makes a new key, which enrols with the enrolment cookie: the person's
+// next choice is stored under the same consent.
+func TestReceiptsAfterStorageCleared(t *testing.T) {
+	v := newVisitor(t)
+	v.do(chromedp.Navigate(siteURL + "/"))
+	v.ready()
+	v.do(chromedp.Click(chromedp.CSS(`[data-consent-notice="banner"] [data-consent-action="accept-all"]`)))
+	first := v.delivered(2)
+	eval[chromedp.Void](v, `new Promise((ok, fail) => { localStorage.clear(); sessionStorage.clear();
+		const r = indexedDB.deleteDatabase("consent.keys"); r.onsuccess = () => ok(true); r.onerror = () => fail(r.error) })`)
+	v.do(chromedp.Navigate(siteURL + "/"))
+	v.ready()
+	eval[chromedp.Void](v, `consent.set({marketing: false}).then(() => true)`)
+	h := v.delivered(1)
+	last := h[len(h)-1]
+	if last.Subject != first[1].Subject || last.Event != "withdrawn" || last.Key == "" || last.Key == first[1].Key || last.Ack == nil {
+		t.Errorf("after the storage was cleared: %+v; want a withdrawal for %s, stored, with a new key", last, first[1].Subject)
 	}
 	v.noProblems()
 }

@@ -17,7 +17,8 @@ import (
 
 // A consent (a subject) is bound to the browser that made it: to the key its
 // first signed receipt names (trust on first use), and later to one more key
-// per origin of the site, each enrolled with the subject's enrolment token.
+// per origin of the site (more after a browser lost its storage), each
+// enrolled with the subject's enrolment token.
 //
 // The token is 128 random bits the server makes when it binds a subject's
 // first key. It goes to the browser in an HttpOnly cookie (named after the
@@ -26,8 +27,10 @@ import (
 // and the web client, on sibling subdomains, have separate IndexedDB and so
 // separate keys) while no page script can read it; the server keeps only its
 // SHA-256. A receipt signed by a key the subject is not bound to is accepted
-// only if the request carries that token and the subject has no key for the
-// request's origin yet. See the README's threat model.
+// only if the request carries that token: the site's other origins enrol
+// their keys so, and so does a browser that lost its key with its storage
+// (Safari deletes script-written storage after 7 days without a visit; the
+// server's cookies stay). See the README's threat model.
 
 // keyCookie is the name of the enrolment token's cookie.
 func (s *Server) keyCookie() string { return s.site.CookieName() + "_key" }
@@ -80,11 +83,8 @@ func (s *Server) checkKeys(ctx context.Context, w http.ResponseWriter, r *http.R
 		}
 		bound[rec.Subject] = keys
 		if !hasKey(keys, rec.Key) {
-			msg := "consent " + rec.Subject + " already has a key for this origin"
-			if len(keys) > 0 && keys[0].Token != b.Token {
-				msg = "the enrolment cookie does not match consent " + rec.Subject
-			}
-			s.reject(w, "key", http.StatusForbidden, "receipt "+rec.ID+": its key is not bound to its consent ("+msg+"): refused")
+			s.reject(w, "key", http.StatusForbidden, "receipt "+rec.ID+": its key is not bound to its consent "+
+				"(the enrolment cookie does not match consent "+rec.Subject+"): refused")
 			return false
 		}
 		if token != "" {

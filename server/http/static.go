@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/xml"
 	"fmt"
 	"io/fs"
 	"mime"
@@ -21,6 +22,11 @@ type asset struct {
 	etag         string // strong, of the uncompressed bytes; a suffix marks each encoding
 	contentType  string
 	immutable    bool // content-hashed name: cache for a year
+	// lastModified, when not zero, is sent as Last-Modified and answers
+	// If-Modified-Since: for an Atom feed, its own <updated> time.
+	lastModified time.Time
+
+	lastModifiedH []string
 
 	contentTypeH, cacheH   []string
 	identity, brotli, gzip variant
@@ -46,6 +52,9 @@ func (a *asset) prepare() {
 			v.encoding = []string{enc}
 		}
 		return v
+	}
+	if !a.lastModified.IsZero() {
+		a.lastModifiedH = []string{a.lastModified.UTC().Format(http.TimeFormat)}
 	}
 	a.identity = mk(a.data, "", "")
 	a.brotli = mk(a.br, "-br", "br")
@@ -91,6 +100,11 @@ func loadStatic(fsys fs.FS) (*static, error) {
 			contentType: typeByName(p),
 			immutable:   strings.HasPrefix(p, "assets/"),
 		}
+		if path.Ext(p) == ".atom" {
+			if a.lastModified, err = feedUpdated(data); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+		}
 		a.gz, _ = fs.ReadFile(fsys, p+".gz")
 		a.br, _ = fs.ReadFile(fsys, p+".br")
 		a.prepare()
@@ -111,6 +125,8 @@ func typeByName(p string) string {
 		return "text/javascript; charset=utf-8"
 	case ".json":
 		return "application/json"
+	case ".atom":
+		return "application/atom+xml"
 	case ".md", ".txt", ".ts":
 		return "text/plain; charset=utf-8"
 	}
@@ -196,13 +212,16 @@ func (s *static) serve(w http.ResponseWriter, r *http.Request) bool {
 		}
 	}
 	h["Etag"] = v.etag
+	if a.lastModifiedH != nil {
+		h["Last-Modified"] = a.lastModifiedH
+	}
 	if r.Header.Get("Range") != "" || r.Header.Get("If-Range") != "" {
 		// ServeContent answers ranges (206) and their preconditions.
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(v.body))
 		return true
 	}
 	// The common case, answered directly: revalidation, HEAD, GET.
-	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, v.etag[0]) {
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, v.etag[0]) || inm == "" && notModifiedSince(r, a.lastModified) {
 		delete(h, "Content-Type")
 		delete(h, "Content-Encoding")
 		w.WriteHeader(http.StatusNotModified)
@@ -219,6 +238,34 @@ func (s *static) serve(w http.ResponseWriter, r *http.Request) bool {
 }
 
 var acceptRangesH = []string{"bytes"}
+
+// notModifiedSince reports whether r's If-Modified-Since is at or after
+// modified (to the second, as HTTP dates go). Without a time of its own, an
+// asset is never "not modified since"; RFC 9110 has If-None-Match take
+// precedence, which the caller does by asking only when it is absent.
+func notModifiedSince(r *http.Request, modified time.Time) bool {
+	ims := r.Header.Get("If-Modified-Since")
+	if modified.IsZero() || ims == "" {
+		return false
+	}
+	t, err := http.ParseTime(ims)
+	return err == nil && !modified.Truncate(time.Second).After(t)
+}
+
+// feedUpdated returns an Atom feed's own <updated> time.
+func feedUpdated(data []byte) (time.Time, error) {
+	var f struct {
+		Updated string `xml:"http://www.w3.org/2005/Atom updated"`
+	}
+	if err := xml.Unmarshal(data, &f); err != nil {
+		return time.Time{}, fmt.Errorf("read the feed: %w", err)
+	}
+	t, err := time.Parse(time.RFC3339, f.Updated)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("the feed's <updated>: %w", err)
+	}
+	return t, nil
+}
 
 // etagMatch reports whether an If-None-Match header lists etag (or is "*").
 func etagMatch(header, etag string) bool {

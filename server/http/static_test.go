@@ -36,6 +36,7 @@ func builtSite(t *testing.T) fstest.MapFS {
 		"assets/consent.0123456789.wasm.br": {Data: br(t, wasm)},
 		"v1/policies.json":                  {Data: []byte(`{"versions":[]}`)},
 		".manifest.json":                    {Data: []byte(`{"secret":"build internals"}`)},
+		"policies/feed.atom":                {Data: testFeed},
 	}
 }
 
@@ -162,6 +163,43 @@ func TestStaticRevalidation(t *testing.T) {
 	ranged := get(h, "GET", "/loader.js", "Range", "bytes=0-9")
 	if ranged.Code != http.StatusPartialContent || ranged.Body.String() != "console.lo" {
 		t.Errorf("range: %d %q", ranged.Code, ranged.Body.String())
+	}
+}
+
+var testFeed = []byte(`<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><id>tag:consent.test,2022-01-01:policies</id><title>t</title>
+<updated>2025-06-01T00:00:00Z</updated><author><name>n</name></author></feed>`)
+
+// The feed carries Last-Modified, its own <updated>, and answers
+// If-Modified-Since with 304 when nothing is newer; If-None-Match, when
+// sent, decides alone.
+func TestFeedLastModified(t *testing.T) {
+	h := newTestServer(t)
+	first := get(h, "GET", "/policies/feed.atom")
+	if first.Code != http.StatusOK || first.Header().Get("Content-Type") != "application/atom+xml" {
+		t.Fatalf("feed: %d %s", first.Code, first.Header().Get("Content-Type"))
+	}
+	if lm := first.Header().Get("Last-Modified"); lm != "Sun, 01 Jun 2025 00:00:00 GMT" {
+		t.Fatalf("Last-Modified %q", lm)
+	}
+	for _, c := range []struct {
+		name   string
+		header []string
+		want   int
+	}{
+		{"same time", []string{"If-Modified-Since", "Sun, 01 Jun 2025 00:00:00 GMT"}, http.StatusNotModified},
+		{"later", []string{"If-Modified-Since", "Mon, 02 Jun 2025 00:00:00 GMT"}, http.StatusNotModified},
+		{"earlier", []string{"If-Modified-Since", "Sat, 31 May 2025 23:59:59 GMT"}, http.StatusOK},
+		{"malformed", []string{"If-Modified-Since", "yesterday"}, http.StatusOK},
+		{"a stale etag wins over the date", []string{"If-Modified-Since", "Mon, 02 Jun 2025 00:00:00 GMT", "If-None-Match", `"stale"`}, http.StatusOK},
+	} {
+		if got := get(h, "GET", "/policies/feed.atom", c.header...); got.Code != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got.Code, c.want)
+		}
+	}
+	// Files without a time of their own ignore If-Modified-Since.
+	if got := get(h, "GET", "/loader.js", "If-Modified-Since", "Mon, 02 Jun 2100 00:00:00 GMT"); got.Code != http.StatusOK || got.Header().Get("Last-Modified") != "" {
+		t.Errorf("loader.js: %d, Last-Modified %q", got.Code, got.Header().Get("Last-Modified"))
 	}
 }
 

@@ -56,8 +56,8 @@ func (s *DB) Bind(ctx context.Context, b consent.KeyBinding) ([]consent.KeyBindi
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO subject_keys (subject, origin, key, token)
 		SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM subject_keys WHERE subject = $1)
-			OR (NOT EXISTS (SELECT 1 FROM subject_keys WHERE subject = $1 AND origin = $2)
-				AND $4 = (SELECT token FROM subject_keys WHERE subject = $1 ORDER BY n LIMIT 1))`,
+			OR $4 = (SELECT token FROM subject_keys WHERE subject = $1 ORDER BY n LIMIT 1)
+		ON CONFLICT DO NOTHING`,
 		b.Subject, b.Origin, b.Key, b.Token); err != nil {
 		return nil, fmt.Errorf("bind key: %w", classify(err))
 	}

@@ -111,7 +111,7 @@ var migrations = []string{
 		origin  text NOT NULL, -- '' when the request named none
 		key     text NOT NULL, -- the receipts' "key": a P-256 public key
 		token   text NOT NULL, -- hex SHA-256 of the subject's enrolment token
-		PRIMARY KEY (subject, origin)
+		PRIMARY KEY (subject, key) -- an origin gains a key when its browser lost the last
 	);`,
 }
 

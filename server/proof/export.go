@@ -28,20 +28,25 @@ func (f Filter) match(r consent.Receipt) bool {
 }
 
 // Formats are the export formats.
-var Formats = []string{"jsonl", "csv", "kantara"}
+var Formats = []string{"jsonl", "csv", "kantara", "iso27560"}
 
 // Options are what some formats need beyond the receipts.
 type Options struct {
-	// Site names the controller and the categories (kantara).
+	// Site names the controller and the categories (kantara, iso27560).
 	Site *consent.Site
-	// PublicKey is the server's public key in hex (kantara).
+	// Policies, when set, gives iso27560's ids their date (the first
+	// version's effective date).
+	Policies *consent.Manifest
+	// PublicKey is the server's public key in hex (kantara, iso27560).
 	PublicKey string
 }
 
 // Export writes the receipts f selects, in chain order, to w: "jsonl" (one
 // {"receipt":…,"ack":…} object a line, the receipt in its wire form, so the
 // chain can be checked from the export alone), "csv", or "kantara" (one
-// Kantara Consent Receipt v1.1 a line, lossless: see kantara.go). progress, if
+// Kantara Consent Receipt v1.1 a line, lossless: see kantara.go), or
+// "iso27560" (one ISO/IEC TS 27560 consent record a line, JSON-LD in the DPV
+// profile, lossless: see iso27560.go). progress, if
 // not nil, is told every 10,000 receipts read. It returns how many were
 // written.
 func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format string, f Filter, o Options, progress func(read, written int64)) (int64, error) {
@@ -49,9 +54,9 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 	var cw *csv.Writer
 	switch format {
 	case "jsonl":
-	case "kantara":
+	case "kantara", "iso27560":
 		if o.Site == nil {
-			return 0, fmt.Errorf("export: kantara needs the site configuration")
+			return 0, fmt.Errorf("export: %s needs the site configuration", format)
 		}
 	case "csv":
 		cw = csv.NewWriter(bw)
@@ -82,8 +87,12 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 			}
 			return cw.Write(row)
 		}
-		if format == "kantara" {
-			line, err := json.Marshal(kantara(o.Site, r, body, a, o.PublicKey))
+		if format == "kantara" || format == "iso27560" {
+			var rec any = kantara(o.Site, r, body, a, o.PublicKey)
+			if format == "iso27560" {
+				rec = iso27560(o.Site, o.Policies, r, body, a, o.PublicKey)
+			}
+			line, err := json.Marshal(rec)
 			if err != nil {
 				return err
 			}

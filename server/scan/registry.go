@@ -32,16 +32,22 @@ func ReadSite(file string, cat *catalog.Catalog) (*consent.Site, error) {
 }
 
 func parseSite(data []byte, cat *catalog.Catalog) (*consent.Site, error) {
-	var s consent.Site
+	// The PIPL registry beside the configuration is the build's to check;
+	// the scanner needs only what the categories declare.
+	var file struct {
+		consent.Site
+		Registry json.RawMessage `json:"registry"`
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
+	if err := dec.Decode(&file); err != nil {
 		return nil, err
 	}
-	if err := errors.Join(cat.Expand(&s), s.Validate()); err != nil {
+	s := &file.Site
+	if err := errors.Join(cat.Expand(s), s.Validate()); err != nil {
 		return nil, err
 	}
-	return &s, nil
+	return s, nil
 }
 
 // FetchSite fetches what the site at pageURL declares, through the browser

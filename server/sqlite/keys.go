@@ -44,8 +44,8 @@ func (s *DB) Keys(ctx context.Context, subject string) ([]consent.KeyBinding, er
 	return out, rows.Err()
 }
 
-// Bind adds b if the subject has no key, or has none for b.Origin and the
-// token b names, in one immediate transaction (SQLite has one writer at a
+// Bind adds b if the subject has no key, or if b names the subject's token,
+// in one immediate transaction (SQLite has one writer at a
 // time, so the check and the insert are atomic), on the keys handle: durable
 // with the next commit of receipts (see openKeys). See consent.SubjectKeys.
 func (s *DB) Bind(ctx context.Context, b consent.KeyBinding) ([]consent.KeyBinding, error) {
@@ -56,8 +56,8 @@ func (s *DB) Bind(ctx context.Context, b consent.KeyBinding) ([]consent.KeyBindi
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO subject_keys (subject, origin, key, token)
 		SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM subject_keys WHERE subject = ?1)
-			OR (NOT EXISTS (SELECT 1 FROM subject_keys WHERE subject = ?1 AND origin = ?2)
-				AND ?4 = (SELECT token FROM subject_keys WHERE subject = ?1 ORDER BY rowid LIMIT 1))`,
+			OR ?4 = (SELECT token FROM subject_keys WHERE subject = ?1 ORDER BY rowid LIMIT 1)
+		ON CONFLICT DO NOTHING`,
 		b.Subject, b.Origin, b.Key, b.Token); err != nil {
 		return nil, fmt.Errorf("bind key: %w", err)
 	}

@@ -67,7 +67,7 @@ var migrations = []string{
 		origin  TEXT NOT NULL, -- "" when the request named none
 		key     TEXT NOT NULL, -- the receipts' "key": a P-256 public key
 		token   TEXT NOT NULL, -- hex SHA-256 of the subject's enrolment token
-		PRIMARY KEY (subject, origin)
+		PRIMARY KEY (subject, key) -- an origin gains a key when its browser lost the last
 	) STRICT;`,
 }
 

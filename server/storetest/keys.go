@@ -9,9 +9,9 @@ import (
 	"workly.ai/consent"
 )
 
-// A subject's first key binds with its token; a second origin's key binds
-// only with that token; an origin never gets a second key; bindings survive
-// a restart.
+// A subject's first key binds with its token; any later key, for a second
+// origin or for an origin whose browser lost its key, binds only with that
+// token; a key already bound binds once; bindings survive a restart.
 func testSubjectKeys(t *testing.T, b Backend) {
 	p := b.New(t)
 	s := open(t, p)
@@ -26,10 +26,10 @@ func testSubjectKeys(t *testing.T, b Backend) {
 		t.Fatalf("first bind: %v, %v", ks, err)
 	}
 	for name, try := range map[string]consent.KeyBinding{
-		"another key for the same origin":       {Subject: subject, Origin: www.Origin, Key: "K2", Token: token},
-		"a second origin without the token":     {Subject: subject, Origin: "https://app.workly.ai", Key: "K2", Token: strings.Repeat("2", 64)},
-		"a second origin with no token":         {Subject: subject, Origin: "https://app.workly.ai", Key: "K2"},
-		"the first origin again with a new key": {Subject: subject, Origin: www.Origin, Key: "K1b", Token: token},
+		"a second origin with another token":   {Subject: subject, Origin: "https://app.workly.ai", Key: "K2", Token: strings.Repeat("2", 64)},
+		"a second origin with no token":        {Subject: subject, Origin: "https://app.workly.ai", Key: "K2"},
+		"the same origin with no token":        {Subject: subject, Origin: www.Origin, Key: "K1b"},
+		"the same key again, for another site": {Subject: subject, Origin: "https://evil.example", Key: "K1", Token: token},
 	} {
 		if ks, err := s.Bind(ctx, try); err != nil || len(ks) != 1 || ks[0] != www {
 			t.Errorf("%s: bound %v, %v; want only the first key", name, ks, err)
@@ -39,13 +39,19 @@ func testSubjectKeys(t *testing.T, b Backend) {
 	if ks, err := s.Bind(ctx, app); err != nil || len(ks) != 2 || ks[0] != www || ks[1] != app {
 		t.Fatalf("second origin with the token: %v, %v", ks, err)
 	}
+	// The site's browser storage was cleared (Safari's 7-day limit): its new
+	// key binds with the token the server's cookie still holds.
+	renewed := consent.KeyBinding{Subject: subject, Origin: www.Origin, Key: "K1b", Token: token}
+	if ks, err := s.Bind(ctx, renewed); err != nil || len(ks) != 3 || ks[2] != renewed {
+		t.Fatalf("a new key for the first origin with the token: %v, %v", ks, err)
+	}
 	other := consent.KeyBinding{Subject: "Zz9-_aaaaaaaaaaaaaaaaa", Origin: www.Origin, Key: "K1", Token: strings.Repeat("3", 64)}
 	if ks, err := s.Bind(ctx, other); err != nil || len(ks) != 1 {
 		t.Fatalf("another subject: %v, %v", ks, err)
 	}
 	s.Close()
 	again := open(t, p)
-	if ks, err := again.Keys(ctx, subject); err != nil || len(ks) != 2 || ks[0] != www || ks[1] != app {
+	if ks, err := again.Keys(ctx, subject); err != nil || len(ks) != 3 || ks[0] != www || ks[1] != app || ks[2] != renewed {
 		t.Fatalf("after a restart: %v, %v", ks, err)
 	}
 }

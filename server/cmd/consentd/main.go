@@ -6,7 +6,9 @@
 //	         [-min-free SIZE] [-max-conns N] [-metrics-addr ADDR]
 //	consentd keygen [-key FILE]
 //	consentd verify [-data ./data] [-db postgres://…] [-key FILE]
-//	consentd export [-data ./data] [-db postgres://…] [-format jsonl|csv|kantara] [-from DATE] [-to DATE] [-policy V] [-event E]
+//	consentd export [-data ./data] [-db postgres://…] [-format jsonl|csv|kantara|iso27560] [-from DATE] [-to DATE] [-policy V] [-event E]
+//	consentd admin-token [-data ./data]
+//	consentd stats-rebuild [-data ./data] [-db postgres://…] [-key FILE]
 //	consentd discovered [-data ./data] [-db postgres://…]
 //	consentd scan [-json FILE] [-pages N] [-site FILE] [-host-rules RULES] URL…
 //
@@ -56,12 +58,16 @@ func main() {
 			err = verify(args)
 		case "export":
 			err = export(args)
+		case "admin-token":
+			err = adminToken(args)
+		case "stats-rebuild":
+			err = statsRebuild(args)
 		case "discovered":
 			err = discovered(args, os.Stdout)
 		case "scan":
 			err = scanCmd(args, os.Stdout, os.Stderr)
 		default:
-			err = fmt.Errorf("unknown command %q (want keygen, verify, export, discovered or scan, or flags to serve)", cmd)
+			err = fmt.Errorf("unknown command %q (want keygen, verify, export, admin-token, stats-rebuild, discovered or scan, or flags to serve)", cmd)
 		}
 	default:
 		err = run(args, nil)
@@ -171,13 +177,20 @@ func run(args []string, listening func(addr string)) error {
 		return err
 	}
 
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	handler, closeConsole, err := withConsole(ctx, srv, store, key, *dataDir, log)
+	if err != nil {
+		return err
+	}
+	defer closeConsole()
+
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
 	hs := srv.HTTPServer()
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
+	hs.Handler = handler // the site and the console
 	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(srv.LimitListener(ln, *maxConns)) }()
 	if *metricsAddr != "" {

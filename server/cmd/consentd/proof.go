@@ -91,8 +91,8 @@ func verify(args []string) error {
 
 func export(args []string) error {
 	fl := flag.NewFlagSet("export", flag.ContinueOnError)
-	format := fl.String("format", "jsonl", "jsonl, csv or kantara (Kantara Consent Receipt v1.1)")
-	assetsDir := fl.String("assets", "", "the built site, for kantara's controller and categories (default: the embedded copy)")
+	format := fl.String("format", "jsonl", "jsonl, csv, kantara (Kantara Consent Receipt v1.1) or iso27560 (ISO/IEC TS 27560 consent records, JSON-LD in the W3C DPV profile)")
+	assetsDir := fl.String("assets", "", "the built site, for kantara's and iso27560's controller and categories (default: the embedded copy)")
 	from := fl.String("from", "", "only receipts at or after this day (2026-01-01) or time (RFC 3339)")
 	to := fl.String("to", "", "only receipts before this day or time")
 	policy := fl.String("policy", "", "only receipts of this policy version")
@@ -111,6 +111,12 @@ func export(args []string) error {
 		opts.Site = new(consent.Site)
 		if err := json.Unmarshal(data, opts.Site); err != nil {
 			return fmt.Errorf("export: v1/site.json: %w", err)
+		}
+	}
+	if data, err := fs.ReadFile(site, "v1/policies.json"); err == nil {
+		opts.Policies = new(consent.Manifest)
+		if err := json.Unmarshal(data, opts.Policies); err != nil {
+			return fmt.Errorf("export: v1/policies.json: %w", err)
 		}
 	}
 	f := proof.Filter{Policy: *policy, Event: consent.Event(*event)}

@@ -1,0 +1,486 @@
+package admin
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"workly.ai/consent"
+	"workly.ai/consent/server/proof"
+	"workly.ai/consent/server/stats"
+	"workly.ai/consent/server/wire"
+)
+
+// maxDays is how many days of figures a page shows at most.
+const maxDays = 90
+
+type overviewPage struct {
+	Frame
+	Policy     string
+	Days       int
+	DayOptions []int
+	Versions   []consent.Version
+	Categories []consent.Category
+	Rows       []stats.Day
+	Choices    chart
+	Shares     chart
+}
+
+func (con *Console) optional() []consent.Category {
+	var out []consent.Category
+	if con.c.Site != nil {
+		for _, c := range con.c.Site.Categories {
+			if !c.Required {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+func (con *Console) versionList() []consent.Version {
+	if con.c.Policies == nil {
+		return nil
+	}
+	return con.c.Policies.Versions
+}
+
+// overview: per day (of one policy version, or all), the banners shown and
+// the choices, and the share of choices granting each category.
+func (con *Console) overview(w http.ResponseWriter, r *http.Request) {
+	p := overviewPage{Frame: con.catchUp(r, "overview"), Policy: r.URL.Query().Get("policy"), Days: 30,
+		DayOptions: []int{7, 30, 90}, Versions: con.versionList(), Categories: con.optional()}
+	if p.Policy != "" {
+		if _, err := con.c.Policies.Lookup(p.Policy); err != nil {
+			http.Error(w, "unknown policy version", http.StatusBadRequest)
+			return
+		}
+	}
+	if d, err := strconv.Atoi(r.URL.Query().Get("days")); err == nil && d > 0 {
+		p.Days = min(d, maxDays)
+	}
+	rows, err := con.c.Stats.Days(r.Context(), p.Policy, p.Days)
+	if err != nil {
+		con.fail(w, err)
+		return
+	}
+	p.Rows = rows
+	scope := "所有版本 all versions"
+	if p.Policy != "" {
+		scope = "版本 " + p.Policy
+	}
+	p.Choices = chart{ID: "choices", Title: "每日横幅与选择 · Banners and choices per day (" + scope + ")",
+		Desc: "Grouped bars per day: banners shown, consents given, refused and withdrawn. The table that follows gives every value."}
+	p.Shares = chart{ID: "shares", Title: "每日授权各类别的比例 · Share of choices granting each category (" + scope + ")",
+		Desc: "One line per category: of the choices made that day (given, refused, withdrawn, acknowledged), the share granting it. The table gives every value.", Percent: true, Lines: true}
+	events := []struct {
+		e    consent.Event
+		name string
+	}{{consent.EventBannerShown, "横幅展示 banners shown"}, {consent.EventConsentGiven, "同意 given"},
+		{consent.EventConsentRefused, "拒绝 refused"}, {consent.EventWithdrawn, "撤回 withdrawn"}}
+	for _, e := range events {
+		s := series{Name: e.name}
+		for _, d := range rows {
+			s.Values = append(s.Values, float64(d.Events[e.e]))
+		}
+		p.Choices.Series = append(p.Choices.Series, s)
+	}
+	for _, c := range p.Categories {
+		s := series{Name: c.Title.ZhCN + " " + c.Title.En}
+		for _, d := range rows {
+			s.Values = append(s.Values, share(d.Granted[c.ID], d.Choices))
+		}
+		p.Shares.Series = append(p.Shares.Series, s)
+	}
+	for _, d := range rows {
+		p.Choices.Labels = append(p.Choices.Labels, d.Day[5:])
+	}
+	p.Shares.Labels = p.Choices.Labels
+	con.page(w, "overview", p)
+}
+
+type versionsPage struct {
+	Frame
+	Rows    []stats.Reach
+	Notices chart
+	Reach   chart
+}
+
+// versions: for each policy version, its notices displayed and
+// acknowledged, continued use, and how many of the people seen since it
+// took effect have accepted it.
+func (con *Console) versions(w http.ResponseWriter, r *http.Request) {
+	p := versionsPage{Frame: con.catchUp(r, "versions")}
+	rows, err := con.c.Stats.Reaches(r.Context())
+	if err != nil {
+		con.fail(w, err)
+		return
+	}
+	p.Rows = rows
+	p.Notices = chart{ID: "notices", Title: "各版本的通知 · Notices per policy version",
+		Desc: "Grouped bars per version: notices displayed, acknowledged, and continued use. The table gives every value."}
+	p.Reach = chart{ID: "reach", Title: "各版本的确认进度 · Acceptance since each version took effect",
+		Desc: "Per version, the share of the people seen since it took effect who have accepted it. The table gives every value.", Percent: true}
+	names := []string{"通知展示 displayed", "确认 acknowledged", "继续使用 continued use"}
+	for i, name := range names {
+		s := series{Name: name}
+		for _, v := range rows {
+			s.Values = append(s.Values, float64([]int64{v.Displayed, v.Acks, v.Continued}[i]))
+		}
+		p.Notices.Series = append(p.Notices.Series, s)
+	}
+	reach := series{Name: "已接受 accepted"}
+	for _, v := range rows {
+		p.Notices.Labels = append(p.Notices.Labels, v.Version.ID)
+		reach.Values = append(reach.Values, share(v.Accepted, v.Seen))
+	}
+	p.Reach.Labels, p.Reach.Series = p.Notices.Labels, []series{reach}
+	con.page(w, "versions", p)
+}
+
+// answerNames names the permission answers in Chinese.
+var answerNames = map[string]string{consent.AnswerAllowed: "预提示中继续", consent.AnswerRefused: "预提示中拒绝",
+	consent.AnswerGranted: "浏览器已授予", consent.AnswerDenied: "浏览器已拒绝", consent.AnswerReset: "恢复为询问", consent.AnswerOff: "在设置中关闭"}
+
+type permissionsPage struct {
+	Frame
+	Answers     []string
+	AnswerNames map[string]string
+	Kinds       []string
+	Counts      map[string]map[string]int64
+	Permissions chart
+	Days        []stats.Day
+	GPC         chart
+}
+
+// permissions: every permission's answers (each asked for separately, at
+// the moment of use), and the share of receipts sent with GPC per day.
+func (con *Console) permissions(w http.ResponseWriter, r *http.Request) {
+	p := permissionsPage{Frame: con.catchUp(r, "permissions"), Answers: consent.PermissionAnswers, AnswerNames: answerNames, Counts: map[string]map[string]int64{}}
+	counts, err := con.c.Stats.Permissions(r.Context())
+	if err != nil {
+		con.fail(w, err)
+		return
+	}
+	for _, c := range counts {
+		if p.Counts[c.Permission] == nil {
+			p.Counts[c.Permission] = map[string]int64{}
+			p.Kinds = append(p.Kinds, c.Permission)
+		}
+		p.Counts[c.Permission][c.Answer] = c.N
+	}
+	p.Permissions = chart{ID: "perms", Title: "权限请求的回答 · Permission answers", Labels: p.Kinds,
+		Desc: "Grouped bars per permission, one bar per answer. The table gives every value."}
+	for _, a := range p.Answers {
+		s := series{Name: answerNames[a] + " " + a}
+		for _, k := range p.Kinds {
+			s.Values = append(s.Values, float64(p.Counts[k][a]))
+		}
+		p.Permissions.Series = append(p.Permissions.Series, s)
+	}
+	if p.Days, err = con.c.Stats.Days(r.Context(), "", 30); err != nil {
+		con.fail(w, err)
+		return
+	}
+	p.GPC = chart{ID: "gpc", Title: "每日发送 GPC、DNT 的比例 · Share of receipts with GPC and DNT",
+		Desc: "Two lines: per day, the share of receipts whose browser sent Global Privacy Control, and Do Not Track (recorded where the site honours it). The table gives every value.", Percent: true, Lines: true}
+	gpc, dnt := series{Name: "GPC"}, series{Name: "DNT"}
+	for _, d := range p.Days {
+		p.GPC.Labels = append(p.GPC.Labels, d.Day[5:])
+		gpc.Values = append(gpc.Values, share(d.GPC, d.All))
+		dnt.Values = append(dnt.Values, share(d.DNT, d.All))
+	}
+	p.GPC.Series = []series{gpc, dnt}
+	con.page(w, "permissions", p)
+}
+
+type bucket struct {
+	Label string
+	N     uint64
+}
+
+type counter struct {
+	Name, Labels string
+	Value        float64
+}
+
+type deliveryPage struct {
+	Frame
+	Lag      []bucket
+	LagCount uint64
+	LagChart chart
+	Rejected chart
+	Reasons  []counter
+	Counters []counter
+	NoMetric bool
+}
+
+// delivery: how long receipts waited in browsers' outboxes, and the posts
+// refused, from this server's own metrics since it started.
+func (con *Console) delivery(w http.ResponseWriter, r *http.Request) {
+	p := deliveryPage{Frame: con.catchUp(r, "delivery")}
+	var families []*dto.MetricFamily
+	if con.c.Metrics != nil {
+		var err error
+		if families, err = con.c.Metrics.Gather(); err != nil {
+			con.fail(w, err)
+			return
+		}
+	} else {
+		p.NoMetric = true
+	}
+	for _, f := range families {
+		switch name := f.GetName(); {
+		case name == "consent_receipt_outbox_lag_seconds" && len(f.Metric) > 0:
+			h := f.Metric[0].GetHistogram()
+			p.LagCount = h.GetSampleCount()
+			var prev uint64
+			for _, b := range h.Bucket {
+				p.Lag = append(p.Lag, bucket{Label: "≤ " + duration(b.GetUpperBound()), N: b.GetCumulativeCount() - prev})
+				prev = b.GetCumulativeCount()
+			}
+			p.Lag = append(p.Lag, bucket{Label: "更久 longer", N: h.GetSampleCount() - prev})
+		case name == "consent_receipt_posts_rejected_total":
+			for _, m := range f.Metric {
+				p.Reasons = append(p.Reasons, counter{Name: name, Labels: labels(m), Value: m.GetCounter().GetValue()})
+			}
+		case strings.HasPrefix(name, "consent_") && f.GetType() == dto.MetricType_COUNTER:
+			for _, m := range f.Metric {
+				p.Counters = append(p.Counters, counter{Name: name, Labels: labels(m), Value: m.GetCounter().GetValue()})
+			}
+		}
+	}
+	p.LagChart = chart{ID: "lag", Title: "记录在浏览器中等待的时间 · Time receipts waited in browsers' outboxes",
+		Desc: "Bars: how many receipts waited up to each duration, from the event to its commit here, since this server started. The table gives every value."}
+	lag := series{Name: "receipts"}
+	for _, b := range p.Lag {
+		p.LagChart.Labels = append(p.LagChart.Labels, strings.TrimPrefix(b.Label, "≤ "))
+		lag.Values = append(lag.Values, float64(b.N))
+	}
+	p.LagChart.Series = []series{lag}
+	p.Rejected = chart{ID: "rejected", Title: "被拒绝的提交 · Posts refused, by reason",
+		Desc: "Bars: posts to /v1/receipts refused since this server started, by reason. The table gives every value."}
+	rej := series{Name: "posts"}
+	for _, c := range p.Reasons {
+		p.Rejected.Labels = append(p.Rejected.Labels, strings.TrimPrefix(c.Labels, "reason="))
+		rej.Values = append(rej.Values, c.Value)
+	}
+	p.Rejected.Series = []series{rej}
+	con.page(w, "delivery", p)
+}
+
+func labels(m *dto.Metric) string {
+	var parts []string
+	for _, l := range m.Label {
+		parts = append(parts, l.GetName()+"="+l.GetValue())
+	}
+	return strings.Join(parts, ",")
+}
+
+// duration names a histogram bound for people: 0.5 s, 2 s, 8.5 min, 1.5 d.
+func duration(s float64) string {
+	switch {
+	case math.IsInf(s, 1):
+		return "∞"
+	case s < 60:
+		return strconv.FormatFloat(s, 'f', -1, 64) + " s"
+	case s < 3600:
+		return strconv.FormatFloat(math.Round(s/6)/10, 'f', -1, 64) + " min"
+	case s < 86400:
+		return strconv.FormatFloat(math.Round(s/360)/10, 'f', -1, 64) + " h"
+	}
+	return strconv.FormatFloat(math.Round(s/8640)/10, 'f', -1, 64) + " d"
+}
+
+// maxPersonReceipts bounds one person's record on a page and in an export.
+const maxPersonReceipts = 10000
+
+// entry is one receipt of a person's record, checked against the chain.
+type entry struct {
+	Receipt  consent.Receipt
+	Ack      consent.Ack
+	Body     []byte
+	Verified bool
+	Problem  string
+}
+
+type personPage struct {
+	Frame
+	ID        string
+	Invalid   bool
+	Entries   []entry
+	Truncated bool
+	AllGood   bool
+}
+
+// person: every receipt of one consent id, each with its acknowledgement
+// and whether its link verifies against the chain (the hash recomputed
+// from the previous link, the signature checked with the server's key).
+func (con *Console) person(w http.ResponseWriter, r *http.Request) {
+	p := personPage{Frame: con.catchUp(r, "person"), ID: strings.TrimSpace(r.URL.Query().Get("id"))}
+	if p.ID != "" {
+		if !consent.ValidConsentID(p.ID) {
+			p.Invalid = true
+			w.WriteHeader(http.StatusBadRequest)
+		} else {
+			con.c.Log.Info("admin: a person's record looked up", "subject", p.ID, "client", con.c.ClientAddr(r))
+			var err error
+			p.Entries, p.Truncated, err = con.record(r.Context(), p.ID)
+			if err != nil {
+				con.fail(w, err)
+				return
+			}
+			p.AllGood = true
+			for _, e := range p.Entries {
+				p.AllGood = p.AllGood && e.Verified
+			}
+		}
+	}
+	con.page(w, "person", p)
+}
+
+// record reads the receipts of subject, by the figures' index, each checked
+// against the chain.
+func (con *Console) record(ctx context.Context, subject string) ([]entry, bool, error) {
+	seqs, err := con.c.Stats.SubjectReceipts(ctx, subject, maxPersonReceipts+1)
+	if err != nil {
+		return nil, false, err
+	}
+	truncated := len(seqs) > maxPersonReceipts
+	if truncated {
+		seqs = seqs[:maxPersonReceipts]
+	}
+	var out []entry
+	for _, seq := range seqs {
+		prev, body, a, err := link(ctx, con.c.Store, seq)
+		if err != nil {
+			return nil, false, err
+		}
+		e := entry{Ack: a, Body: body}
+		r, err := wire.DecodeReceipt(body)
+		if err != nil {
+			e.Problem = err.Error()
+		} else {
+			e.Receipt = r
+			if e.Receipt.Subject != subject {
+				e.Problem = "the index points at another person's receipt: rebuild the figures"
+			} else if err := proof.VerifyLink(con.c.PublicKey, seq, prev, body, a.Hash, a.Sig); err != nil {
+				e.Problem = err.Error()
+			} else if err := wire.Verify(r); err != nil {
+				e.Problem = "the browser's signature: " + err.Error()
+			} else {
+				e.Verified = true
+			}
+		}
+		out = append(out, e)
+	}
+	return out, truncated, nil
+}
+
+var errStop = errors.New("stop")
+
+// link reads link seq of the chain and the hash of the one before ("" for
+// the first).
+func link(ctx context.Context, store consent.ReceiptStore, seq int64) (prev string, body []byte, a consent.Ack, err error) {
+	from := max(seq-1, 1)
+	found := false
+	err = store.Entries(ctx, from, func(b []byte, ack consent.Ack) error {
+		if ack.Seq < seq {
+			prev = ack.Hash
+			return nil
+		}
+		if ack.Seq == seq {
+			body, a, found = b, ack, true
+		}
+		return errStop
+	})
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	if err == nil && !found {
+		err = fmt.Errorf("receipt %d is indexed but not in the chain: rebuild the figures (consentd stats-rebuild)", seq)
+	}
+	return prev, body, a, err
+}
+
+// personExport downloads one person's receipts as JSONL, each line
+// {"receipt":…,"ack":…} with the receipt in its wire form, as consentd
+// export writes them, so the chain can be checked from the file alone.
+func (con *Console) personExport(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("id")
+	if !consent.ValidConsentID(id) {
+		http.Error(w, "malformed consent id", http.StatusBadRequest)
+		return
+	}
+	con.c.Log.Info("admin: a person's record exported", "subject", id, "client", con.c.ClientAddr(r))
+	con.catchUp(r, "")
+	entries, _, err := con.record(r.Context(), id)
+	if err != nil {
+		con.fail(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/jsonl; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="consent-`+id+`.jsonl"`)
+	bw := bufio.NewWriter(w)
+	for _, e := range entries {
+		ack, _ := json.Marshal(e.Ack)
+		bw.WriteString(`{"receipt":`)
+		bw.Write(e.Body)
+		bw.WriteString(`,"ack":`)
+		bw.Write(ack)
+		bw.WriteString("}\n")
+	}
+	bw.Flush()
+}
+
+// export downloads the receipts of a period in one of proof's formats
+// (?format=iso27560|kantara|jsonl|csv&from=DAY&to=DAY). Large exports are
+// for consentd export, which the server's write timeout does not cut.
+func (con *Console) export(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	format := q.Get("format")
+	var f proof.Filter
+	for _, t := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := q.Get(t.name); v != "" {
+			d, err := time.Parse(time.DateOnly, v)
+			if err != nil {
+				http.Error(w, t.name+": want a day as YYYY-MM-DD", http.StatusBadRequest)
+				return
+			}
+			*t.dst = d
+		}
+	}
+	ext := map[string]string{"iso27560": "jsonld.jsonl", "kantara": "kantara.jsonl", "jsonl": "jsonl", "csv": "csv"}[format]
+	if ext == "" {
+		http.Error(w, "format: want iso27560, kantara, jsonl or csv", http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="receipts.`+ext+`"`)
+	opts := proof.Options{Site: con.c.Site, Policies: con.c.Policies, PublicKey: fmt.Sprintf("%x", []byte(con.c.PublicKey))}
+	if _, err := proof.Export(r.Context(), con.c.Store, w, format, f, opts, nil); err != nil {
+		con.c.Log.Error("admin: export", "err", err)
+	}
+}
+
+func (con *Console) page(w http.ResponseWriter, name string, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	con.render(w, name, data)
+}
+
+func (con *Console) fail(w http.ResponseWriter, err error) {
+	con.c.Log.Error("admin", "err", err)
+	http.Error(w, "internal error", http.StatusInternalServerError)
+}
