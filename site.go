@@ -36,6 +36,10 @@ type Site struct {
 	// Controller is who is responsible for the personal information, as the
 	// policy's contact section names them; exports of receipts carry it.
 	Controller Controller `json:"controller"`
+	// Discovery switches on POST /v1/discovered: visitors' browsers report
+	// the names (never values) of what they find undeclared, and the server
+	// counts them per day. Off by default.
+	Discovery bool `json:"discovery,omitempty"`
 }
 
 // Controller is the personal information controller.
@@ -87,6 +91,16 @@ type Category struct {
 	// caches the category uses; they are deleted when it is refused.
 	IndexedDB []Item `json:"indexedDB,omitempty"`
 	Caches    []Item `json:"caches,omitempty"`
+	// Hosts are the hosts the category's scripts, iframes, pixels and
+	// requests go to. A host matches itself and its subdomains (MatchesHost):
+	// "baidu.com" covers hm.baidu.com.
+	Hosts []string `json:"hosts,omitempty"`
+	// Services names entries of the services catalogue (package catalog,
+	// e.g. "baidu-tongji") instead of repeating them. The build expands each
+	// into its cookies, storage, databases, caches and hosts (an item the
+	// category declares itself wins) and leaves Services empty, so the
+	// built configuration lists only items.
+	Services []string `json:"services,omitempty"`
 }
 
 // Item is one cookie or storage key a category uses, as the preferences
@@ -229,6 +243,14 @@ func (s *Site) Validate() error {
 					bad(f+".lifetime", "missing "+string(l)+" lifetime")
 				}
 			}
+		}
+		for j, h := range c.Hosts {
+			if !ValidHost(h) {
+				bad(field+".hosts["+strconv.Itoa(j)+"]", strconv.Quote(h)+" is not a host name such as hm.baidu.com (no scheme, port or path)")
+			}
+		}
+		for j, id := range c.Services {
+			bad(field+".services["+strconv.Itoa(j)+"]", "service "+strconv.Quote(id)+" was not expanded: the build replaces services with the catalogue's items")
 		}
 	}
 	for k, cat := range s.ConsentMode {

@@ -50,11 +50,34 @@ func TestImportDirection(t *testing.T) {
 	}
 	// Only a main chooses a store: the rest of the server knows stores only
 	// through consent.ReceiptStore, and no database driver.
-	for _, pkg := range []string{"./server/http", "./server/proof", "./server/storetest"} {
+	for _, pkg := range []string{"./server/http", "./server/proof", "./server/storetest", "./server/discovery", "./server/scan"} {
 		for _, d := range deps(t, pkg) {
 			if strings.HasPrefix(d, "workly.ai/consent/server/sqlite") || strings.HasPrefix(d, "workly.ai/consent/server/postgres") ||
 				strings.HasPrefix(d, "modernc.org/sqlite") || strings.HasPrefix(d, "github.com/jackc/pgx") {
 				t.Errorf("%s depends on %s; only a main chooses a store", pkg, d)
+			}
+		}
+	}
+	// The catalogue is data for the build, the scanner and the server: it
+	// builds on the domain alone, and the browser module never carries it
+	// (the build expands it into the module's configuration).
+	for _, d := range deps(t, "./catalog") {
+		if strings.HasPrefix(d, "workly.ai/consent/") && d != "workly.ai/consent/catalog" || strings.Contains(strings.SplitN(d, "/", 2)[0], ".") && !strings.HasPrefix(d, "workly.ai/") {
+			t.Errorf("the catalogue depends on %s; it may import only the domain and the standard library", d)
+		}
+	}
+	for _, d := range deps(t, "./wasm", "GOOS=js", "GOARCH=wasm") {
+		if d == "workly.ai/consent/catalog" {
+			t.Error("the wasm module depends on the catalogue")
+		}
+	}
+	// Driving a browser is the scanner's job: consentd links chromedp for
+	// consentd scan (about 2.3 MB of its binary), and no other server
+	// package may, so the HTTP side never reaches for it.
+	for _, pkg := range []string{"./server/http", "./server/proof", "./server/sqlite", "./server/postgres", "./server/discovery", "./server/groupcommit"} {
+		for _, d := range deps(t, pkg) {
+			if strings.HasPrefix(d, "github.com/chromedp/") {
+				t.Errorf("%s depends on %s; only server/scan drives a browser", pkg, d)
 			}
 		}
 	}

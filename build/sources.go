@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"workly.ai/consent"
+	"workly.ai/consent/catalog"
 )
 
 // policySource is one policy version read from web/policies/VERSION.md.
@@ -281,9 +282,10 @@ type siteFile struct {
 	Registry *consent.Registry `json:"registry"`
 }
 
-// readSite reads and validates the site configuration (web/site.json); the
-// registry is checked with the policy versions (readSources). Every error
-// names the file and line.
+// readSite reads and validates the site configuration (web/site.json),
+// expanding each category's services from the catalogue (package catalog);
+// the registry is checked with the policy versions (readSources). Every
+// error names the file and line.
 func readSite(file string) (siteFile, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -298,7 +300,7 @@ func readSite(file string) (siteFile, error) {
 	if dec.More() {
 		return siteFile{}, &consent.SourceError{File: file, Line: lineAt(data, int(dec.InputOffset())), Msg: "unexpected data after the configuration object"}
 	}
-	if err := site.Validate(); err != nil {
+	if err := errors.Join(catalog.Default().Expand(&site.Site), site.Validate()); err != nil {
 		return siteFile{}, placeSiteErrors(file, data, err)
 	}
 	return site, nil

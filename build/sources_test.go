@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"workly.ai/consent"
 )
 
 const goodFrontMatter = `---
@@ -138,6 +140,9 @@ func TestSiteErrorsNameFileAndLine(t *testing.T) {
 		{"lifetime over 400 days", strings.Replace(goodSite, `365`, `500`, 1), "site.json:4: cookie.maxAgeDays: want 1 to 400"},
 		{"required not first", strings.Replace(goodSite, `"required": true,`, ``, 1), "site.json:5: categories: the first category must be the required"},
 		{"truncated", goodSite[:200], "site.json:"},
+		{"a catalogued service", strings.Replace(goodSite, `"cookies": [`, `"services": ["baidu-tongji"], "cookies": [`, 1), ""},
+		{"unknown service", strings.Replace(goodSite, `"cookies": [`, "\n     \"services\": [\"baidu-tongj\"], \"cookies\": [", 1), `site.json:13: categories[1].services[0]: unknown service "baidu-tongj"`},
+		{"bad host", strings.Replace(goodSite, `"cookies": [`, "\n     \"hosts\": [\"https://hm.baidu.com\"], \"cookies\": [", 1), `site.json:13: categories[1].hosts[0]: "https://hm.baidu.com" is not a host name`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "site.json")
@@ -153,6 +158,27 @@ func TestSiteErrorsNameFileAndLine(t *testing.T) {
 				t.Fatalf("error\n%v\nwant it to contain\n%s", err, tc.want)
 			}
 		})
+	}
+}
+
+// A category's services are expanded into its items, so the module's
+// configuration lists the catalogue's cookies and hosts, not the ids.
+func TestSiteServicesExpanded(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "site.json")
+	os.WriteFile(file, []byte(strings.Replace(goodSite, `"cookies": [`, `"services": ["baidu-tongji"], "cookies": [`, 1)), 0o644)
+	site, err := readSite(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := site.Category("analytics")
+	if len(c.Services) != 0 {
+		t.Errorf("services not expanded: %v", c.Services)
+	}
+	if got, _, ok := site.Declaring(consent.KindCookie, "Hm_lvt_0123abcd"); !ok || got.ID != "analytics" {
+		t.Errorf("Hm_lvt_* not declared by analytics after expansion: %+v", c.Cookies)
+	}
+	if got, _, ok := site.Declaring(consent.KindHost, "hm.baidu.com"); !ok || got.ID != "analytics" {
+		t.Errorf("hm.baidu.com not declared by analytics after expansion: %v", c.Hosts)
 	}
 }
 

@@ -57,6 +57,9 @@ type Ingest struct {
 	// PublicKey is the key the store signs the chain with, served at
 	// GET /v1/key so that anyone holding receipts can check them.
 	PublicKey ed25519.PublicKey
+	// Discovered keeps the counts of POST /v1/discovered, which is on only
+	// when site.json sets "discovery" and this is not nil.
+	Discovered DiscoveryStore
 }
 
 // receipts answers POST /v1/receipts: a batch {"receipts":[…]} as JSON or as

@@ -77,6 +77,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("OPTIONS /v1/receipts", s.receipts)
 	mux.HandleFunc("POST /v1/cookie", s.consentCookie)
 	mux.HandleFunc("GET /v1/policies/at", s.policyAt)
+	mux.HandleFunc("POST /v1/discovered", s.discovered)
+	mux.HandleFunc("OPTIONS /v1/discovered", s.discovered)
 	mux.HandleFunc("GET /v1/key", s.key)
 	mux.HandleFunc("GET /v1/chain/{seq}", s.chainLink)
 	mux.HandleFunc("GET /v1/checkpoint", s.checkpoint)

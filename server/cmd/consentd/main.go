@@ -10,6 +10,8 @@
 //	consentd redact [-data ./data] [-db postgres://…] -id RECEIPT -reason TEXT
 //	consentd admin-token [-data ./data]
 //	consentd stats-rebuild [-data ./data] [-db postgres://…]
+//	consentd discovered [-data ./data] [-db postgres://…]
+//	consentd scan [-json FILE] [-pages N] [-site FILE] [-host-rules RULES] URL…
 //
 // Receipts are stored in DATA/consent.db (SQLite), or with -db in a
 // PostgreSQL database that several servers share. The signing key is -key,
@@ -68,15 +70,19 @@ func main() {
 			err = adminToken(args)
 		case "stats-rebuild":
 			err = statsRebuild(args)
+		case "discovered":
+			err = discovered(args, os.Stdout)
+		case "scan":
+			err = scanCmd(args, os.Stdout, os.Stderr)
 		default:
-			err = fmt.Errorf("unknown command %q (want keygen, verify, export, redact, admin-token or stats-rebuild, or flags to serve)", cmd)
+			err = fmt.Errorf("unknown command %q (want keygen, verify, export, redact, admin-token, stats-rebuild, discovered or scan, or flags to serve)", cmd)
 		}
 	default:
 		err = run(args, nil)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "consentd:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -205,6 +211,19 @@ func run(args []string, listening func(addr string)) error {
 		GlobalRate: *globalRate, TrustedProxies: trusted, PublicKey: pub}
 	if *dsn == "" { // with -db the receipts are not on this disk
 		ingest.MinFree, ingest.FreeSpace = uint64(minFree), freeSpace(*dataDir)
+	}
+	if on, err := discoveryOn(site); err != nil {
+		return err
+	} else if on {
+		// The listener's counts, apart from the receipts: in the shared
+		// database with -db, else in a small file of their own in -data.
+		d, err := openDiscovered(*dsn, *dataDir, false)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		ingest.Discovered = d
+		log.Info("discovery on")
 	}
 	srv, err := consenthttp.New(site, store, log, ingest)
 	if err != nil {
