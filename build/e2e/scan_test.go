@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -11,8 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
+	"workly.ai/consent/build/testsite"
 	"workly.ai/consent/server/scan"
 )
 
@@ -20,34 +19,12 @@ import (
 // (-assets) and returns its URL once it listens.
 func startAssetsServer(t *testing.T, dir string) string {
 	t.Helper()
-	cmd := exec.Command(consentd, "-addr", "127.0.0.1:0", "-data", filepath.Join(t.TempDir(), "data"), "-assets", dir)
-	stderr, err := cmd.StderrPipe()
+	cmd, addr, err := testsite.Start(consentd, filepath.Join(t.TempDir(), "data"), "127.0.0.1:0", "-assets", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() })
-	found := make(chan string, 1)
-	go func() {
-		lines := bufio.NewScanner(stderr)
-		for lines.Scan() {
-			if _, after, ok := strings.Cut(lines.Text(), "addr=http://"); ok && strings.Contains(lines.Text(), "listening") {
-				found <- "http://" + strings.Fields(after)[0]
-				break
-			}
-		}
-		for lines.Scan() { // keep draining so the server never blocks on its log
-		}
-	}()
-	select {
-	case addr := <-found:
-		return addr
-	case <-time.After(20 * time.Second):
-		t.Fatal("consentd -assets did not start listening within 20s")
-		return ""
-	}
+	return addr
 }
 
 // runScan runs the real consentd scan on url, the demo's names mapped to
