@@ -66,7 +66,7 @@ func bench(root string, args []string) error {
 			return err
 		}
 		fmt.Println("== Lighthouse: this module, vanilla-cookieconsent, no consent manager; the demo pages")
-		if err := benchLighthouse(out, site, r); err != nil {
+		if err := benchLighthouse(root, out, site, r); err != nil {
 			return err
 		}
 	}
