@@ -4,10 +4,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/wire"
 )
 
 // receiptSigner signs the bench's receipts as a browser's module does
@@ -30,16 +30,4 @@ func newReceiptSigner() (*receiptSigner, error) {
 	return &receiptSigner{key: k, pub: base64.RawURLEncoding.EncodeToString(raw)}, nil
 }
 
-func (b *receiptSigner) sign(r consent.Receipt) (consent.Receipt, error) {
-	r.Key, r.Sig = b.pub, ""
-	sum := sha256.Sum256(consent.AppendReceiptJSON(nil, r))
-	sr, ss, err := ecdsa.Sign(rand.Reader, b.key, sum[:])
-	if err != nil {
-		return r, err
-	}
-	var sig [64]byte
-	sr.FillBytes(sig[:32])
-	ss.FillBytes(sig[32:])
-	r.Sig = base64.RawURLEncoding.EncodeToString(sig[:])
-	return r, nil
-}
+func (b *receiptSigner) sign(r consent.Receipt) (consent.Receipt, error) { return wire.Sign(b.key, r) }

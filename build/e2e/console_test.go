@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	mrand "math/rand/v2"
@@ -21,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/wire"
 )
 
 func randomID() string {
@@ -136,24 +136,13 @@ func seedReceipts(t *testing.T) string {
 	return someone
 }
 
-// signAsBrowser signs r with key as the browser module does: ECDSA P-256
-// SHA-256 of the wire form with "key" and without "sig", r‖s.
+// signAsBrowser signs r with key as the browser module does (wire.Sign).
 func signAsBrowser(t *testing.T, key *ecdsa.PrivateKey, r consent.Receipt) consent.Receipt {
 	t.Helper()
-	raw, err := key.PublicKey.Bytes()
+	r, err := wire.Sign(key, r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Key, r.Sig = base64.RawURLEncoding.EncodeToString(raw), ""
-	sum := sha256.Sum256(consent.AppendReceiptJSON(nil, r))
-	sr, ss, err := ecdsa.Sign(rand.Reader, key, sum[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sig [64]byte
-	sr.FillBytes(sig[:32])
-	ss.FillBytes(sig[32:])
-	r.Sig = base64.RawURLEncoding.EncodeToString(sig[:])
 	return r
 }
 

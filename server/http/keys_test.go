@@ -4,13 +4,12 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/wire"
 )
 
 // browserKey is a browser's receipt key, as WebCrypto makes it.
@@ -24,20 +23,12 @@ func newBrowserKey(t testing.TB) browserKey {
 	return browserKey{k}
 }
 
-// sign signs r as the module does: ECDSA P-256 SHA-256 of the wire form with
-// "key" and without "sig", r‖s.
+// sign signs r as the module does (wire.Sign).
 func (k browserKey) sign(t testing.TB, r consent.Receipt) consent.Receipt {
-	pub, _ := k.PublicKey.Bytes()
-	r.Key, r.Sig = base64.RawURLEncoding.EncodeToString(pub), ""
-	sum := sha256.Sum256(consent.AppendReceiptJSON(nil, r))
-	sr, ss, err := ecdsa.Sign(rand.Reader, k.PrivateKey, sum[:])
+	r, err := wire.Sign(k.PrivateKey, r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sig [64]byte
-	sr.FillBytes(sig[:32])
-	ss.FillBytes(sig[32:])
-	r.Sig = base64.RawURLEncoding.EncodeToString(sig[:])
 	return r
 }
 

@@ -5,8 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"os"
 	"reflect"
@@ -25,24 +23,13 @@ func testReceipt() consent.Receipt {
 	}
 }
 
-// sign signs r as the browser does: the wire form with the key, without
-// "sig", ECDSA P-256 SHA-256, r‖s.
+// sign signs r as the browser does (Sign).
 func sign(t testing.TB, key *ecdsa.PrivateKey, r consent.Receipt) consent.Receipt {
 	t.Helper()
-	pub, err := key.PublicKey.Bytes()
+	r, err := Sign(key, r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Key, r.Sig = base64.RawURLEncoding.EncodeToString(pub), ""
-	sum := sha256.Sum256(consent.AppendReceiptJSON(nil, r))
-	sr, ss, err := ecdsa.Sign(rand.Reader, key, sum[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sig [64]byte
-	sr.FillBytes(sig[:32])
-	ss.FillBytes(sig[32:])
-	r.Sig = base64.RawURLEncoding.EncodeToString(sig[:])
 	return r
 }
 
