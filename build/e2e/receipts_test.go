@@ -85,25 +85,13 @@ func checkChain(t *testing.T, h []record) {
 	}
 }
 
-// exported is what consentd export writes for the store in dir: each
-// receipt's ack by receipt id, and how many times each id appears.
+// exported is what consentd export writes for the store in dir
+// (testsite.Exported).
 func exported(t *testing.T, dir string) (acks map[string]consent.Ack, times map[string]int) {
 	t.Helper()
-	out, err := exec.Command(consentd, "export", "-data", dir).Output()
+	acks, times, err := testsite.Exported(consentd, dir)
 	if err != nil {
-		t.Fatalf("consentd export: %v", err)
-	}
-	acks, times = map[string]consent.Ack{}, map[string]int{}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		var rec struct {
-			Receipt struct{ ID string }
-			Ack     consent.Ack
-		}
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("export line %q: %v", line, err)
-		}
-		acks[rec.Receipt.ID] = rec.Ack
-		times[rec.Receipt.ID]++
+		t.Fatal(err)
 	}
 	return acks, times
 }

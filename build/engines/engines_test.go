@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -261,25 +260,12 @@ func (v *visitor) delivered(n int) []record {
 	}
 }
 
-// exported is what consentd export writes: each receipt's ack by receipt
-// id, and how many times each id is stored.
+// exported is what consentd export writes (testsite.Exported).
 func exported(t *testing.T) (acks map[string]consent.Ack, times map[string]int) {
 	t.Helper()
-	out, err := exec.Command(consentd, "export", "-data", dataDir).Output()
+	acks, times, err := testsite.Exported(consentd, dataDir)
 	if err != nil {
-		t.Fatalf("consentd export: %v", err)
-	}
-	acks, times = map[string]consent.Ack{}, map[string]int{}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		var rec struct {
-			Receipt struct{ ID string }
-			Ack     consent.Ack
-		}
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("export line %q: %v", line, err)
-		}
-		acks[rec.Receipt.ID] = rec.Ack
-		times[rec.Receipt.ID]++
+		t.Fatal(err)
 	}
 	return acks, times
 }

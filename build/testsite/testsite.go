@@ -6,11 +6,14 @@ package testsite
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"workly.ai/consent"
 )
 
 // Build builds the site as a user does (go run ./build, from root, the
@@ -66,4 +69,27 @@ func Start(bin, data, addr string, extra ...string) (*exec.Cmd, string, error) {
 		cmd.Wait()
 		return nil, "", fmt.Errorf("consentd did not start listening within 20s")
 	}
+}
+
+// Exported runs consentd bin's export of the store in data (JSONL) and
+// returns each receipt's acknowledgement by receipt id, and how many times
+// each id appears.
+func Exported(bin, data string) (acks map[string]consent.Ack, times map[string]int, err error) {
+	out, err := exec.Command(bin, "export", "-data", data).Output()
+	if err != nil {
+		return nil, nil, fmt.Errorf("consentd export: %w", err)
+	}
+	acks, times = map[string]consent.Ack{}, map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var rec struct {
+			Receipt struct{ ID string }
+			Ack     consent.Ack
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			return nil, nil, fmt.Errorf("export line %q: %w", line, err)
+		}
+		acks[rec.Receipt.ID] = rec.Ack
+		times[rec.Receipt.ID]++
+	}
+	return acks, times, nil
 }

@@ -3,9 +3,6 @@ package http
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
-	"mime"
 	"net/http"
 	"time"
 
@@ -52,19 +49,8 @@ func (s *Server) discovered(w http.ResponseWriter, r *http.Request) {
 		s.tooMany(w, "client_quota", wait, "this client sent more than its quota allows: slow down")
 		return
 	}
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "application/json" && mt != "text/plain" {
-		s.reject(w, "content_type", http.StatusUnsupportedMediaType, "send application/json or text/plain")
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, discovery.MaxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			s.reject(w, "too_large", http.StatusRequestEntityTooLarge, "body larger than 8 KiB")
-			return
-		}
-		s.reject(w, "read", http.StatusBadRequest, "reading the body failed")
+	body, ok := s.readBody(w, r, discovery.MaxBody, "body larger than 8 KiB")
+	if !ok {
 		return
 	}
 	names, err := discovery.Decode(body)

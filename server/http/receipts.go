@@ -111,19 +111,8 @@ func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 		s.tooMany(w, "client_quota", wait, "this client sent more receipts than its quota allows: slow down")
 		return
 	}
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "application/json" && mt != "text/plain" {
-		s.reject(w, "content_type", http.StatusUnsupportedMediaType, "send application/json or text/plain")
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxReceiptBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			s.reject(w, "too_large", http.StatusRequestEntityTooLarge, "body larger than 64 KiB: send smaller batches")
-			return
-		}
-		s.reject(w, "read", http.StatusBadRequest, "reading the body failed")
+	body, ok := s.readBody(w, r, MaxReceiptBody, "body larger than 64 KiB: send smaller batches")
+	if !ok {
 		return
 	}
 	rs, err := wire.DecodeBatch(body)
@@ -216,6 +205,28 @@ func (s *Server) now() time.Time {
 		return s.ingest.Now()
 	}
 	return time.Now()
+}
+
+// readBody reads a post's body as a browser sends it (application/json, or
+// sendBeacon's text/plain), at most limit bytes. When it cannot, it has
+// answered (415, 413 with tooBig, 400) and reports false.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64, tooBig string) ([]byte, bool) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "application/json" && mt != "text/plain" {
+		s.reject(w, "content_type", http.StatusUnsupportedMediaType, "send application/json or text/plain")
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			s.reject(w, "too_large", http.StatusRequestEntityTooLarge, tooBig)
+		} else {
+			s.reject(w, "read", http.StatusBadRequest, "reading the body failed")
+		}
+		return nil, false
+	}
+	return body, true
 }
 
 func jsonError(w http.ResponseWriter, status int, msg string) {
