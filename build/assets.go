@@ -13,6 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -32,6 +33,8 @@ import (
 // budget covers its CSS too: the CSS is baked into it.
 const (
 	loaderBudget = 6_000
+	// The executor, on the page's main thread after the first paint.
+	executorBudget = 4_000
 	wasmBudget   = 650_000
 )
 
@@ -156,16 +159,37 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	cfgPath := b.hashed("config.json", cfg)
 	wasmPath := b.hashed("consent.wasm", wasm)
 	b.byPath[wasmPath].Budget = wasmBudget
-	execJS, err := readMinified(filepath.Join(goroot, "lib/wasm/wasm_exec.js"))
+	// The worker: Go's wasm_exec.js from the same toolchain, then the start
+	// of the module, which sits beside it.
+	execJS, err := os.ReadFile(filepath.Join(goroot, "lib/wasm/wasm_exec.js"))
 	if err != nil {
 		return nil, fmt.Errorf("wasm_exec.js from the toolchain that built the wasm: %w", err)
 	}
-	execPath := b.hashed("wasm_exec.js", execJS)
+	bootJS, err := os.ReadFile(filepath.Join(root, "web/worker.js"))
+	if err != nil {
+		return nil, err
+	}
+	const wasmSlot = `"/*WASM*/"`
+	if bytes.Count(bootJS, []byte(wasmSlot)) != 1 {
+		return nil, fmt.Errorf("web/worker.js: want exactly one %s for the build to fill", wasmSlot)
+	}
+	bootJS = bytes.Replace(bootJS, []byte(wasmSlot), []byte(strconv.Quote(path.Base(wasmPath))), 1)
+	workerJS, err := minifyAs("worker.js", append(append(execJS, '\n'), bootJS...))
+	if err != nil {
+		return nil, err
+	}
+	workerPath := b.hashed("worker.js", workerJS)
+	executorJS, err := readMinified(filepath.Join(root, "web/executor.js"))
+	if err != nil {
+		return nil, err
+	}
+	executorPath := b.hashed("executor.js", executorJS)
+	b.byPath[executorPath].Budget = executorBudget
 
 	// The loader, with the manifest and the pre-rendered notices baked in.
 	data, err := json.Marshal(map[string]any{
 		"v": manifest.Current().ID, "c": site.CookieName(),
-		"css": string(moduleCSS), "cssUrl": cssPath, "wasm": wasmPath, "exec": execPath, "cfg": cfgPath,
+		"css": string(moduleCSS), "cssUrl": cssPath, "x": executorPath, "wk": workerPath, "cfg": cfgPath, "vc": viewsCSSPath,
 		"n": notices(&site, &manifest), "cm": consentModeDefaults(&site), "dnt": site.HonorDNT,
 		// The categories whose gated content may run (Site.Releases).
 		"o": site.Optional(),
@@ -308,6 +332,12 @@ func moduleConfig(site *consent.Site, reg *consent.Registry, m *consent.Manifest
 	view("preferences", func(l consent.Locale) consent.Node {
 		return consent.PreferencesView(site, consent.State{}, m.Current(), l)
 	})
+	for acked, n := range notices(site, m) {
+		views["notice:"+acked] = map[string]any{}
+		for _, l := range consent.Locales {
+			views["notice:"+acked][string(l)] = n[string(l)]
+		}
+	}
 	for _, acked := range append([]string{""}, versionIDs(m)...) {
 		view("status:"+acked, func(l consent.Locale) consent.Node { return m.StatusView(acked, l) })
 	}

@@ -4,56 +4,46 @@ package main
 
 import (
 	"errors"
-	"fmt"
+	"strconv"
 
 	"github.com/hack-pad/safejs"
 
 	"workly.ai/consent"
+	"workly.ai/consent/core"
 )
 
-// config is what the module knows of the site and its policies.
+// config is what the module knows of the site and its policies: the core's
+// configuration, and where the views' stylesheet is.
 type config struct {
-	site     consent.Site
-	policies consent.Manifest
-	// views are the static views pre-rendered by the build from the views in
-	// package consent, as trees (see renderTree): views[name][locale].
-	views safejs.Value
-	// css is the path of the views' stylesheet, relative to the loader.
-	css string
-	// own is a WeakSet of every view element the module and the loader
-	// rendered (the loader's consent._views): controls act only inside them.
-	own safejs.Value
+	core core.Config
+	site *consent.Site
+	// policies is the core's manifest.
+	policies *consent.Manifest
 }
 
 // fetchConfig fetches the configuration the build wrote for the module
-// (assets/config.HASH.json, named by the loader in consent._cfg) and parses it
-// with the browser's JSON: encoding/json would add hundreds of KB to the
-// module. It waits on promises: call it outside JS callbacks.
-func fetchConfig() (safejs.Value, error) {
-	var r jsReader
-	api := r.get(safejs.Global(), "consent")
-	path, base := r.str(api, "_cfg"), r.get(api, "_base")
-	if r.err != nil || path == "" {
+// (assets/config.HASH.json: path, relative to the loader's URL base) and
+// parses it with the browser's JSON: encoding/json would add hundreds of KB
+// to the module. It waits on promises.
+func fetchConfig(path, base string) (safejs.Value, error) {
+	if path == "" {
 		return safejs.Undefined(), errors.New("no configuration: load the module with the loader (web/loader.js)")
 	}
-	ctor, err := global("URL")
+	u, err := newJS("URL", path, base)
 	if err != nil {
 		return safejs.Undefined(), err
 	}
-	u, err := ctor.New(path, base)
-	if err != nil {
-		return safejs.Undefined(), err
-	}
-	p, err := call("window", "fetch", r.str(u, "href"))
+	var r jsReader
+	p, err := safejs.Global().Call("fetch", r.str(u, "href"))
 	if err != nil {
 		return safejs.Undefined(), err
 	}
 	resp, err := await(p)
 	if err != nil {
-		return safejs.Undefined(), fmt.Errorf("fetch configuration: %w", err)
+		return safejs.Undefined(), errors.New("fetch configuration: " + err.Error())
 	}
 	if !r.bool(resp, "ok") {
-		return safejs.Undefined(), fmt.Errorf("fetch configuration: HTTP %d", r.int(resp, "status"))
+		return safejs.Undefined(), errors.New("fetch configuration: HTTP " + strconv.Itoa(r.int(resp, "status")))
 	}
 	p, err = resp.Call("json")
 	if err != nil {
@@ -71,10 +61,11 @@ func loadConfig(v safejs.Value) (*config, error) {
 	}
 	var r jsReader
 	c := &config{}
+	c.site, c.policies = &c.core.Site, &c.core.Policies
 	site := r.get(v, "site")
-	c.site.Name = readText(&r, site, "name")
+	c.core.Site.Name = readText(&r, site, "name")
 	cookie := r.get(site, "cookie")
-	c.site.Cookie = consent.CookieConfig{Name: r.str(cookie, "name"), Domain: r.str(cookie, "domain"), MaxAgeDays: r.int(cookie, "maxAgeDays")}
+	c.core.Site.Cookie = consent.CookieConfig{Name: r.str(cookie, "name"), Domain: r.str(cookie, "domain"), MaxAgeDays: r.int(cookie, "maxAgeDays")}
 	for _, cv := range r.list(site, "categories") {
 		cat := consent.Category{
 			ID: r.str(cv, "id"), Required: r.bool(cv, "required"),
@@ -82,30 +73,40 @@ func loadConfig(v safejs.Value) (*config, error) {
 			Cookies: readItems(&r, cv, "cookies"), Storage: readItems(&r, cv, "storage"),
 			IndexedDB: readItems(&r, cv, "indexedDB"), Caches: readItems(&r, cv, "caches"),
 		}
-		c.site.Categories = append(c.site.Categories, cat)
+		c.core.Site.Categories = append(c.core.Site.Categories, cat)
 	}
 	for _, pv := range r.list(site, "permissions") {
-		c.site.Permissions = append(c.site.Permissions, consent.Permission{Kind: r.str(pv, "kind")})
+		c.core.Site.Permissions = append(c.core.Site.Permissions, consent.Permission{Kind: r.str(pv, "kind")})
 	}
-	c.site.PermissionBackoffDays = r.int(site, "permissionBackoffDays")
-	c.site.HonorDNT = r.bool(site, "honorDNT")
+	c.core.Site.PermissionBackoffDays = r.int(site, "permissionBackoffDays")
+	c.core.Site.HonorDNT = r.bool(site, "honorDNT")
 	for _, iv := range r.list(site, "identifiers") {
-		c.site.Identifiers = append(c.site.Identifiers, consent.Identifier{
+		c.core.Site.Identifiers = append(c.core.Site.Identifiers, consent.Identifier{
 			Name: r.str(iv, "name"), Category: r.str(iv, "category"), RotateDays: r.int(iv, "rotateDays")})
 	}
-	c.views = r.get(v, "views")
-	c.css = r.str(v, "css")
+	views := r.get(v, "views")
+	c.core.Views = map[string]map[consent.Locale]consent.Node{}
+	if views.Type() == safejs.TypeObject {
+		for _, name := range readStrings(&r, must(call("Object", "keys", views)), "") {
+			c.core.Views[name] = map[consent.Locale]consent.Node{}
+			for _, l := range consent.Locales {
+				if t := r.get(r.get(views, name), string(l)); !t.IsUndefined() {
+					c.core.Views[name][l] = readTree(&r, t)
+				}
+			}
+		}
+	}
 	for _, vv := range r.list(r.get(v, "policies"), "versions") {
 		ver := consent.Version{ID: r.str(vv, "id"), Title: readText(&r, vv, "title"), SHA256: r.str(vv, "sha256")}
 		for _, ch := range r.list(vv, "changes") {
 			ver.Changes = append(ver.Changes, consent.Change{Kind: consent.Kind(r.str(ch, "kind")), Summary: readText(&r, ch, "summary")})
 		}
-		c.policies.Versions = append(c.policies.Versions, ver)
+		c.core.Policies.Versions = append(c.core.Policies.Versions, ver)
 	}
 	if r.err != nil {
-		return nil, fmt.Errorf("configuration: %w", r.err)
+		return nil, errors.New("configuration: " + r.err.Error())
 	}
-	if len(c.site.Categories) == 0 || len(c.policies.Versions) == 0 {
+	if len(c.core.Site.Categories) == 0 || len(c.core.Policies.Versions) == 0 {
 		return nil, errors.New("configuration: no categories or no policy version")
 	}
 	return c, nil

@@ -4,7 +4,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/hack-pad/safejs"
 )
@@ -23,7 +22,7 @@ func (r *jsReader) get(v safejs.Value, key string) safejs.Value {
 	}
 	out, err := v.Get(key)
 	if err != nil {
-		r.err = fmt.Errorf("read %s: %w", key, err)
+		r.err = errors.New("read " + key + ": " + err.Error())
 		return safejs.Undefined()
 	}
 	return out
@@ -36,7 +35,7 @@ func (r *jsReader) str(v safejs.Value, key string) string {
 	}
 	s, err := f.String()
 	if err != nil {
-		r.err = fmt.Errorf("read %s: %w", key, err)
+		r.err = errors.New("read " + key + ": " + err.Error())
 	}
 	return s
 }
@@ -60,7 +59,7 @@ func (r *jsReader) int(v safejs.Value, key string) int {
 	}
 	n, err := f.Int()
 	if err != nil {
-		r.err = fmt.Errorf("read %s: %w", key, err)
+		r.err = errors.New("read " + key + ": " + err.Error())
 	}
 	return n
 }
@@ -76,7 +75,7 @@ func (r *jsReader) list(v safejs.Value, key string) []safejs.Value {
 	}
 	n, err := f.Length()
 	if err != nil {
-		r.err = fmt.Errorf("read %s: %w", key, err)
+		r.err = errors.New("read " + key + ": " + err.Error())
 		return nil
 	}
 	out := make([]safejs.Value, 0, n)
@@ -111,7 +110,7 @@ func callback(name string, fn func(this safejs.Value, args []safejs.Value) any) 
 	return safejs.FuncOf(func(this safejs.Value, args []safejs.Value) (out any) {
 		defer func() {
 			if p := recover(); p != nil {
-				consoleError(fmt.Sprintf("consent: %s: internal error: %v", name, p))
+				consoleError("consent: " + name + ": internal error: " + panicText(p))
 				out = nil
 			}
 		}()
@@ -181,7 +180,7 @@ func promise(fn func() (any, error)) (safejs.Value, error) {
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
-				rejectWith(reject, fmt.Sprintf("consent: internal error: %v", r))
+				rejectWith(reject, "consent: internal error: "+panicText(r))
 			}
 		}()
 		v, err := fn()
@@ -216,9 +215,6 @@ func jsString(v safejs.Value) string {
 	return out
 }
 
-func consoleError(msg string) { call("console", "error", msg) }
-func consoleWarn(msg string)  { call("console", "warn", msg) }
-
 // strings converts a Go string slice to a JS array value.
 func jsStrings(s []string) []any {
 	out := make([]any, len(s))
@@ -226,4 +222,64 @@ func jsStrings(s []string) []any {
 		out[i] = v
 	}
 	return out
+}
+
+// must drops the error of a call whose failure leaves v undefined, which
+// the caller's next use handles (a jsReader or a Call returns an error).
+func must(v safejs.Value, _ error) safejs.Value { return v }
+
+// newID returns 128 random bits from crypto.getRandomValues, base64url: a
+// consent or receipt id. (crypto/rand would do the same at a higher cost in
+// module size.) It panics if the browser has no crypto.getRandomValues, which
+// every browser able to run the module has; callers run under a recover.
+func newID() string {
+	ctor, err := global("Uint8Array")
+	if err != nil {
+		panic(err)
+	}
+	arr, err := ctor.New(16)
+	if err != nil {
+		panic(err)
+	}
+	if _, err := call("crypto", "getRandomValues", arr); err != nil {
+		panic(err)
+	}
+	var b [16]byte
+	if _, err := safejs.CopyBytesToGo(b[:], arr); err != nil {
+		panic(err)
+	}
+	return base64URL(b[:])
+}
+
+// base64URL encodes b as base64url without padding (encoding/base64 would
+// cost the module more than these lines).
+func base64URL(b []byte) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	out := make([]byte, 0, (len(b)*8+5)/6)
+	var acc uint
+	bits := 0
+	for _, c := range b {
+		acc = acc<<8 | uint(c)
+		bits += 8
+		for bits >= 6 {
+			bits -= 6
+			out = append(out, alphabet[acc>>uint(bits)&63])
+		}
+	}
+	if bits > 0 {
+		out = append(out, alphabet[acc<<uint(6-bits)&63])
+	}
+	return string(out)
+}
+
+// panicText describes a recovered panic (fmt would cost every visitor its
+// size in the module).
+func panicText(p any) string {
+	switch p := p.(type) {
+	case error:
+		return p.Error()
+	case string:
+		return p
+	}
+	return "unknown panic"
 }

@@ -112,9 +112,11 @@ type receipts struct {
 	// ignore is a function that ignores its argument: a failed refresh's.
 	cookieURL string
 	ignore    safejs.Func
-	wake      chan struct{}
-	wakeFn    safejs.Func // calls send: the sender's timer
-	noHash    bool        // no WebCrypto (an insecure context): receipts go unlinked
+	// beaconBody is the body the executor holds for a beacon.
+	beaconBody string
+	wake       chan struct{}
+	wakeFn     safejs.Func // calls send: the sender's timer
+	noHash     bool        // no WebCrypto (an insecure context): receipts go unlinked
 	// key is this origin's receipt key once loaded; keyDone says whether
 	// loading has ended (without a key: receipts go unsigned). sig is the
 	// signature last made, of text: the sender's, for the next receipt to
@@ -131,37 +133,35 @@ type receiptKey struct {
 	public  string
 }
 
-// startReceipts sets up delivery: the endpoint, the listeners that send what
-// waits when the page hides or the network returns, and the sender.
-func (m *module) startReceipts() error {
+// module is the host's delivery state: the receipts' outbox, history and
+// sender.
+type module struct {
+	cfg *config
+	now func() time.Time
+	out receipts
+}
+
+// startReceipts sets up delivery: the endpoints (on the loader's origin,
+// base), the sender, and a send when the network returns.
+func (m *module) startReceipts(base string) error {
 	var r jsReader
-	u, err := newJS("URL", receiptsPath, r.get(m.api, "_base"))
+	u, err := newJS("URL", receiptsPath, base)
 	if err != nil {
 		return err
 	}
 	m.out.url = r.str(u, "href")
 	m.out.wake = make(chan struct{}, 1)
-	if u, err = newJS("URL", cookiePath, r.get(m.api, "_base")); err != nil {
+	if u, err = newJS("URL", cookiePath, base); err != nil {
 		return err
 	}
 	m.out.cookieURL = r.str(u, "href")
 	if m.out.ignore, err = callback("ignore", func(safejs.Value, []safejs.Value) any { return nil }); err != nil {
 		return err
 	}
-	hide, err := callback("pagehide", func(_ safejs.Value, args []safejs.Value) any {
-		m.leaving(len(args) > 0 && (&jsReader{}).str(args[0], "type") == "pagehide")
-		return nil
-	})
-	if err != nil {
-		return err
-	}
 	if m.out.wakeFn, err = callback("send", func(safejs.Value, []safejs.Value) any { m.send(); return nil }); err != nil {
 		return err
 	}
-	m.funcs = append(m.funcs, hide, m.out.wakeFn, m.out.ignore)
-	call("window", "addEventListener", "pagehide", hide)
-	call("window", "addEventListener", "visibilitychange", hide)
-	if _, err := call("window", "addEventListener", "online", m.out.wakeFn); err != nil {
+	if _, err := safejs.Global().Call("addEventListener", "online", m.out.wakeFn); err != nil {
 		return err
 	}
 	go m.deliver()
@@ -169,27 +169,12 @@ func (m *module) startReceipts() error {
 	return nil
 }
 
-// emit makes the receipt of event ev for state s (zero before a first
-// choice), collected by method at time at, and puts it in the outbox. It
-// never waits: safe in a JS callback.
-func (m *module) emit(ev consent.Event, s consent.State, method string, at time.Time) {
-	m.emitReceipt(consent.Receipt{Event: ev, Method: method}, s, at)
-}
-
-// emitReceipt is emit for a receipt whose event, method and (for
-// permissions) permission and answer r gives.
-func (m *module) emitReceipt(r consent.Receipt, s consent.State, at time.Time) {
-	v := m.currentPolicy()
-	r.ID, r.Subject, r.Policy, r.PolicySHA256, r.Locale, r.Granted, r.Time, r.GPC = newID(), s.ID, v.ID, v.SHA256, locale(), s.Granted, at, gpc()
-	r.DNT = m.cfg.site.HonorDNT && doNotTrack() == "1"
+// emitReceipt puts receipt e, made by the core, in the outbox. pending is
+// the consent id the outbox keeps for receipts made before a first choice.
+func (m *module) emitReceipt(e entry, pending string) {
 	m.updateOutbox(func(b *outbox) bool {
-		if r.Subject == "" {
-			if b.subject == "" {
-				b.subject = newID()
-			}
-			r.Subject = b.subject
-		}
-		b.open = append(b.open, entry{id: r.ID, subject: r.Subject, wire: string(consent.AppendReceiptJSON(nil, r))})
+		b.subject = pending
+		b.open = append(b.open, e)
 		if n := len(b.linked) + len(b.open) - maxOutbox; n > 0 {
 			consoleError("consent: the receipt outbox is full; dropping its " + strconv.Itoa(n) + " oldest")
 			drop := min(n, len(b.linked))
@@ -200,17 +185,14 @@ func (m *module) emitReceipt(r consent.Receipt, s consent.State, at time.Time) {
 	m.send()
 }
 
-// firstID is the consent id of a first choice: the subject of the receipts
-// made before it (banner shown), so that they and the choice form one chain.
-func (m *module) firstID() string {
+// pendingSubject is the consent id the outbox keeps for receipts made
+// before a first choice, "" for none.
+func (m *module) pendingSubject() string {
 	id := ""
 	m.updateOutbox(func(b *outbox) bool {
-		id, b.subject = b.subject, ""
-		return id != ""
+		id = b.subject
+		return false
 	})
-	if id == "" {
-		id = newID()
-	}
 	return id
 }
 
@@ -234,6 +216,7 @@ func (m *module) deliver() {
 	m.out.mu.Unlock()
 	for fails := 0; ; {
 		m.link(true)
+		m.beacon()
 		ids, body := m.batch()
 		if len(ids) == 0 {
 			<-m.out.wake
@@ -246,7 +229,7 @@ func (m *module) deliver() {
 				"); retrying in " + strconv.Itoa(int(wait/time.Second)) + " s")
 			// A JS timer, not time.After: its channel of time.Time would link
 			// Go's time formatting into the module (~10 KB brotli).
-			call("window", "setTimeout", m.out.wakeFn, wait.Milliseconds())
+			safejs.Global().Call("setTimeout", m.out.wakeFn, wait.Milliseconds())
 			<-m.out.wake // the timer, a new receipt or the network coming back
 			continue
 		}
@@ -301,7 +284,7 @@ func (m *module) batch() (ids []string, body string) {
 // later.
 func (m *module) post(ids []string, body string) error {
 	var r jsReader
-	p, err := call("window", "fetch", m.out.url, map[string]any{
+	p, err := safejs.Global().Call("fetch", m.out.url, map[string]any{
 		// With credentials: the server's enrolment cookie (HttpOnly) lets the
 		// site's other origins enrol their keys for the same consent.
 		"method": "POST", "body": body, "keepalive": true, "credentials": "include",
@@ -492,30 +475,19 @@ func (m *module) link(wait bool) {
 	}
 }
 
-// leaving sends what waits with a beacon as the page hides (pagehide, or
-// visibilitychange to hidden, which mobile browsers fire where they skip
-// pagehide). Leaving the page with the minor-change note shown is continued
-// use (policy section 8(三)): it acknowledges the revised version. It runs in
-// a callback: nothing here waits.
-func (m *module) leaving(pagehide bool) {
-	var r jsReader
-	if doc, err := global("document"); !pagehide && (err != nil || r.str(doc, "visibilityState") != "hidden") {
+// beacon gives the executor what waits, linked, as the body it sends with
+// a beacon if the page hides (sendBeacon exists only on the page, and the
+// page cannot wait for the worker then). It never waits.
+func (m *module) beacon() {
+	ids, body := m.batch()
+	if len(ids) == 0 {
+		body = ""
+	}
+	if body == m.out.beaconBody {
 		return
 	}
-	if pagehide && m.minorShown {
-		if s := m.current(); !s.IsZero() && s.Policy != m.currentPolicy().ID {
-			// Record the acknowledgement (the cookie) and nothing else: the
-			// grants do not change, so there is nothing to clear or release.
-			if _, err := m.record(s.Granted, consent.EventContinuedUse, "notice", m.now()); err != nil {
-				consoleError("consent: continued use: " + err.Error())
-			}
-		}
-	}
-	m.link(false)
-	if ids, body := m.batch(); len(ids) > 0 {
-		// A string body goes as text/plain: no preflight, even cross-origin.
-		call("navigator", "sendBeacon", m.out.url, body)
-	}
+	m.out.beaconBody = body
+	post([]any{map[string]any{"t": "beacon", "url": m.out.url, "body": body}})
 }
 
 // refreshCookie asks the server to set the consent cookie again (POST
@@ -526,30 +498,11 @@ func (m *module) refreshCookie() {
 	if m.out.cookieURL == "" {
 		return // not started (tests)
 	}
-	p, err := call("window", "fetch", m.out.cookieURL, map[string]any{"method": "POST", "credentials": "include", "keepalive": true})
+	p, err := safejs.Global().Call("fetch", m.out.cookieURL, map[string]any{"method": "POST", "credentials": "include", "keepalive": true})
 	if err == nil {
 		p.Call("catch", m.out.ignore)
 	}
 }
-
-// gpc reports whether the browser sends Global Privacy Control.
-func gpc() bool {
-	nav, err := global("navigator")
-	return err == nil && (&jsReader{}).bool(nav, "globalPrivacyControl")
-}
-
-// doNotTrack is navigator.doNotTrack ("1", "0", "unspecified"; "" for none).
-func doNotTrack() string {
-	nav, err := global("navigator")
-	if err != nil {
-		return ""
-	}
-	return (&jsReader{}).str(nav, "doNotTrack")
-}
-
-// signalRefuses reports whether the browser's signals refuse the optional
-// categories by default (consent.Site.SignalRefuses).
-func (m *module) signalRefuses() bool { return m.cfg.site.SignalRefuses(gpc(), doNotTrack()) }
 
 // sha256Hex is the SHA-256 of s's UTF-8 bytes, in hex, from WebCrypto. It
 // waits on a promise: never call it from a callback.
@@ -857,12 +810,12 @@ func (m *module) history() (safejs.Value, error) {
 	return call("JSON", "parse", m.historyJSON())
 }
 
-// downloadHistory saves the history as a JSON file:
-// {"server", "check" (how to check it), "receipts": history()}.
-func (m *module) downloadHistory() error {
+// downloadText is the history as the JSON file the preferences centre
+// downloads: {"server", "check" (how to check it), "receipts": history()}.
+func (m *module) downloadText() string {
 	list, err := m.history()
 	if err != nil {
-		return err
+		return ""
 	}
 	doc := map[string]any{"server": m.out.url, "receipts": list,
 		"check": "ack.hash = SHA-256(hash of chain link ack.seq-1 || SHA-256(wire) || ack.received as 8 bytes big-endian), hashes as raw bytes; ack.sig = Ed25519 signature of \"consent checkpoint v1\\n\" || ack.seq (8 bytes big-endian) || ack.hash's bytes || ack.received (8 bytes). " +
@@ -871,26 +824,9 @@ func (m *module) downloadHistory() error {
 			"每条记录的 ack.hash 与 ack.sig 可用服务器公钥和前一链节核验；sig 是本浏览器以 key 对记录所作的签名。"}
 	text, err := call("JSON", "stringify", doc, nil, 2)
 	if err != nil {
-		return err
+		return ""
 	}
-	blob, err := newJS("Blob", []any{text}, map[string]any{"type": "application/json"})
-	if err != nil {
-		return err
-	}
-	href, err := call("URL", "createObjectURL", blob)
-	if err != nil {
-		return err
-	}
-	defer call("URL", "revokeObjectURL", href)
-	a, err := call("document", "createElement", "a")
-	if err != nil {
-		return err
-	}
-	y, mo, d := consent.CivilDate(m.now().Unix())
-	a.Set("href", href)
-	a.Set("download", "consent-records-"+consent.ISODate(y, mo, d)+".json")
-	_, err = a.Call("click")
-	return err
+	return jsString(text)
 }
 
 // newJS is new globalThis[ctor](args...).

@@ -2,33 +2,34 @@
 // cookie, compares it with the policy manifest baked in at build time, and
 // either paints the notice Go pre-rendered at build time or, for a visitor
 // whose consent is current, releases the gated scripts of the granted
-// categories at once. Then, after first paint, it loads the wasm module.
+// categories at once. Then, after first paint, it loads the executor
+// (web/executor.js), which starts the module in a Web Worker.
 //
 // It never writes consent state and decides no policy: clicks on notice
-// controls wait in a queue in sessionStorage (which survives a page change)
-// until the wasm module, the only writer, applies them.
+// controls wait in a queue in memory, for this page only, until the module,
+// the only writer, applies them (a queue in storage could be forged by any
+// script of the origin).
 //
 // The build replaces DATA below with JSON.parse of a string holding:
 //   v    current policy version id
 //   c    consent cookie name
 //   css  the module's CSS text; cssUrl the same CSS as a hashed file
-//   wasm, exec, cfg  hashed URLs of the module, of Go's wasm_exec.js and of
-//               the module's configuration, relative to this script's URL
+//   x, wk, cfg, vc  hashed URLs of the executor, of the module's worker, of
+//               the module's configuration and of its views' stylesheet,
+//               relative to this script's URL
 //   n    notices: n[acked] = {k: kind, "zh-CN": tree, en: tree}, where acked is
 //        "" (no consent) or an older version id; a tree is
 //        [tag, [name, value, ...], child...] or a text string
 //   cm   Google Consent Mode: type -> category granting it ("" = always), or null
 //   dnt  whether Do Not Track counts like Global Privacy Control
 //
-// What the loader hands the module on window.consent (internal, underscored):
-// _resolve (resolves ready), _base (this script's URL), _cfg (the module's
-// configuration file), _n (the notice trees), _tt (the Trusted Types policy),
-// _views (a WeakSet of the views rendered), _gtag and _modes (Consent Mode);
-// the module sets _apply once it handles clicks itself.
+// What the loader hands the executor, once, through consent._boot(): its
+// table, the views it rendered, the queued clicks, and the functions the
+// executor shares (web/messages.d.ts, Loader).
 (function () {
   "use strict";
   var D = /*DATA*/ null;
-  var w = window, doc = document, QKEY = "consent.queue", LKEY = "consent.locale";
+  var w = window, doc = document, LKEY = "consent.locale";
   var api = w.consent;
   // An element named "consent" in the page (<form id=consent>) is not the
   // API (DOM clobbering): only a plain object is.
@@ -39,12 +40,10 @@
   Object.defineProperty(w, "consent", { value: api, enumerable: true });
   // Every view the loader and the module render: their controls act, the
   // page's may only open the preferences (markup cannot choose for a person).
-  var views = api._views = new WeakSet();
+  var views = new WeakSet();
   var base = doc.currentScript && doc.currentScript.src || location.href;
-  api._base = base; // the module's files are relative to the loader
-  api._cfg = D.cfg;
 
-  var ready = new Promise(function (resolve) { api._resolve = resolve; });
+  var resolve, ready = new Promise(function (r) { resolve = r; });
   api.ready = ready;
   // Calls made before the module has loaded wait for it, then run.
   ["acceptAll", "rejectAll", "set", "openPreferences", "acknowledge", "history", "requestPermission"].forEach(function (m) {
@@ -116,16 +115,20 @@
   // page's CSP must allow (trusted-types consent).
   var tt = { createScriptURL: String, createScript: String };
   try { if (w.trustedTypes) tt = trustedTypes.createPolicy("consent", tt); } catch (e) {}
-  api._tt = tt;
 
   // release runs gated scripts and loads gated iframes of the granted
   // optional categories (the rule is Site.Releases'; unknown and required
   // categories gate nothing; testdata/release-vectors.json pins both).
+  var gated = 'script[type="text/plain"][data-consent], iframe[data-consent][data-src]';
   function release(granted) {
-    var s = doc.querySelectorAll('script[type="text/plain"][data-consent], iframe[data-consent][data-src]');
+    var s = doc.querySelectorAll(gated);
     for (var i = 0; i < s.length; i++) {
-      var o = s[i], c = o.getAttribute("data-consent");
-      if (granted.indexOf(c) < 0 || D.o.indexOf(c) < 0) continue;
+      var c = s[i].getAttribute("data-consent");
+      if (granted.indexOf(c) >= 0 && D.o.indexOf(c) >= 0) run(s[i]);
+    }
+  }
+  // run runs a gated script or loads a gated iframe.
+  function run(o) {
       if (o.tagName == "IFRAME") {
         var u = null, v = o.getAttribute("data-src");
         try { u = new URL(v, location.href); } catch (e) {}
@@ -133,7 +136,7 @@
         // Only the web's own schemes: never javascript: or data:.
         if (u && /^https?:$/.test(u.protocol)) o.src = u.href;
         else console.warn("consent: not loading a gated iframe whose data-src is not an http(s) URL:", v);
-        continue;
+        return;
       }
       var x = doc.createElement("script");
       for (var j = 0; j < o.attributes.length; j++) {
@@ -145,7 +148,6 @@
       x.type = o.getAttribute("data-type") || "text/javascript";
       if (o.text) x.text = tt.createScript(o.text);
       o.parentNode.replaceChild(x, o);
-    }
   }
 
   // Google Consent Mode v2: every type denied by default before any tag can
@@ -157,8 +159,6 @@
     return m;
   }
   if (D.cm) {
-    api._gtag = gtag;
-    api._modes = modes;
     var dflt = modes([]);
     dflt.wait_for_update = 500;
     gtag("consent", "default", dflt);
@@ -167,10 +167,6 @@
   // Global Privacy Control, and Do Not Track where the site honours it
   // (Site.SignalRefuses; testdata/signal-vectors.json pins both).
   var signal = navigator.globalPrivacyControl === true || (D.dnt && navigator.doNotTrack === "1");
-
-  function queue() {
-    try { return JSON.parse(sessionStorage.getItem(QKEY)) || []; } catch (e) { return []; }
-  }
 
   // The stylesheet: a constructed sheet applied before the first paint (no
   // request, allowed by style-src 'self'), or the hashed file where
@@ -190,8 +186,8 @@
     }
   }
 
-  var notice = null, pending = queue().length > 0;
-  var entry = !pending && (state ? (state.policy == D.v ? null : D.n[state.policy] || D.n[""]) : D.n[""]);
+  var notice = null, queue = [];
+  var entry = state ? (state.policy == D.v ? null : D.n[state.policy] || D.n[""]) : D.n[""];
   // paint shows the notice in locale l, in place of the one shown before.
   function paint(l) {
     var old = notice;
@@ -207,7 +203,6 @@
       notice.showModal();
     }
   }
-  api._n = D.n; // the module re-renders these trees after it loads
   styled(function () { if (entry) paint(locale()); });
   // A person who chose before keeps their choice while a newer policy waits
   // for them: nothing newer is assumed, nothing older is taken away.
@@ -218,10 +213,12 @@
     release(state.granted);
   }
 
-  // Clicks on any notice control, until and after the module loads.
+  // Clicks on the notice's controls (made by the person: isTrusted), until
+  // the executor handles them.
   var hides = { "accept-all": 1, "reject-all": 1, save: 1, acknowledge: 1, dismiss: 1 };
+  var live = 0;
   doc.addEventListener("click", function (ev) {
-    if (api._apply || !ev.target.closest) return; // the module handles its own controls
+    if (live || !ev.isTrusted || !ev.target.closest) return;
     var sw = ev.target.closest("[data-consent-locale]");
     if (sw && notice && notice.contains(sw)) {
       try { sessionStorage.setItem(LKEY, sw.getAttribute("data-consent-locale")); } catch (e) {}
@@ -231,29 +228,34 @@
     }
     var el = ev.target.closest("[data-consent-action]");
     if (!el) return;
-    var action = el.getAttribute("data-consent-action");
-    if (action != "open-preferences" && !(notice && notice.contains(el))) return;
-    var q = queue(), n = el.closest("[data-consent-notice]");
+    var action = el.getAttribute("data-consent-action"), inside = !!notice && notice.contains(el);
+    if (action != "open-preferences" && !inside) return;
+    var n = el.closest("[data-consent-notice]");
     // The notice it was clicked in, for the receipt's method.
-    q.push({ a: action, t: Date.now(), n: n && n.getAttribute("data-consent-notice") });
-    try { sessionStorage.setItem(QKEY, JSON.stringify(q)); } catch (e) {}
-    if (hides[action] && notice && notice.contains(el)) {
+    queue.push({ a: action, v: "", n: n ? n.getAttribute("data-consent-notice") : "", in: inside, at: Date.now() });
+    if (hides[action] && inside) {
       if (notice.close) notice.close();
       notice.hidden = true;
     }
   });
 
-  // The wasm module, after first paint and off the critical path.
-  function load() {
-    var x = doc.createElement("script");
-    x.src = tt.createScriptURL(new URL(D.exec, base).href);
-    x.onload = function () {
-      var go = new w.Go();
-      WebAssembly.instantiateStreaming(fetch(new URL(D.wasm, base)), go.importObject).then(function (r) {
-        go.run(r.instance);
-      }).catch(function (e) { console.error("consent: module failed to load:", e); });
+  // What the executor takes over, once (web/messages.d.ts, Loader).
+  api._boot = function () {
+    delete api._boot;
+    live = 1;
+    return {
+      D: D, base: base, views: views, queue: queue, tt: tt, h: h, run: run, gated: gated,
+      shown: entry ? (entry == D.n[""] ? "-" : state.policy) : "", hidden: !!notice && notice.hidden,
+      set: function (s) { state = s; }, resolve: resolve, gtag: D.cm && function (g) { gtag("consent", "update", modes(g)); }
     };
-    doc.head.appendChild(x);
-  }
-  requestAnimationFrame(function () { setTimeout(load, 0); });
+  };
+
+  // The executor, after first paint and off the critical path.
+  requestAnimationFrame(function () {
+    setTimeout(function () {
+      var x = doc.createElement("script");
+      x.src = tt.createScriptURL(new URL(D.x, base).href);
+      doc.head.appendChild(x);
+    }, 0);
+  });
 })();

@@ -1,0 +1,375 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"time"
+
+	"github.com/hack-pad/safejs"
+
+	"workly.ai/consent"
+	"workly.ai/consent/core"
+)
+
+// handle decodes one message from the executor (web/messages.d.ts,
+// PageMessage), hands it to the core and applies the effects.
+func (h *host) handle(msg safejs.Value) {
+	var r jsReader
+	kind := core.EventKind(r.str(msg, "t"))
+	if h.core == nil {
+		if kind != core.EvStart {
+			return // the executor sends start first
+		}
+		if err := h.start(msg); err != nil {
+			consoleError("consent: " + err.Error())
+			return
+		}
+	}
+	ev := core.Event{Kind: kind}
+	switch kind {
+	case core.EvStart:
+		ev.Page = readPage(msg)
+		ev.Page.Subject = h.m.pendingSubject()
+		ev.Jar = h.readJar(r.get(msg, "jar"))
+	case core.EvSweep:
+		ev.Jar = h.readJar(r.get(msg, "jar"))
+	case core.EvClick:
+		c := readClick(r.get(msg, "click"))
+		ev.Click = &c
+	case core.EvCall:
+		readCall(msg, &ev)
+	case core.EvAnswer:
+		ev.Call, ev.Permission, ev.State = r.int(msg, "call"), r.str(msg, "kind"), r.str(msg, "state")
+	case core.EvClosed:
+		ev.View = r.str(msg, "view")
+	case core.EvHide:
+		defer h.m.link(false)
+	case core.EvDeleted:
+		ev.Name, ev.Result = r.str(msg, "name"), r.str(msg, "result")
+	case core.EvAdded:
+	default:
+		return
+	}
+	if r.err != nil {
+		consoleError("consent: malformed message " + string(kind) + ": " + r.err.Error())
+		return
+	}
+	h.apply(h.core.Handle(ev))
+}
+
+// start loads the configuration and starts delivery.
+func (h *host) start(msg safejs.Value) error {
+	var r jsReader
+	base := r.str(msg, "base")
+	v, err := fetchConfig(r.str(msg, "cfg"), base)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(v)
+	if err != nil {
+		return err
+	}
+	h.m = &module{cfg: cfg, now: time.Now}
+	if err := h.m.startReceipts(base); err != nil {
+		return err
+	}
+	h.core = core.New(&cfg.core, core.Env{Now: time.Now, NewID: newID})
+	return nil
+}
+
+// apply does the host's effects and posts the page's to the executor, in
+// order, in one message.
+func (h *host) apply(fx []core.Effect) {
+	var page []any
+	for _, e := range fx {
+		switch e := e.(type) {
+		case core.Receipt:
+			h.m.emitReceipt(entry{id: e.ID, subject: e.Subject, wire: e.Wire}, e.Pending)
+		case core.RefreshCookie:
+			h.m.refreshCookie()
+		case core.DeleteDatabase:
+			go h.deleteDatabase(e.Name)
+		case core.DeleteCache:
+			go deleteCache(e.Name)
+		case core.History:
+			page = append(page, map[string]any{"t": "settle", "call": e.Call, "json": h.m.historyJSON()})
+		case core.Download:
+			page = append(page, map[string]any{"t": "download", "name": e.Name, "text": h.m.downloadText()})
+		default:
+			page = append(page, effectJS(e))
+		}
+	}
+	if len(page) > 0 {
+		post(page)
+	}
+}
+
+// post sends effects to the executor.
+func post(effects []any) {
+	safejs.Global().Call("postMessage", effects)
+}
+
+// effectJS is a page effect as its message (web/messages.d.ts, Effect).
+func effectJS(e core.Effect) map[string]any {
+	m := map[string]any{"t": core.Kind(e)}
+	switch e := e.(type) {
+	case core.SetCookie:
+		m["v"] = e.V
+	case core.Storage:
+		m["area"], m["key"], m["value"], m["remove"] = e.Area, e.Key, e.Value, e.Remove
+	case core.Show:
+		m["name"], m["tree"], m["where"], m["modal"], m["hold"], m["focus"] = e.Name, treeJS(e.Tree), e.Where, e.Modal, e.Hold, e.Focus
+	case core.Remove:
+		m["sel"] = e.Sel
+	case core.Close:
+		m["sel"] = e.Sel
+	case core.SetAttr:
+		m["sel"], m["name"], m["value"] = e.Sel, e.Name, e.Value
+	case core.Release:
+		ph := map[string]any{}
+		for k, n := range e.Placeholders {
+			ph[k] = treeJS(n)
+		}
+		m["granted"], m["known"], m["placeholders"] = jsStrings(e.Granted), jsStrings(e.Known), ph
+	case core.ConsentMode:
+		m["granted"] = jsStrings(e.Granted)
+	case core.Dispatch:
+		m["name"], m["detail"] = e.Name, e.Detail
+	case core.StateNow:
+		m["v"] = stateJS(e.V)
+	case core.Settle:
+		m["call"] = e.Call
+		if e.Err != "" {
+			m["err"] = e.Err
+		} else if s, ok := e.V.(map[string]any); ok || e.V == nil {
+			m["v"] = stateJS(s)
+		} else {
+			m["v"] = e.V
+		}
+	case core.Log:
+		m["level"], m["msg"] = e.Level, e.Msg
+	case core.OnHide:
+		m["cookie"] = e.Cookie
+	case core.AskBrowser:
+		m["call"], m["kinds"] = e.Call, jsStrings(e.Kinds)
+	}
+	return m
+}
+
+func stateJS(v map[string]any) any {
+	if v == nil {
+		return nil
+	}
+	return v
+}
+
+// treeJS is a view in the compact form the loader and the executor render:
+// [tag, [name, value, ...], child...] or a text string.
+func treeJS(n consent.Node) any {
+	if n.Tag == "" {
+		return n.Text
+	}
+	attrs := make([]any, 0, 2*len(n.Attrs))
+	for _, a := range n.Attrs {
+		attrs = append(attrs, a.Name, a.Value)
+	}
+	out := []any{n.Tag, attrs}
+	for _, k := range n.Kids {
+		out = append(out, treeJS(k))
+	}
+	return out
+}
+
+// readTree reads a compact tree back into a view.
+func readTree(r *jsReader, v safejs.Value) consent.Node {
+	if v.Type() == safejs.TypeString {
+		s, _ := v.String()
+		return consent.T(s)
+	}
+	parts := r.list(v, "")
+	if len(parts) < 2 {
+		return consent.Node{}
+	}
+	tag, _ := parts[0].String()
+	n := consent.Node{Tag: tag}
+	attrs := r.list(parts[1], "")
+	for i := 0; i+1 < len(attrs); i += 2 {
+		name, _ := attrs[i].String()
+		value, _ := attrs[i+1].String()
+		n.Attrs = append(n.Attrs, consent.Attr{Name: name, Value: value})
+	}
+	for _, k := range parts[2:] {
+		n.Kids = append(n.Kids, readTree(r, k))
+	}
+	return n
+}
+
+func readStrings(r *jsReader, v safejs.Value, key string) []string {
+	var out []string
+	for _, s := range r.list(v, key) {
+		if s.Type() == safejs.TypeString {
+			t, _ := s.String()
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func readPage(msg safejs.Value) *core.Page {
+	var r jsReader
+	p := r.get(msg, "page")
+	page := &core.Page{
+		Host: r.str(p, "host"), Path: r.str(p, "path"), HTTPS: r.bool(p, "https"),
+		Switched: r.str(p, "switched"), Lang: r.str(p, "lang"), Langs: readStrings(&r, p, "langs"),
+		GPC: r.bool(p, "gpc"), DNT: r.str(p, "dnt"), Refreshed: r.bool(p, "refreshed"),
+		Status: r.bool(p, "status"), Permissions: r.bool(p, "permissions"),
+		Answers: r.str(p, "answers"), Started: int64(r.int(p, "started")),
+		Shown: r.str(p, "shown"), Hidden: r.bool(p, "hidden"), Browser: map[string]string{},
+	}
+	browser := r.get(p, "browser")
+	if browser.Type() == safejs.TypeObject {
+		for _, k := range readStrings(&r, must(call("Object", "keys", browser)), "") {
+			page.Browser[k] = r.str(browser, k)
+		}
+	}
+	for _, q := range r.list(p, "queue") {
+		page.Queue = append(page.Queue, readClick(q))
+	}
+	return page
+}
+
+func readClick(v safejs.Value) core.Click {
+	var r jsReader
+	return core.Click{Action: consent.Action(r.str(v, "a")), Value: r.str(v, "v"), Notice: r.str(v, "n"),
+		InView: r.bool(v, "in"), On: readStrings(&r, v, "on"), At: int64(r.int(v, "at"))}
+}
+
+// readCall reads a window.consent call: {call, m, args}.
+func readCall(msg safejs.Value, ev *core.Event) {
+	var r jsReader
+	ev.Call, ev.Method = r.int(msg, "call"), r.str(msg, "m")
+	args := r.list(msg, "args")
+	switch ev.Method {
+	case "set":
+		if len(args) == 0 || args[0].Type() != safejs.TypeObject {
+			ev.BadArgs = "set wants an object such as {analytics: true}"
+			return
+		}
+		ev.Set = map[string]bool{}
+		keys, _ := call("Object", "keys", args[0])
+		for _, k := range readStrings(&r, keys, "") {
+			ev.Set[k] = r.bool(args[0], k)
+		}
+	case "requestPermission":
+		if len(args) > 0 {
+			list := []safejs.Value{args[0]}
+			if args[0].Type() == safejs.TypeObject {
+				list = r.list(args[0], "")
+			}
+			for _, v := range list {
+				if v.Type() != safejs.TypeString {
+					ev.Kinds = nil
+					break
+				}
+				s, _ := v.String()
+				ev.Kinds = append(ev.Kinds, s)
+			}
+		}
+		if len(args) > 1 && args[1].Type() == safejs.TypeObject {
+			if v := r.get(args[1], "purpose"); !v.IsUndefined() {
+				if v.Type() != safejs.TypeString {
+					ev.BadArgs = "purpose must be a string"
+					return
+				}
+				ev.Purpose, _ = v.String()
+			}
+		}
+	}
+	if r.err != nil {
+		ev.BadArgs = r.err.Error()
+	}
+}
+
+// readJar reads the page's storage and adds the worker's: the names of
+// IndexedDB databases and Cache Storage caches (waiting on promises).
+func (h *host) readJar(v safejs.Value) *core.Jar {
+	var r jsReader
+	j := &core.Jar{Cookie: r.str(v, "cookie"), Local: readStrings(&r, v, "local"), Session: readStrings(&r, v, "session")}
+	if idb, err := global("indexedDB"); err == nil && idb.Type() == safejs.TypeObject {
+		if p, err := idb.Call("databases"); err == nil {
+			if list, err := await(p); err == nil {
+				for _, db := range r.list(list, "") {
+					j.Databases = append(j.Databases, r.str(db, "name"))
+				}
+			}
+		}
+	}
+	if caches, err := global("caches"); err == nil && caches.Type() == safejs.TypeObject {
+		if p, err := caches.Call("keys"); err == nil {
+			if keys, err := await(p); err == nil {
+				j.Caches = readStrings(&r, keys, "")
+			}
+		}
+	}
+	return j
+}
+
+// deleteDatabase deletes the IndexedDB database name and tells the core how
+// it ended: deleted, blocked (a connection a script of the page holds open:
+// the browser deletes it once that closes) or failed.
+func (h *host) deleteDatabase(name string) {
+	idb, err := global("indexedDB")
+	if err != nil {
+		return
+	}
+	req, err := idb.Call("deleteDatabase", name)
+	if err != nil {
+		h.deleted(name, err.Error())
+		return
+	}
+	answer := make(chan string, 3)
+	var funcs []safejs.Func
+	for _, ev := range []string{"success", "error", "blocked"} {
+		f, err := callback("deleteDatabase", func(safejs.Value, []safejs.Value) any {
+			answer <- ev
+			return nil
+		})
+		if err != nil {
+			return
+		}
+		funcs = append(funcs, f)
+		req.Set("on"+ev, f)
+	}
+	switch <-answer {
+	case "success":
+		h.deleted(name, "deleted")
+	case "error":
+		var r jsReader
+		h.deleted(name, "failed: "+r.str(r.get(req, "error"), "message"))
+	default:
+		h.deleted(name, "blocked")
+		<-answer // the callbacks stay until the browser answers
+	}
+	for _, f := range funcs {
+		f.Release()
+	}
+}
+
+// deleted hands the end of a deletion to the core, in turn with the
+// executor's messages.
+func (h *host) deleted(name, result string) {
+	h.push(must(safejs.ValueOf(map[string]any{"t": string(core.EvDeleted), "name": name, "result": result})))
+}
+
+func deleteCache(name string) {
+	if caches, err := global("caches"); err == nil && caches.Type() == safejs.TypeObject {
+		if p, err := caches.Call("delete", name); err == nil {
+			await(p)
+		}
+	}
+}
+
+// consoleWarn and consoleError go to the page's console (a worker's would
+// need devtools attached to the worker to be seen).
+func consoleWarn(msg string)  { post([]any{map[string]any{"t": "log", "level": "warn", "msg": msg}}) }
+func consoleError(msg string) { post([]any{map[string]any{"t": "log", "level": "error", "msg": msg}}) }

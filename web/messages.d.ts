@@ -1,0 +1,102 @@
+// The messages between the loader, the executor (main thread) and the
+// module's worker (the core, package core, and its wasm host), declared once.
+// core/messages.go is the Go side; TestMessagesMatchTypeScript keeps every
+// event and effect kind of the two in step.
+
+/** A view in compact form: [tag, [name, value, ...], child...] or a text. */
+export type Tree = string | [string, string[], ...Tree[]];
+
+/** What the loader hands the executor, once, through consent._boot(). */
+export interface Loader {
+  /** The build's table: x, wk, cfg, vc (URLs), v, c, n, cm, dnt, o, css, cssUrl. */
+  D: Record<string, unknown>;
+  /** The loader's URL: the module's files are relative to it. */
+  base: string;
+  /** Every view the loader and the executor rendered: only their controls choose. */
+  views: WeakSet<Element>;
+  /** Clicks on the notice before the executor took over, in order. */
+  queue: Click[];
+  /** The Trusted Types policy for the module's and gated scripts' URLs. */
+  tt: { createScriptURL(s: string): unknown; createScript(s: string): unknown };
+  /** Renders a tree with createElement and createTextNode only. */
+  h(t: Tree): Element;
+  /** Runs a gated script, or loads a gated iframe. */
+  run(el: Element): void;
+  /** The selector of gated content. */
+  gated: string;
+  /** The notice painted: "" none, "-" the first-visit banner, else the version acknowledged. */
+  shown: string;
+  /** A queued click hid the notice. */
+  hidden: boolean;
+  /** Sets what consent.state() and granted() answer. */
+  set(state: State | null): void;
+  /** Resolves consent.ready. */
+  resolve(state: State | null): void;
+  /** Google Consent Mode update for the granted categories, where the site uses it. */
+  gtag: false | ((granted: string[]) => void);
+}
+
+export interface State {
+  id: string; policy: string; current: boolean; granted: string[]; given: number; updated: number;
+}
+
+/** A click on a control of the module's views or of the page. */
+export interface Click {
+  /** data-consent-action, or the hooks "locale", "grant", "reset". */
+  a: string;
+  /** The control's argument: locale, category, identifier or permission kind. */
+  v: string;
+  /** data-consent-notice of the view it sits in; "" on the page. */
+  n: string;
+  /** It sits in a view the loader or the executor rendered. */
+  in: boolean;
+  /** categories switched on in the open preferences centre (save). */
+  on?: string[];
+  /** Unix ms. */
+  at: number;
+}
+
+export interface Jar { cookie: string; local: string[]; session: string[] }
+
+export interface Page {
+  host: string; path: string; https: boolean;
+  switched: string; lang: string; langs: string[];
+  gpc: boolean; dnt: string; refreshed: boolean;
+  status: boolean; permissions: boolean;
+  browser: Record<string, PermissionState>; answers: string;
+  queue: Click[]; started: number; shown: string; hidden: boolean;
+}
+
+/** Executor → worker: the core's events (core.EventKind). */
+export type Event =
+  | { t: "start"; cfg: string; base: string; page: Page; jar: Jar }
+  | { t: "click"; click: Click }
+  | { t: "call"; call: number; m: string; args: unknown[] }
+  | { t: "sweep"; jar: Jar }
+  | { t: "added" }
+  | { t: "answer"; call: number; kind?: string; state: string }
+  | { t: "closed"; view: string }
+  | { t: "hide" };
+// The host's own event, not sent by the executor: { t: "deleted"; name; result }.
+
+/** Worker → executor: a list of effects, applied in order. */
+export type Effect =
+  | { t: "listening" }
+  | { t: "cookie"; v: string }
+  | { t: "storage"; area: "local" | "session"; key: string; value: string; remove: boolean }
+  | { t: "show"; name: string; tree: Tree; where: string; modal: boolean; hold: boolean; focus: string }
+  | { t: "remove"; sel: string }
+  | { t: "close"; sel: string }
+  | { t: "attr"; sel: string; name: string; value: string }
+  | { t: "release"; granted: string[]; known: string[]; placeholders: Record<string, Tree> }
+  | { t: "mode"; granted: string[] }
+  | { t: "dispatch"; name: string; detail: unknown }
+  | { t: "state"; v: State | null }
+  | { t: "settle"; call: number; v?: unknown; json?: string; err?: string }
+  | { t: "log"; level: "warn" | "error"; msg: string }
+  | { t: "onhide"; cookie: string }
+  | { t: "beacon"; url: string; body: string }
+  | { t: "ask"; call: number; kinds: string[] }
+  | { t: "download"; name: string; text: string };
+// Done by the host in the worker, never posted: receipt, refresh, deletedb,
+// deletecache, history.
