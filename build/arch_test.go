@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -81,6 +82,13 @@ func TestImportDirection(t *testing.T) {
 			}
 		}
 	}
+	// The core is plain Go: the domain and the standard library, no
+	// JavaScript, so it tests on the host.
+	for _, d := range deps(t, "./core") {
+		if d == "syscall/js" || strings.HasPrefix(d, "github.com/") || strings.HasPrefix(d, "workly.ai/consent/") && d != "workly.ai/consent/core" {
+			t.Errorf("the core depends on %s; it may import only the domain and the standard library", d)
+		}
+	}
 	for _, d := range deps(t, "./build/...") {
 		if strings.HasPrefix(d, "workly.ai/consent/wasm") || strings.HasPrefix(d, "github.com/hack-pad/safejs") {
 			t.Errorf("the build tool depends on %s", d)
@@ -133,38 +141,48 @@ func TestBrowserFilesAreMarked(t *testing.T) {
 	}
 }
 
-// Every method the module installs on window.consent is declared in
-// web/consent.d.ts, and the types declare nothing the module lacks.
+// Every method the executor installs on window.consent (and the loader's
+// state and granted) is declared in web/consent.d.ts, the types declare
+// nothing the page lacks, and the core answers every method the executor
+// forwards.
 func TestAPITypesMatchTheModule(t *testing.T) {
-	src, err := os.ReadFile("../wasm/api_js.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dts, err := os.ReadFile("../web/consent.d.ts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	installed := regexp.MustCompile(`(?m)^\s+"([a-zA-Z]+)":\s+func`).FindAllStringSubmatch(string(src), -1)
-	declared := regexp.MustCompile(`(?m)^  ([a-zA-Z]+)\(`).FindAllStringSubmatch(string(dts), -1)
-	if len(installed) < 5 {
-		t.Fatalf("found only %d methods in api_js.go: the pattern no longer matches", len(installed))
-	}
-	has := func(list [][]string, name string) bool {
-		for _, m := range list {
-			if m[1] == name {
-				return true
-			}
+	read := func(name string) string {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return false
+		return string(data)
+	}
+	executor, loader, coreSrc, dts := read("../web/executor.js"), read("../web/loader.js"), read("../core/core.go"), read("../web/consent.d.ts")
+	list := regexp.MustCompile(`\[("[a-zA-Z]+"(?:, "[a-zA-Z]+")+)\]\.forEach\(function \(m\)`).FindStringSubmatch(executor)
+	if list == nil {
+		t.Fatal("web/executor.js: the list of API methods no longer matches the pattern")
+	}
+	var forwarded []string
+	for _, q := range strings.Split(list[1], ", ") {
+		forwarded = append(forwarded, strings.Trim(q, `"`))
+	}
+	installed := append([]string{}, forwarded...)
+	for _, m := range regexp.MustCompile(`api\.([a-z][a-zA-Z]+) = function`).FindAllStringSubmatch(loader, -1) {
+		installed = append(installed, m[1])
+	}
+	var declared []string
+	for _, m := range regexp.MustCompile(`(?m)^  ([a-zA-Z]+)\(`).FindAllStringSubmatch(dts, -1) {
+		declared = append(declared, m[1])
 	}
 	for _, m := range installed {
-		if !has(declared, m[1]) {
-			t.Errorf("consent.%s is not declared in web/consent.d.ts", m[1])
+		if !slices.Contains(declared, m) {
+			t.Errorf("consent.%s is not declared in web/consent.d.ts", m)
 		}
 	}
 	for _, m := range declared {
-		if !has(installed, m[1]) {
-			t.Errorf("web/consent.d.ts declares consent.%s, which the module does not install", m[1])
+		if !slices.Contains(installed, m) {
+			t.Errorf("web/consent.d.ts declares consent.%s, which the page does not install", m)
+		}
+	}
+	for _, m := range forwarded {
+		if !strings.Contains(coreSrc, "case \""+m+"\":") {
+			t.Errorf("the executor forwards consent.%s, which the core does not answer (core/core.go, call)", m)
 		}
 	}
 }

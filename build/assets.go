@@ -35,7 +35,7 @@ const (
 	loaderBudget = 6_000
 	// The executor, on the page's main thread after the first paint.
 	executorBudget = 4_000
-	wasmBudget   = 650_000
+	wasmBudget     = 650_000
 )
 
 // distDir is where the build writes, relative to the module root. The server

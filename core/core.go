@@ -51,7 +51,8 @@ type Core struct {
 	minorShown bool   // the minor-change note is shown: leaving is continued use
 	prefsOpen  bool
 	perm       permissions
-	early      []Event // events before start, handled after it
+	early      []Event  // events before start, handled after it
+	failed     []string // the kinds of effects the executor could not apply, in order
 }
 
 // New returns a core for the site and policies in cfg.
@@ -79,6 +80,9 @@ func (c *Core) Handle(ev Event) []Effect {
 }
 
 func (c *Core) handle(ev Event) {
+	if ev.Jar != nil && ev.Kind != EvStart {
+		c.jar = *ev.Jar // what the page stores now
+	}
 	switch ev.Kind {
 	case EvStart:
 		c.start(ev.Page, ev.Jar)
@@ -89,9 +93,6 @@ func (c *Core) handle(ev Event) {
 	case EvCall:
 		c.call(ev)
 	case EvSweep:
-		if ev.Jar != nil {
-			c.jar = *ev.Jar
-		}
 		c.clearRefused()
 	case EvAdded:
 		c.release()
@@ -104,6 +105,12 @@ func (c *Core) handle(ev Event) {
 		c.closed(ev.View)
 	case EvHide:
 		c.hide()
+	case EvFailed:
+		// Never dropped in silence: the page's console says what did not
+		// happen, and the core knows (a storage effect failing means the
+		// person's state is kept in this page only).
+		c.failed = append(c.failed, ev.Name)
+		c.error(ev.Name + " failed: " + ev.Result)
 	case EvDeleted:
 		if ev.Result == "blocked" {
 			c.warn("the IndexedDB database " + strconv.Quote(ev.Name) + " of a refused category is held open by a script of this page: it is deleted as soon as that script closes it")

@@ -458,14 +458,14 @@ func TestMessagesMatchTypeScript(t *testing.T) {
 		return out
 	}
 	events := []string{}
-	for _, k := range []EventKind{EvStart, EvClick, EvCall, EvSweep, EvAdded, EvAnswer, EvClosed, EvHide} {
+	for _, k := range []EventKind{EvStart, EvClick, EvCall, EvSweep, EvAdded, EvAnswer, EvClosed, EvHide, EvFailed} {
 		events = append(events, string(k))
 	}
 	sort.Strings(events)
 	if got := section("Event"); !reflect.DeepEqual(got, events) {
 		t.Errorf("messages.d.ts declares events %v, the core handles %v", got, events)
 	}
-	page := []string{"listening", "beacon", "download"} // the host's own
+	page := []string{"listening", "beacon", "download", "refresh"} // the host's own, and one it completes
 	for _, e := range []Effect{SetCookie{}, Storage{}, Show{}, Remove{}, Close{}, SetAttr{}, Release{}, ConsentMode{},
 		Dispatch{}, StateNow{}, Settle{}, Log{}, OnHide{}, AskBrowser{}} {
 		page = append(page, Kind(e))
@@ -473,5 +473,15 @@ func TestMessagesMatchTypeScript(t *testing.T) {
 	sort.Strings(page)
 	if got := section("Effect"); !reflect.DeepEqual(got, page) {
 		t.Errorf("messages.d.ts declares effects %v, the core and host post %v", got, page)
+	}
+}
+
+// An effect the executor could not apply comes back, and is said.
+func TestFailedEffectReported(t *testing.T) {
+	v := newVisit(t)
+	v.start(page(), "")
+	fx := v.handle(Event{Kind: EvFailed, Name: "storage", Result: "SecurityError: access denied"})
+	if l := find[Log](fx); len(l) != 1 || l[0].Level != "error" || !strings.Contains(l[0].Msg, "storage failed: SecurityError") {
+		t.Errorf("failed effect: %+v", fx)
 	}
 }

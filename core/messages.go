@@ -14,7 +14,7 @@ type Event struct {
 
 	// start: the page as the executor found it, and what it read.
 	Page *Page
-	// start, sweep: what the page stores now.
+	// start, sweep, click, call: what the page stores now.
 	Jar *Jar
 
 	// click: a control of one of the module's views, or of the page.
@@ -41,7 +41,8 @@ type Event struct {
 	View string
 
 	// deleted: a DeleteDatabase effect ended with Result "deleted", "blocked"
-	// or an error message.
+	// or an error message. failed: the effect of kind Name failed with the
+	// error Result.
 	Name, Result string
 }
 
@@ -58,6 +59,7 @@ const (
 	EvClosed  EventKind = "closed"  // a dialog of the module was closed
 	EvHide    EventKind = "hide"    // the page is being hidden (pagehide)
 	EvDeleted EventKind = "deleted" // a database deletion ended
+	EvFailed  EventKind = "failed"  // the executor could not apply an effect
 )
 
 // Page is what the executor reads of the page once, at start.
@@ -131,8 +133,8 @@ const (
 
 // Effect is one thing for the page or the host to do. Page effects go to the
 // executor on the main thread, in order; host effects (Receipt,
-// RefreshCookie, DeleteDatabase, DeleteCache, History) are done by the wasm
-// host in the worker.
+// DeleteDatabase, DeleteCache, History) are done by the wasm host in the
+// worker.
 type Effect interface{ effect() string }
 
 // SetCookie sets document.cookie to V (a cookie, or a deletion).
@@ -224,7 +226,9 @@ type Receipt struct {
 	Pending           string
 }
 
-// RefreshCookie asks the server to set the consent cookie again.
+// RefreshCookie asks the server to set the consent cookie again (POST
+// /v1/cookie; the host gives the URL). The executor sends it after the
+// cookie effects before it: the request carries the cookie as just written.
 type RefreshCookie struct{}
 
 // DeleteDatabase and DeleteCache delete an IndexedDB database and a Cache

@@ -36,15 +36,17 @@ func (h *host) handle(msg safejs.Value) {
 	case core.EvClick:
 		c := readClick(r.get(msg, "click"))
 		ev.Click = &c
+		ev.Jar = h.readJar(r.get(msg, "jar"))
 	case core.EvCall:
 		readCall(msg, &ev)
+		ev.Jar = h.readJar(r.get(msg, "jar"))
 	case core.EvAnswer:
 		ev.Call, ev.Permission, ev.State = r.int(msg, "call"), r.str(msg, "kind"), r.str(msg, "state")
 	case core.EvClosed:
 		ev.View = r.str(msg, "view")
 	case core.EvHide:
 		defer h.m.link(false)
-	case core.EvDeleted:
+	case core.EvDeleted, core.EvFailed:
 		ev.Name, ev.Result = r.str(msg, "name"), r.str(msg, "result")
 	case core.EvAdded:
 	default:
@@ -86,7 +88,7 @@ func (h *host) apply(fx []core.Effect) {
 		case core.Receipt:
 			h.m.emitReceipt(entry{id: e.ID, subject: e.Subject, wire: e.Wire}, e.Pending)
 		case core.RefreshCookie:
-			h.m.refreshCookie()
+			page = append(page, map[string]any{"t": "refresh", "url": h.m.out.cookieURL})
 		case core.DeleteDatabase:
 			go h.deleteDatabase(e.Name)
 		case core.DeleteCache:

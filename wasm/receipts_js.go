@@ -490,19 +490,6 @@ func (m *module) beacon() {
 	post([]any{map[string]any{"t": "beacon", "url": m.out.url, "body": body}})
 }
 
-// refreshCookie asks the server to set the consent cookie again (POST
-// /v1/cookie): browsers that cap the lifetime of cookies a script writes
-// (Safari: 7 days) keep a server's for all of it. It never waits; a refresh
-// that fails (offline) leaves the module's own cookie as it was.
-func (m *module) refreshCookie() {
-	if m.out.cookieURL == "" {
-		return // not started (tests)
-	}
-	p, err := safejs.Global().Call("fetch", m.out.cookieURL, map[string]any{"method": "POST", "credentials": "include", "keepalive": true})
-	if err == nil {
-		p.Call("catch", m.out.ignore)
-	}
-}
 
 // sha256Hex is the SHA-256 of s's UTF-8 bytes, in hex, from WebCrypto. It
 // waits on a promise: never call it from a callback.
@@ -723,9 +710,8 @@ func jsBytes(buf safejs.Value) ([]byte, error) {
 func (m *module) updateOutbox(fn func(b *outbox) bool) {
 	m.out.mu.Lock()
 	defer m.out.mu.Unlock()
-	if text, err := call("localStorage", "getItem", outboxKey); err == nil && text.Type() == safejs.TypeString {
+	if t := storedText(outboxKey); t != "" {
 		b := outbox{}
-		t, _ := text.String()
 		parseLines(t, func(kind string, e entry) {
 			switch kind {
 			case lineSubject:
@@ -756,17 +742,26 @@ func (m *module) updateOutbox(fn func(b *outbox) bool) {
 	}
 }
 
-// storedText is localStorage[key], "" when missing or unavailable.
+// memory holds what would be stored where localStorage is unavailable (in
+// the worker).
+var memory = map[string]string{}
+
+// storedText is localStorage[key], "" when missing; in memory where
+// localStorage is unavailable.
 func storedText(key string) string {
 	v, err := call("localStorage", "getItem", key)
 	if err != nil || v.Type() != safejs.TypeString {
-		return ""
+		return memory[key]
 	}
 	s, _ := v.String()
 	return s
 }
 
 func store(key, text string) error {
+	if ls, err := global("localStorage"); err != nil || ls.Type() != safejs.TypeObject {
+		memory[key] = text
+		return nil
+	}
 	_, err := call("localStorage", "setItem", key, text)
 	return err
 }

@@ -121,7 +121,7 @@ func TestReceiptsChainPerPerson(t *testing.T) {
 		}
 		sum := sha256.Sum256([]byte(e.wire))
 		prevOf[r.Subject] = hex.EncodeToString(sum[:])
-		if err := r.Validate(&m.cfg.site, &m.cfg.policies, time.Now()); err != nil {
+		if err := r.Validate(m.cfg.site, m.cfg.policies, time.Now()); err != nil {
 			t.Errorf("receipt %d: %v", i, err)
 		}
 		if r.Key != m.out.key.public {

@@ -91,7 +91,7 @@
         return b.getAttribute("data-consent-category");
       });
     }
-    send({ t: "click", click: c });
+    send({ t: "click", click: c, jar: jar() });
   });
 
   // The API: each method is a call the core answers with a settle effect.
@@ -103,7 +103,7 @@
         calls[id] = [resolve, reject];
         try {
           JSON.stringify(args); // what structured cloning would refuse
-          send({ t: "call", call: id, m: m, args: JSON.parse(JSON.stringify(args)) });
+          send({ t: "call", call: id, m: m, args: JSON.parse(JSON.stringify(args)), jar: jar() });
         } catch (e) {
           delete calls[id];
           reject(new Error("consent." + m + ": arguments must be plain data"));
@@ -230,10 +230,8 @@
     },
     cookie: function (f) { doc.cookie = f.v; },
     storage: function (f) {
-      try {
-        var s = w[f.area + "Storage"];
-        if (f.remove) s.removeItem(f.key); else s.setItem(f.key, f.value);
-      } catch (e) {}
+      var s = w[f.area + "Storage"];
+      if (f.remove) s.removeItem(f.key); else s.setItem(f.key, f.value);
     },
     show: show,
     remove: function (f) { all(f.sel, function (e) { e.remove(); }); },
@@ -257,6 +255,8 @@
     log: function (f) { console[f.level](f.msg); },
     onhide: function (f) { hideCookie = f.cookie; },
     beacon: function (f) { beacon = f.body ? f : null; },
+    // After the cookie effects before it: the request carries the new cookie.
+    refresh: function (f) { fetch(f.url, { method: "POST", credentials: "include", keepalive: true }).catch(function () {}); },
     ask: function (f) {
       ask(f.kinds).then(function (s) { send({ t: "answer", call: f.call, state: s }); });
     },
@@ -284,7 +284,8 @@
       return list.some(function (f) { return f.t == "show"; }) ? styled : 0;
     }).then(function () {
       list.forEach(function (f) {
-        try { effects[f.t](f); } catch (err) { console.error("consent: " + f.t + ": " + err); }
+        // An effect that fails is reported to the core, never dropped.
+        try { effects[f.t](f); } catch (err) { send({ t: "failed", name: f.t, result: String(err) }); }
       });
     });
   };

@@ -70,13 +70,14 @@ export interface Page {
 /** Executor → worker: the core's events (core.EventKind). */
 export type Event =
   | { t: "start"; cfg: string; base: string; page: Page; jar: Jar }
-  | { t: "click"; click: Click }
-  | { t: "call"; call: number; m: string; args: unknown[] }
+  | { t: "click"; click: Click; jar: Jar }
+  | { t: "call"; call: number; m: string; args: unknown[]; jar: Jar }
   | { t: "sweep"; jar: Jar }
   | { t: "added" }
   | { t: "answer"; call: number; kind?: string; state: string }
   | { t: "closed"; view: string }
-  | { t: "hide" };
+  | { t: "hide" }
+  | { t: "failed"; name: string; result: string };
 // The host's own event, not sent by the executor: { t: "deleted"; name; result }.
 
 /** Worker → executor: a list of effects, applied in order. */
@@ -96,7 +97,8 @@ export type Effect =
   | { t: "log"; level: "warn" | "error"; msg: string }
   | { t: "onhide"; cookie: string }
   | { t: "beacon"; url: string; body: string }
+  | { t: "refresh"; url: string }
   | { t: "ask"; call: number; kinds: string[] }
   | { t: "download"; name: string; text: string };
-// Done by the host in the worker, never posted: receipt, refresh, deletedb,
+// Done by the host in the worker, never posted: receipt, deletedb,
 // deletecache, history.

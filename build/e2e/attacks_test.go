@@ -56,15 +56,36 @@ func TestInjectedControlsCannotChoose(t *testing.T) {
 	w.do(chromedp.WaitVisible(chromedp.CSS(`.cm-banner`)))
 	w.do(chromedp.Evaluate[chromedp.Void](injected))
 	w.do(chromedp.Click(chromedp.CSS(`#evil-link`)), chromedp.Click(chromedp.CSS(`#evil-button`)))
-	if q := eval[string](w, `sessionStorage.getItem("consent.queue") || ""`); q != "" {
-		t.Errorf("the loader queued injected clicks: %s", q)
-	}
 	if !eval[bool](w, `!document.querySelector(".cm-banner").hidden`) {
 		t.Error("an injected click hid the real banner")
 	}
 	w.expectModuleBlocked()
+
+	// A script's click on a real control is not the person's: it chooses
+	// nothing (only trusted events count).
+	x := newVisitor(t)
+	x.open("/")
+	x.ready()
+	x.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('.cm-banner [data-consent-action="accept-all"]').click()`))
+	x.do(chromedp.Click(chromedp.CSS(`footer [data-consent-action="open-preferences"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`dialog[data-consent-notice="preferences"]`)))
+	if s := eval[any](x, `consent.state()`); s != nil {
+		t.Errorf("a scripted click chose: %v", s)
+	}
+
+	// A queue forged in sessionStorage (where the loader once kept clicks)
+	// counts for nothing.
+	y := newVisitor(t)
+	y.beforeLoader(`sessionStorage.setItem("consent.queue", JSON.stringify([{a: "accept-all", t: Date.UTC(2021, 0, 1), n: "banner"}]))`)
+	y.open("/")
+	y.ready()
+	if s := eval[any](y, `consent.state()`); s != nil || !eval[bool](y, `!!document.querySelector(".cm-banner:not([hidden])")`) {
+		t.Errorf("a forged queue chose %v, or hid the banner", s)
+	}
 	v.noProblems()
 	w.noProblems()
+	x.noProblems()
+	y.noProblems()
 }
 
 // DOM clobbering cannot switch the module off: with <form id=consent> in the

@@ -262,11 +262,14 @@ func (v *visitor) ready() {
 }
 
 // blockWasm makes every .wasm request fail, so only the loader runs.
-func (v *visitor) blockWasm(block bool) {
+func (v *visitor) blockWasm(block bool) { v.block("*://*:*/*.wasm", block) }
+
+// block blocks requests matching the URL pattern, or stops blocking them.
+func (v *visitor) block(pattern string, block bool) {
 	v.t.Helper()
 	patterns := []*network.BlockPattern{}
 	if block {
-		patterns = append(patterns, &network.BlockPattern{URLPattern: "*://*:*/*.wasm", Block: true})
+		patterns = append(patterns, &network.BlockPattern{URLPattern: pattern, Block: true})
 	}
 	if _, err := chromedp.Call(v.ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: patterns}); err != nil {
 		v.t.Fatal(err)

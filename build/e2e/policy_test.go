@@ -118,8 +118,9 @@ func TestArchiveStatus(t *testing.T) {
 	if !slices.Equal(since, []string{"2025-06-01", "2024-03-01"}) {
 		t.Errorf("marked as newer: %v", since)
 	}
-	// The notice is open too; acknowledging from the status line works as well.
-	v.do(chromedp.Evaluate[chromedp.Void](`document.querySelector("[data-consent-status] [data-consent-action=acknowledge]").click()`))
+	// The notice is open too, modal (the status line behind it is inert):
+	// acknowledging there updates the status line.
+	v.do(chromedp.Click(chromedp.CSS(`dialog[data-consent-notice] [data-consent-action=acknowledge]`)))
 	v.poll(`document.cookie.includes("~2025-06-01~")`)
 	v.poll(`document.querySelector("[data-consent-status]").textContent.includes("当前版本")`)
 	v.noProblems()
