@@ -95,10 +95,10 @@ func (c *Core) handle(ev Event) {
 	case EvSweep:
 		c.clearRefused()
 	case EvAdded:
-		c.release()
-		if c.page.Permissions {
-			c.showPermissions()
-		}
+		// The page added privacy settings to fill (a single-page app
+		// rendering them late).
+		c.page.Permissions = true
+		c.showPermissions()
 	case EvAnswer:
 		c.answer(ev)
 	case EvClosed:

@@ -54,7 +54,7 @@ const (
 	EvClick   EventKind = "click"   // a trusted click on a control
 	EvCall    EventKind = "call"    // a window.consent method was called
 	EvSweep   EventKind = "sweep"   // cookies or storage may have changed
-	EvAdded   EventKind = "added"   // the page added content
+	EvAdded   EventKind = "added"   // the page added empty privacy settings ([data-consent-permissions])
 	EvAnswer  EventKind = "answer"  // a browser permission answer or change
 	EvClosed  EventKind = "closed"  // a dialog of the module was closed
 	EvHide    EventKind = "hide"    // the page is being hidden (pagehide)

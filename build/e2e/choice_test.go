@@ -87,6 +87,11 @@ func TestRejectAll(t *testing.T) {
 // writes nothing meanwhile.
 func TestClickBeforeModuleLoads(t *testing.T) {
 	v := newVisitor(t)
+	// The test itself adds the executor again below, which the page's
+	// Trusted Types would refuse a test script.
+	if _, err := chromedp.Call(v.ctx, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
 	v.block("*://*:*/assets/executor.*", true)
 	v.open("/")
 	v.do(chromedp.WaitVisible(chromedp.CSS(`[data-consent-notice="banner"]`)),
