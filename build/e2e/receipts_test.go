@@ -179,7 +179,7 @@ func TestReceiptsDelivered(t *testing.T) {
 	}
 	downloaded := doc.Receipts
 	if len(downloaded) != 2 || downloaded[1].Ack == nil || *downloaded[1].Ack != *h[1].Ack || downloaded[1].Wire != h[1].Wire {
-		t.Errorf("downloaded %+v, want the history %+v", downloaded, h)
+		t.Errorf("downloaded %+v, want the history %+v\nfile %s", downloaded, h, file)
 	}
 	if doc.Server != baseURL+"/v1/receipts" || !strings.Contains(doc.Check, "/v1/key") {
 		t.Errorf("the download says server %q, check %q", doc.Server, doc.Check)
