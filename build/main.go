@@ -13,6 +13,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -29,7 +30,7 @@ func main() {
 	if err == nil {
 		switch cmd {
 		case "all", "build":
-			_, err = buildAll(root, os.Stdout)
+			err = buildCmd(root, args)
 		case "serve":
 			err = serve(root, args)
 		case "test":
@@ -52,6 +53,8 @@ func main() {
 
 const usage = `usage: go run ./build [command]
   all (default)  build everything into server/assets/dist and print the sizes
+                 (-src DIR: another site's web/ directory's parent; -out DIR:
+                 write there instead, for consentd -assets DIR)
   serve          build, then serve on :8080 (-addr, -data, -key to change)
   test           run every test tier: host, wasm in Chromium, end to end
   bench          measure the module beside its peers and nginx; write a report
@@ -60,6 +63,19 @@ const usage = `usage: go run ./build [command]
   postgres       start a throwaway PostgreSQL, print the CONSENT_TEST_POSTGRES
                  to run the PostgreSQL store's tests with; stop it with Ctrl-C
 `
+
+// buildCmd is go run ./build [all] [-src DIR] [-out DIR].
+func buildCmd(root string, args []string) error {
+	fs := flag.NewFlagSet("build", flag.ContinueOnError)
+	var o buildOptions
+	fs.StringVar(&o.Src, "src", "", "the directory whose web/ holds the site to build (default: this module's)")
+	fs.StringVar(&o.Out, "out", "", "where to write the built site (default: server/assets/dist)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	_, err := buildSite(root, o, os.Stdout)
+	return err
+}
 
 // moduleRoot returns the directory of the go.mod this command belongs to.
 func moduleRoot() (string, error) {

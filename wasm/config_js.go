@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hack-pad/safejs"
 
@@ -96,7 +97,8 @@ func loadConfig(v safejs.Value) (*config, error) {
 	c.views = r.get(v, "views")
 	c.css = r.str(v, "css")
 	for _, vv := range r.list(r.get(v, "policies"), "versions") {
-		ver := consent.Version{ID: r.str(vv, "id"), Title: readText(&r, vv, "title"), SHA256: r.str(vv, "sha256")}
+		ver := consent.Version{ID: r.str(vv, "id"), Title: readText(&r, vv, "title"), SHA256: r.str(vv, "sha256"),
+			Effective: time.Unix(int64(r.int(vv, "e")), 0)}
 		for _, ch := range r.list(vv, "changes") {
 			ver.Changes = append(ver.Changes, consent.Change{Kind: consent.Kind(r.str(ch, "kind")), Summary: readText(&r, ch, "summary")})
 		}
@@ -108,6 +110,9 @@ func loadConfig(v safejs.Value) (*config, error) {
 	if len(c.site.Categories) == 0 || len(c.policies.Versions) == 0 {
 		return nil, errors.New("configuration: no categories or no policy version")
 	}
+	// Versions published ahead of their date count from that day, by this
+	// browser's clock, as the loader counts them.
+	c.policies = c.policies.InForce(time.Now())
 	return c, nil
 }
 

@@ -9,9 +9,16 @@
 // until the wasm module, the only writer, applies them.
 //
 // The build replaces DATA below with JSON.parse of a string holding:
-//   v    current policy version id
-//   c    consent cookie name
-//   css  the module's CSS text; cssUrl the same CSS as a hashed file
+//   v    policy version id in force at build time
+//   u    versions published ahead of their date, oldest first: [effective,
+//        id, advance] (Unix ms; advance: when the advance note about it
+//        starts). From its effective day by this browser's clock a version
+//        replaces v (the rule is Manifest.InForce's;
+//        testdata/effective-vectors.json pins both), and the notices are
+//        then those the module's configuration holds for it (notices[id]),
+//        fetched; so is the advance note (notices[v][v]) when it is due
+////   c    consent cookie name
+//   css  the module's CSS text
 //   wasm, exec, cfg  hashed URLs of the module, of Go's wasm_exec.js and of
 //               the module's configuration, relative to this script's URL
 //   n    notices: n[acked] = {k: kind, "zh-CN": tree, en: tree}, where acked is
@@ -72,19 +79,28 @@
     return { id: f[1], policy: f[2], granted: g.sort(), given: t[0], updated: t[1] };
   }
 
+  // cookie returns the value of the first cookie called name, or "".
   function cookie(name) {
-    var parts = doc.cookie.split("; ");
-    for (var i = 0; i < parts.length; i++) {
-      var eq = parts[i].indexOf("=");
-      if (parts[i].slice(0, eq) == name) return parts[i].slice(eq + 1);
-    }
-    return "";
+    return (("; " + doc.cookie).split("; " + name + "=")[1] || "").split(";")[0];
   }
 
-  var state = parse(cookie(D.c));
+  var state = parse(cookie(D.c)), now = Date.now(), AKEY = "consent.advance", up, next;
+  // A person who chose before keeps their choice while a newer policy waits
+  // for them: nothing newer is assumed, nothing older is taken away.
+  // (A version the manifest does not know, or not yet in force, counts as
+  // no consent.)
+  var known = state && (state.policy == D.v || D.n[state.policy]);
+  (D.u || []).forEach(function (u) {
+    if (now < u[0]) next = next || u;
+    else if (up = D.v = u[1], state && state.policy == up) known = 1;
+  });
+  // The advance note, for a person whose consent is current, once due and
+  // until dismissed (for good: localStorage consent.advance).
+  var adv = next && state && state.policy == D.v && now >= next[2] && next[1];
+  try { if (localStorage.getItem(AKEY) == adv) adv = 0; } catch (e) {}
   // Until the wasm module replaces them: what the loader knows.
   api.state = function () { return state; };
-  api.granted = function (c) { return !!state && (state.policy == D.v || !!D.n[state.policy]) && state.granted.indexOf(c) >= 0; };
+  api.granted = function (c) { return !!known && state.granted.indexOf(c) >= 0; };
 
   // h builds DOM nodes from a pre-rendered tree: createElement and
   // createTextNode only, never HTML parsing.
@@ -132,7 +148,7 @@
         o.removeAttribute("data-src");
         // Only the web's own schemes: never javascript: or data:.
         if (u && /^https?:$/.test(u.protocol)) o.src = u.href;
-        else console.warn("consent: not loading a gated iframe whose data-src is not an http(s) URL:", v);
+        else console.warn("consent: gated iframe not loaded: data-src not an http(s) URL:", v);
         continue;
       }
       var x = doc.createElement("script");
@@ -173,25 +189,14 @@
   }
 
   // The stylesheet: a constructed sheet applied before the first paint (no
-  // request, allowed by style-src 'self'), or the hashed file where
-  // constructed sheets are missing; the notice is shown only once styled.
-  function styled(then) {
-    try {
-      var sheet = new CSSStyleSheet();
-      sheet.replaceSync(D.css);
-      doc.adoptedStyleSheets = doc.adoptedStyleSheets.concat(sheet);
-      then();
-    } catch (e) {
-      var l = doc.createElement("link");
-      l.rel = "stylesheet";
-      l.href = new URL(D.cssUrl, base);
-      l.onload = then;
-      doc.head.appendChild(l);
-    }
-  }
+  // request, allowed by style-src 'self'; every engine since 2023).
+  try {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(D.css);
+    doc.adoptedStyleSheets = doc.adoptedStyleSheets.concat(sheet);
+  } catch (e) {}
 
-  var notice = null, pending = queue().length > 0;
-  var entry = !pending && (state ? (state.policy == D.v ? null : D.n[state.policy] || D.n[""]) : D.n[""]);
+  var notice = null, entry, pending = queue().length > 0;
   // paint shows the notice in locale l, in place of the one shown before.
   function paint(l) {
     var old = notice;
@@ -207,12 +212,14 @@
       notice.showModal();
     }
   }
-  api._n = D.n; // the module re-renders these trees after it loads
-  styled(function () { if (entry) paint(locale()); });
-  // A person who chose before keeps their choice while a newer policy waits
-  // for them: nothing newer is assumed, nothing older is taken away.
-  // (A version the manifest does not know counts as no consent.)
-  var known = state && (state.policy == D.v || D.n[state.policy]);
+  // show paints the notice of notices n for this person, if any.
+  function show(n) {
+    api._n = n; // the module re-renders these trees after it loads
+    entry = !pending && (!state ? n[""] : state.policy == D.v ? adv && n[D.v] : n[state.policy] || n[""]);
+    if (entry) paint(locale());
+  }
+  if (up || adv) fetch(new URL(D.cfg, base)).then(function (r) { return r.json(); }).then(function (c) { show(c.notices[D.v]); });
+  else show(D.n);
   if (known) {
     if (D.cm) gtag("consent", "update", modes(state.granted));
     release(state.granted);
@@ -221,6 +228,13 @@
   // Clicks on any notice control, until and after the module loads.
   var hides = { "accept-all": 1, "reject-all": 1, save: 1, acknowledge: 1, dismiss: 1 };
   doc.addEventListener("click", function (ev) {
+    // The advance note asks for nothing: its dismiss control hides it for
+    // good, before and after the module loads.
+    var x = ev.target.closest && ev.target.closest("[data-consent-notice=advance]");
+    if (x && views.has(x) && ev.target.closest("[data-consent-action=dismiss]")) {
+      try { localStorage.setItem(AKEY, adv); } catch (e) {}
+      return x.remove();
+    }
     if (api._apply || !ev.target.closest) return; // the module handles its own controls
     var sw = ev.target.closest("[data-consent-locale]");
     if (sw && notice && notice.contains(sw)) {
