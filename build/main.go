@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 func main() {
@@ -54,7 +55,8 @@ func main() {
 const usage = `usage: go run ./build [command]
   all (default)  build everything into server/assets/dist and print the sizes
                  (-src DIR: another site's web/ directory's parent; -out DIR:
-                 write there instead, for consentd -assets DIR)
+                 write there instead, for consentd -assets DIR; -now DAY:
+                 build as on that day)
   serve          build, then serve on :8080 (-addr, -data, -key to change)
   test           run every test tier: host, wasm in Chromium, end to end
   bench          measure the module beside its peers and nginx; write a report
@@ -70,8 +72,16 @@ func buildCmd(root string, args []string) error {
 	var o buildOptions
 	fs.StringVar(&o.Src, "src", "", "the directory whose web/ holds the site to build (default: this module's)")
 	fs.StringVar(&o.Out, "out", "", "where to write the built site (default: server/assets/dist)")
+	day := fs.String("now", "", "build as on this day (YYYY-MM-DD), which decides the versions upcoming (default: now)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *day != "" {
+		t, err := time.Parse(time.DateOnly, *day)
+		if err != nil {
+			return fmt.Errorf("-now: want YYYY-MM-DD: %w", err)
+		}
+		o.Now = t
 	}
 	_, err := buildSite(root, o, os.Stdout)
 	return err
