@@ -74,7 +74,7 @@
       if (!/^[a-z][a-z0-9_]{0,31}$/.test(g[i]) || seen[g[i]]) return null;
       seen[g[i]] = 1;
     }
-    var t = [f[4], f[5]].map(function (s) { return /^[1-9][0-9]{9}$/.test(s) ? +s : 0; });
+    var t = [f[4], f[5]].map(function (s) { return /^[1-9]\d{9}$/.test(s) ? +s : 0; });
     if (!(t[0] >= 1577836800 && t[1] <= 4102444800 && t[0] <= t[1])) return null;
     return { id: f[1], policy: f[2], granted: g.sort(), given: t[0], updated: t[1] };
   }
@@ -122,7 +122,7 @@
     var tags = [l, doc.documentElement.lang].concat(navigator.languages || [navigator.language]);
     for (var i = 0; i < tags.length; i++) {
       var m = /^(zh|en)([-_]|$)/i.exec(tags[i] || "");
-      if (m) return m[1].toLowerCase() == "en" ? "en" : "zh-CN";
+      if (m) return /en/i.test(m[1]) ? "en" : "zh-CN";
     }
     return "zh-CN";
   }
@@ -148,7 +148,7 @@
         o.removeAttribute("data-src");
         // Only the web's own schemes: never javascript: or data:.
         if (u && /^https?:$/.test(u.protocol)) o.src = u.href;
-        else console.warn("consent: gated iframe not loaded: data-src not an http(s) URL:", v);
+        else console.warn("consent: gated iframe: data-src is not an http(s) URL:", v);
         continue;
       }
       var x = doc.createElement("script");
