@@ -246,6 +246,35 @@ func validSHA256(s string) bool {
 // Validate rejects.
 func (m *Manifest) Current() Version { return m.Versions[len(m.Versions)-1] }
 
+// InForce returns the manifest of the versions in force at t: those whose
+// effective date (00:00 UTC) is not after t, so that its Current is the
+// version in force and a version published ahead of its date is left out
+// until that day. Before the first version's date it holds the first version
+// alone. The loader picks the current version by the browser's clock with the
+// same rule; testdata/effective-vectors.json pins both.
+func (m *Manifest) InForce(t time.Time) Manifest {
+	n := 1
+	for n < len(m.Versions) && !m.Versions[n].Effective.After(t) {
+		n++
+	}
+	return Manifest{Versions: m.Versions[:n:n]}
+}
+
+// Announced returns the version a person who acknowledged the version in
+// force at t is told about in advance: the first one published ahead of its
+// date, once t is within days of that date (any time before it for days 0).
+func (m *Manifest) Announced(t time.Time, days int) (Version, bool) {
+	n := len(m.InForce(t).Versions)
+	if n == len(m.Versions) {
+		return Version{}, false
+	}
+	v := m.Versions[n]
+	if days > 0 && v.Effective.AddDate(0, 0, -days).After(t) {
+		return Version{}, false
+	}
+	return v, true
+}
+
 // Lookup returns the version with id, or ErrNotFound.
 func (m *Manifest) Lookup(id string) (Version, error) {
 	for _, v := range m.Versions {
@@ -311,6 +340,10 @@ const (
 	NoticeBanner   NoticeKind = "banner"   // no (valid) consent: the first-visit banner
 	NoticeMaterial NoticeKind = "material" // a material change since: blocking notice
 	NoticeMinor    NoticeKind = "minor"    // only minor changes since: light note
+	// NoticeAdvance is the light, dismissible note about a version published
+	// ahead of its date, for a person whose consent is current: it asks for
+	// nothing (see Manifest.Announced and AdvanceNoteView).
+	NoticeAdvance NoticeKind = "advance"
 )
 
 // NoticeFor returns the notice for a person who acknowledged version acked

@@ -143,6 +143,34 @@ func MinorNoteView(acked string, changes []Change, current Version, l Locale) No
 		El("div", A("class", "cm-actions"), button(string(ActionDismiss), textDismiss.In(l))))
 }
 
+// Texts of the advance note.
+var (
+	textAdvanceTitle = Text{"隐私政策将于 %s 更新", "Our privacy policy changes on %s"}
+	textAdvanceOutro = Text{"届时新版本生效；您现在无需做任何事。", "The new version applies from that day; you need not do anything now."}
+)
+
+// AdvanceNoteView is the light note for a person who acknowledged current,
+// the version in force, about next, published ahead of its date: the day it
+// takes effect, its changes and a link to the comparison. It asks for
+// nothing; its dismiss control only hides it. data-consent-acked names
+// current, the key the loader's notice trees hold it under.
+func AdvanceNoteView(current, next Version, l Locale) Node {
+	var items []Node
+	for _, c := range next.Changes {
+		items = append(items, El("li", nil, T(c.Summary.In(l))))
+	}
+	y, mo, d := next.Effective.Date()
+	return El("section", A("class", "cm cm-note cm-advance", "lang", string(l), "aria-labelledby", "cm-advance-title",
+		"data-consent-notice", string(NoticeAdvance), "data-consent-acked", current.ID, "data-consent-upcoming", next.ID),
+		El("div", A("class", "cm-body"),
+			El("div", A("class", "cm-head"), El("h2", A("class", "cm-title", "id", "cm-advance-title"),
+				T(fill(textAdvanceTitle.In(l), FormatDate(y, int(mo), d, l))))),
+			El("ul", nil, items...),
+			El("p", nil, T(textAdvanceOutro.In(l)+" "),
+				El("a", A("href", DiffURL(current.ID, next.ID)), T(textSeeChanges.In(l))))),
+		El("div", A("class", "cm-actions"), button(string(ActionDismiss), textDismiss.In(l))))
+}
+
 // NoticeView returns the notice a person who acknowledged acked sees, and
 // false when they see none.
 func (m *Manifest) NoticeView(site *Site, acked string, l Locale) (Node, bool) {

@@ -123,3 +123,75 @@ func TestLocaleVectors(t *testing.T) {
 		}
 	}
 }
+
+// InForce and Announced agree with every vector of
+// testdata/effective-vectors.json, which the loader is tested against in
+// Chromium (build/e2e).
+func TestEffectiveVectors(t *testing.T) {
+	var file struct {
+		AdvanceNoticeDays int
+		Versions          []struct {
+			ID       string
+			Material bool
+		}
+		Vectors []struct {
+			Name, Acked, Current, Notice string
+			Now                          time.Time
+		}
+	}
+	readJSON(t, "testdata/effective-vectors.json", &file)
+	var m Manifest
+	for _, v := range file.Versions {
+		day, err := time.Parse(time.DateOnly, v.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kind := KindMinor
+		if v.Material {
+			kind = KindContact
+		}
+		m.Versions = append(m.Versions, Version{ID: v.ID, Effective: day, Changes: []Change{{Kind: kind}}})
+	}
+	for _, vec := range file.Vectors {
+		t.Run(vec.Name, func(t *testing.T) {
+			cur := m.InForce(vec.Now)
+			if got := cur.Current().ID; got != vec.Current {
+				t.Errorf("in force at %s: %s, want %s", vec.Now, got, vec.Current)
+			}
+			kind, _ := cur.NoticeFor(vec.Acked)
+			if next, ok := m.Announced(vec.Now, file.AdvanceNoticeDays); ok && kind == NoticeNone && vec.Acked == cur.Current().ID {
+				if next.ID != m.Versions[len(cur.Versions)].ID {
+					t.Errorf("announced %s, not the next version", next.ID)
+				}
+				kind = NoticeAdvance
+			}
+			if string(kind) != vec.Notice {
+				t.Errorf("notice %q, want %q", kind, vec.Notice)
+			}
+		})
+	}
+}
+
+// InForce keeps the first version before its own date, and never lets a
+// caller's append reach the manifest's later versions.
+func TestInForceEdges(t *testing.T) {
+	d := func(s string) time.Time { t, _ := time.Parse(time.DateOnly, s); return t }
+	m := Manifest{Versions: []Version{{ID: "a", Effective: d("2024-01-01")}, {ID: "b", Effective: d("2025-01-01")}}}
+	if got := m.InForce(d("2020-01-01")); len(got.Versions) != 1 || got.Current().ID != "a" {
+		t.Errorf("before the first version: %+v", got.Versions)
+	}
+	cur := m.InForce(d("2024-06-01"))
+	_ = append(cur.Versions, Version{ID: "x"})
+	if m.Versions[1].ID != "b" {
+		t.Error("appending to InForce's manifest overwrote the next version")
+	}
+	if _, ok := m.Announced(d("2024-06-01"), 0); !ok {
+		t.Error("with 0 days a version published ahead is announced at once")
+	}
+	if _, ok := m.Announced(d("2024-06-01"), 30); ok {
+		t.Error("announced 7 months ahead with 30 days")
+	}
+	if _, ok := m.Announced(d("2025-06-01"), 30); ok {
+		t.Error("announced with nothing upcoming")
+	}
+}

@@ -33,6 +33,10 @@ type Site struct {
 	// PermissionBackoffDays is how long to wait before asking again after a
 	// person declined a pre-prompt (see BackoffDays).
 	PermissionBackoffDays int `json:"permissionBackoffDays,omitempty"`
+	// AdvanceNoticeDays is how many days before a version published ahead
+	// of its effective date the people whose consent is current see the
+	// advance note about it (0: from its publication; see Manifest.Announced).
+	AdvanceNoticeDays int `json:"advanceNoticeDays,omitempty"`
 	// Controller is who is responsible for the personal information, as the
 	// policy's contact section names them; exports of receipts carry it.
 	Controller Controller `json:"controller"`
@@ -299,6 +303,9 @@ func (s *Site) Validate() error {
 	}
 	if s.PermissionBackoffDays < 0 || s.PermissionBackoffDays > 365 {
 		bad("permissionBackoffDays", "want 1 to 365 (0 or absent: 7)")
+	}
+	if s.AdvanceNoticeDays < 0 || s.AdvanceNoticeDays > 365 {
+		bad("advanceNoticeDays", "want 1 to 365 (0 or absent: from the version's publication)")
 	}
 	return errors.Join(errs...)
 }

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/sergi/go-diff/diffmatchpatch"
@@ -26,10 +27,13 @@ import (
 // archiveVersion is one version as the archive pages show it.
 type archiveVersion struct {
 	consent.Version
-	Current  bool
-	Previous string // the version before, "" for the first
-	Groups   []changeGroup
-	HTML     template.HTML // the text, rendered from Markdown
+	Current  bool // in force at build time
+	Upcoming bool // published ahead of its effective date, which is after the build's time
+	// Published is when the version was published (policySource.Published).
+	Published time.Time
+	Previous  string // the version before, "" for the first
+	Groups    []changeGroup
+	HTML      template.HTML // the text, rendered from Markdown
 }
 
 // changeGroup is the changes of one kind.
@@ -60,10 +64,12 @@ func groupChanges(changes []consent.Change) []changeGroup {
 type archive struct {
 	Versions []archiveVersion // oldest first
 	Newest   []archiveVersion // newest first
-	Current  string
+	Current  string           // the version in force at build time
 }
 
-func newArchive(srcs []policySource) (*archive, error) {
+// newArchive makes the archive as it stands at now: the current version is
+// the newest in force, and those after it are upcoming.
+func newArchive(srcs []policySource, now time.Time) (*archive, error) {
 	md := goldmark.New() // raw HTML in a policy is not rendered: the text is text
 	a := &archive{}
 	for i, s := range srcs {
@@ -71,14 +77,21 @@ func newArchive(srcs []policySource) (*archive, error) {
 		if err := md.Convert(s.Body, &b); err != nil {
 			return nil, fmt.Errorf("%s: render Markdown: %w", s.File, err)
 		}
-		v := archiveVersion{Version: s.Version, Groups: groupChanges(s.Version.Changes), HTML: template.HTML(b.String())}
+		v := archiveVersion{Version: s.Version, Groups: groupChanges(s.Version.Changes), HTML: template.HTML(b.String()),
+			Published: s.Published, Upcoming: s.Version.Effective.After(now)}
 		if i > 0 {
 			v.Previous = srcs[i-1].Version.ID
 		}
 		a.Versions = append(a.Versions, v)
 	}
-	a.Versions[len(a.Versions)-1].Current = true
-	a.Current = a.Versions[len(a.Versions)-1].ID
+	cur := 0 // the first version counts as current even before its date
+	for i, v := range a.Versions {
+		if !v.Upcoming {
+			cur = i
+		}
+	}
+	a.Versions[cur].Current = true
+	a.Current = a.Versions[cur].ID
 	for i := len(a.Versions) - 1; i >= 0; i-- {
 		a.Newest = append(a.Newest, a.Versions[i])
 	}

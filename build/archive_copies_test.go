@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/net/html"
 )
@@ -15,11 +16,11 @@ import (
 // policies as the build does.
 func builtArchivePages(t *testing.T) (unminified, minified map[string][]byte) {
 	t.Helper()
-	src, err := readSources("..")
+	src, err := readSources("..", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	arch, err := newArchive(src.Policies)
+	arch, err := newArchive(src.Policies, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

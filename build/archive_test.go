@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -72,11 +73,11 @@ func TestDiffGolden(t *testing.T) {
 // renderArchive renders the real sources' archive and lists, unminified.
 func renderArchive(t *testing.T) (map[string][]byte, *sources) {
 	t.Helper()
-	src, err := readSources("..")
+	src, err := readSources("..", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	arch, err := newArchive(src.Policies)
+	arch, err := newArchive(src.Policies, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -119,8 +119,32 @@ func (b *bundle) hashed(name string, data []byte) string {
 // buildAll builds everything from the sources under root into root/distDir
 // and prints each file's sizes beside its budget to log.
 func buildAll(root string, log io.Writer) (*bundle, error) {
+	return buildSite(root, buildOptions{}, log)
+}
+
+// buildOptions changes where a build reads and writes, for building another
+// site (a test's) with this module's code.
+type buildOptions struct {
+	Src string    // the directory holding web/ (site.json, policies, pages, loader.js); "" for root
+	Out string    // the directory to write; "" for root/distDir
+	Now time.Time // the build's time, which decides which versions are upcoming; zero for now
+}
+
+// buildSite is buildAll with o.
+func buildSite(root string, o buildOptions, log io.Writer) (*bundle, error) {
 	start := time.Now()
-	src, err := readSources(root)
+	now := o.Now
+	if now.IsZero() {
+		now = start
+	}
+	srcDir, out := o.Src, o.Out
+	if srcDir == "" {
+		srcDir = root
+	}
+	if out == "" {
+		out = filepath.Join(root, distDir)
+	}
+	src, err := readSources(srcDir, now)
 	if err != nil {
 		return nil, err
 	}
@@ -130,18 +154,17 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	// Stylesheets and demo scripts, minified and hashed.
 	assetURL := map[string]string{}
 	for _, name := range []string{"site.css", "favicon.svg", "demo/analytics.js", "demo/app.js"} {
-		data, err := readMinified(filepath.Join(root, "web/pages", name))
+		data, err := readMinified(filepath.Join(srcDir, "web/pages", name))
 		if err != nil {
 			return nil, err
 		}
 		assetURL[name] = "/" + b.hashed(name, data)
 	}
-	moduleCSS, err := readMinified(filepath.Join(root, "web/consent.css"))
+	moduleCSS, err := readMinified(filepath.Join(srcDir, "web/consent.css"))
 	if err != nil {
 		return nil, err
 	}
-	cssPath := b.hashed("consent.css", moduleCSS)
-	viewsCSS, err := readMinified(filepath.Join(root, "web/module.css"))
+	viewsCSS, err := readMinified(filepath.Join(srcDir, "web/module.css"))
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +175,10 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := moduleConfig(&site, reg, &manifest, viewsCSSPath)
+	// The versions in force at build time; those published ahead of their
+	// date are switched to by the loader and the module on that day.
+	inForce := manifest.InForce(now)
+	cfg, err := moduleConfig(&site, reg, &manifest, &inForce, viewsCSSPath)
 	if err != nil {
 		return nil, err
 	}
@@ -187,17 +213,22 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	b.byPath[executorPath].Budget = executorBudget
 
 	// The loader, with the manifest and the pre-rendered notices baked in.
-	data, err := json.Marshal(map[string]any{
-		"v": manifest.Current().ID, "c": site.CookieName(),
-		"css": string(moduleCSS), "cssUrl": cssPath, "x": executorPath, "wk": workerPath, "cfg": cfgPath, "vc": viewsCSSPath,
-		"n": notices(&site, &manifest), "cm": consentModeDefaults(&site), "dnt": site.HonorDNT,
+	loaderData := map[string]any{
+		"v": inForce.Current().ID, "c": site.CookieName(),
+		"css": string(moduleCSS), "x": executorPath, "wk": workerPath, "cfg": cfgPath, "vc": viewsCSSPath,
+		"n":  notices(&site, &manifest, &inForce, false),
+		"cm": consentModeDefaults(&site), "dnt": site.HonorDNT,
 		// The categories whose gated content may run (Site.Releases).
 		"o": site.Optional(),
-	})
+	}
+	if dates, _ := upcoming(&site, &manifest, &inForce); dates != nil {
+		loaderData["u"] = dates
+	}
+	data, err := json.Marshal(loaderData)
 	if err != nil {
 		return nil, err
 	}
-	loaderSrc, err := os.ReadFile(filepath.Join(root, "web/loader.js"))
+	loaderSrc, err := os.ReadFile(filepath.Join(srcDir, "web/loader.js"))
 	if err != nil {
 		return nil, err
 	}
@@ -219,11 +250,11 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	b.add(&file{Path: "loader.js", Data: loader, Budget: loaderBudget})
 
 	// Pages, and the archive of policy versions.
-	arch, err := newArchive(policies)
+	arch, err := newArchive(policies, now)
 	if err != nil {
 		return nil, err
 	}
-	pagesFS := os.DirFS(filepath.Join(root, "web/pages"))
+	pagesFS := os.DirFS(filepath.Join(srcDir, "web/pages"))
 	base, err := parsePages(pagesFS, func(name string) (string, error) {
 		if u, ok := assetURL[name]; ok {
 			return u, nil
@@ -262,7 +293,7 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	listHashes(&public, built)
 
 	// The API's types, for integrators.
-	dts, err := os.ReadFile(filepath.Join(root, "web/consent.d.ts"))
+	dts, err := os.ReadFile(filepath.Join(srcDir, "web/consent.d.ts"))
 	if err != nil {
 		return nil, err
 	}
@@ -284,10 +315,10 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	if err := b.overBudget(); err != nil {
 		return nil, err
 	}
-	if err := b.write(filepath.Join(root, distDir)); err != nil {
+	if err := b.write(out); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(log, "built %d files into %s in %s\n", len(b.files), distDir, time.Since(start).Round(100*time.Millisecond))
+	fmt.Fprintf(log, "built %d files into %s in %s\n", len(b.files), out, time.Since(start).Round(100*time.Millisecond))
 	return &b, nil
 }
 
@@ -321,7 +352,12 @@ func readMinified(file string) ([]byte, error) {
 // its static views pre-rendered ("preferences"; "status:" + the version a
 // person acknowledged, "status:" for none; "placeholder:" + category;
 // "permission:" + a set of PromptSets; "permissions"), each in every locale.
-func moduleConfig(site *consent.Site, reg *consent.Registry, m *consent.Manifest, cssPath string) ([]byte, error) {
+//
+// The policies are every version, each with e, its effective date in Unix
+// seconds, from which the module takes the versions in force by the
+// browser's clock (Manifest.InForce); the views are rendered for the versions
+// in force at build time (cur).
+func moduleConfig(site *consent.Site, reg *consent.Registry, m, cur *consent.Manifest, cssPath string) ([]byte, error) {
 	views := map[string]map[string]any{}
 	view := func(name string, render func(consent.Locale) consent.Node) {
 		views[name] = map[string]any{}
@@ -330,16 +366,20 @@ func moduleConfig(site *consent.Site, reg *consent.Registry, m *consent.Manifest
 		}
 	}
 	view("preferences", func(l consent.Locale) consent.Node {
-		return consent.PreferencesView(site, consent.State{}, m.Current(), l)
+		return consent.PreferencesView(site, consent.State{}, cur.Current(), l)
 	})
-	for acked, n := range notices(site, m) {
+	// The notices of the version in force at build time, by the version a
+	// person acknowledged ("" for none), which the module shows after a
+	// language switch (those of versions published ahead of their date are
+	// under "notices", below).
+	for acked, n := range notices(site, m, cur, false) {
 		views["notice:"+acked] = map[string]any{}
 		for _, l := range consent.Locales {
 			views["notice:"+acked][string(l)] = n[string(l)]
 		}
 	}
-	for _, acked := range append([]string{""}, versionIDs(m)...) {
-		view("status:"+acked, func(l consent.Locale) consent.Node { return m.StatusView(acked, l) })
+	for _, acked := range append([]string{""}, versionIDs(cur)...) {
+		view("status:"+acked, func(l consent.Locale) consent.Node { return cur.StatusView(acked, l) })
 	}
 	for _, set := range site.PromptSets() {
 		view("permission:"+set, func(l consent.Locale) consent.Node { return consent.PermissionPromptView(site, set, l) })
@@ -352,8 +392,19 @@ func moduleConfig(site *consent.Site, reg *consent.Registry, m *consent.Manifest
 	}
 	// Of the registry, the module needs only the separate-consent
 	// statements, which the browser shows and hashes.
-	return json.Marshal(map[string]any{"site": site, "policies": m, "views": views, "css": cssPath,
-		"separate": separateStatements(reg, m)})
+	type dated struct {
+		consent.Version
+		E int64 `json:"e"`
+	}
+	var versions []dated
+	for _, v := range m.Versions {
+		versions = append(versions, dated{v, v.Effective.Unix()})
+	}
+	// The loader fetches the notices of the versions published ahead of
+	// their date from here, on their day (see upcoming).
+	_, tables := upcoming(site, m, cur)
+	return json.Marshal(map[string]any{"site": site, "policies": map[string]any{"versions": versions}, "views": views, "css": cssPath,
+		"separate": separateStatements(reg, cur), "notices": tables})
 }
 
 // separateStatements is, for each separate-consent item of the current

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"testing"
+	"time"
 )
 
 // coreFixture is the demo site's module configuration, which the core's host
@@ -14,11 +15,15 @@ const coreFixture = "../core/testdata/demo-config.json"
 // with CONSENT_UPDATE=1 to write it again after changing the site, the
 // policies or the views.
 func TestCoreFixtureIsCurrent(t *testing.T) {
-	src, err := readSources("..")
+	// Built as on a fixed day, so that the fixture does not change with the
+	// calendar.
+	day := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	src, err := readSources("..", day)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := moduleConfig(&src.Site, src.Registry, &src.Manifest, "assets/module.css")
+	inForce := src.Manifest.InForce(day)
+	cfg, err := moduleConfig(&src.Site, src.Registry, &src.Manifest, &inForce, "assets/module.css")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,9 +74,10 @@ func feedAuthority(site *consent.Site) (string, error) {
 // from the site's domain, the first version's effective date and the
 // version's id, e.g. tag:workly.ai,2022-01-01:policies/2024-03-01, so ids
 // stay the same across builds and never change once published. An entry's
-// updated and published times are the version's effective date; the feed's
-// updated is the newest of them, which is also what the server sends as
-// Last-Modified. Each entry's content lists the changes in Chinese and in
+// updated and published times are the day the version was published (its
+// effective date unless published ahead of it: the entry is there from its
+// publication and says when it takes effect); the feed's updated is the
+// newest of them, which is also what the server sends as Last-Modified. Each entry's content lists the changes in Chinese and in
 // English and links to the version and to the comparison with the one
 // before. Links are relative to the feed's address (/policies/feed.atom).
 func policyFeed(site *consent.Site, a *archive) ([]byte, error) {
@@ -100,14 +101,14 @@ func policyFeed(site *consent.Site, a *archive) ([]byte, error) {
 	}
 	var newest time.Time
 	for _, v := range a.Newest {
-		if v.Effective.After(newest) {
-			newest = v.Effective
+		if v.Published.After(newest) {
+			newest = v.Published
 		}
 		e := atomEntry{
 			ID:        tag("policies/" + v.ID),
 			Title:     v.Title.ZhCN + " " + v.ID + " · " + v.Title.En + " " + v.ID,
-			Updated:   stamp(v.Effective),
-			Published: stamp(v.Effective),
+			Updated:   stamp(v.Published),
+			Published: stamp(v.Published),
 			Links: []atomLink{
 				{Rel: "alternate", Type: "text/html", Href: consent.PolicyURL(v.ID)},
 				{Rel: "related", Type: "text/plain", Href: consent.PolicyURL(v.ID) + ".md", Title: "text · 原文"},
@@ -132,6 +133,12 @@ func policyFeed(site *consent.Site, a *archive) ([]byte, error) {
 // feedSummary is one line: effective date, and whether a change is material.
 func feedSummary(v archiveVersion) string {
 	date := v.Effective.Format(time.DateOnly)
+	if v.Effective.After(v.Published) {
+		pub := v.Published.Format(time.DateOnly)
+		return pub + " 发布，将于 " + date + " 生效，此前上一版本继续适用" + map[bool]string{true: "；含重大变更，届时需要您确认。", false: "。"}[v.Material()] +
+			" Published " + pub + ", takes effect on " + date + "; the previous version applies until then" +
+			map[bool]string{true: ". It includes material changes, which you will be asked to acknowledge then.", false: "."}[v.Material()]
+	}
 	switch {
 	case v.Previous == "":
 		return "生效日期 " + date + "：首个存档版本。 Effective " + date + ": the first archived version."

@@ -48,7 +48,7 @@ func realFeed(t *testing.T) ([]byte, *archive) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := newArchive(srcs)
+	a, err := newArchive(srcs, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,11 +13,13 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 func main() {
@@ -29,7 +31,7 @@ func main() {
 	if err == nil {
 		switch cmd {
 		case "all", "build":
-			_, err = buildAll(root, os.Stdout)
+			err = buildCmd(root, args)
 		case "serve":
 			err = serve(root, args)
 		case "test":
@@ -52,6 +54,9 @@ func main() {
 
 const usage = `usage: go run ./build [command]
   all (default)  build everything into server/assets/dist and print the sizes
+                 (-src DIR: another site's web/ directory's parent; -out DIR:
+                 write there instead, for consentd -assets DIR; -now DAY:
+                 build as on that day)
   serve          build, then serve on :8080 (-addr, -data, -key to change)
   test           run every test tier: host, wasm in Chromium, end to end
   bench          measure the module beside its peers and nginx; write a report
@@ -60,6 +65,27 @@ const usage = `usage: go run ./build [command]
   postgres       start a throwaway PostgreSQL, print the CONSENT_TEST_POSTGRES
                  to run the PostgreSQL store's tests with; stop it with Ctrl-C
 `
+
+// buildCmd is go run ./build [all] [-src DIR] [-out DIR].
+func buildCmd(root string, args []string) error {
+	fs := flag.NewFlagSet("build", flag.ContinueOnError)
+	var o buildOptions
+	fs.StringVar(&o.Src, "src", "", "the directory whose web/ holds the site to build (default: this module's)")
+	fs.StringVar(&o.Out, "out", "", "where to write the built site (default: server/assets/dist)")
+	day := fs.String("now", "", "build as on this day (YYYY-MM-DD), which decides the versions upcoming (default: now)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *day != "" {
+		t, err := time.Parse(time.DateOnly, *day)
+		if err != nil {
+			return fmt.Errorf("-now: want YYYY-MM-DD: %w", err)
+		}
+		o.Now = t
+	}
+	_, err := buildSite(root, o, os.Stdout)
+	return err
+}
 
 // moduleRoot returns the directory of the go.mod this command belongs to.
 func moduleRoot() (string, error) {

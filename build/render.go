@@ -30,24 +30,56 @@ func tree(n consent.Node) any {
 }
 
 // notices pre-renders, for each policy version a visitor may have
-// acknowledged, the notice they see, in every locale: key "" is the
-// first-visit banner; versions that need no notice are absent. Each entry is
-// {k: kind, "zh-CN": tree, en: tree}.
-func notices(site *consent.Site, m *consent.Manifest) map[string]map[string]any {
+// acknowledged, the notice they see while the versions of cur are in force,
+// in every locale: key "" is the first-visit banner; versions that need no
+// notice are absent. Each entry is {k: kind, "zh-CN": tree, en: tree}. With
+// advance, and a version of all after cur's current one, those who
+// acknowledged the current version have the advance note about it.
+func notices(site *consent.Site, all, cur *consent.Manifest, advance bool) map[string]map[string]any {
 	out := map[string]map[string]any{}
-	for _, acked := range append([]string{""}, versionIDs(m)...) {
-		kind, _ := m.NoticeFor(acked)
+	for _, acked := range append([]string{""}, versionIDs(cur)...) {
+		kind, _ := cur.NoticeFor(acked)
 		if kind == consent.NoticeNone {
 			continue
 		}
 		e := map[string]any{"k": string(kind)}
 		for _, l := range consent.Locales {
-			view, _ := m.NoticeView(site, acked, l)
+			view, _ := cur.NoticeView(site, acked, l)
 			e[string(l)] = tree(view)
 		}
 		out[acked] = e
 	}
+	if n := len(cur.Versions); advance && n < len(all.Versions) {
+		e := map[string]any{"k": string(consent.NoticeAdvance)}
+		for _, l := range consent.Locales {
+			e[string(l)] = tree(consent.AdvanceNoteView(cur.Current(), all.Versions[n], l))
+		}
+		out[cur.Current().ID] = e
+	}
 	return out
+}
+
+// upcoming describes the versions of all published ahead of their date
+// (after cur's), oldest first, for the loader: [effective date, id, when
+// the advance note about it starts] (Unix ms; site.AdvanceNoticeDays before
+// its date, 0 for from now); and for the module's configuration, which the
+// loader fetches when it needs them, the notices by version in force from
+// cur's current version on (notices), each with its advance note.
+func upcoming(site *consent.Site, all, cur *consent.Manifest) (dates [][]any, tables map[string]any) {
+	if len(cur.Versions) == len(all.Versions) {
+		return nil, nil
+	}
+	tables = map[string]any{cur.Current().ID: notices(site, all, cur, true)}
+	for _, v := range all.Versions[len(cur.Versions):] {
+		from := v.Effective.AddDate(0, 0, -site.AdvanceNoticeDays).UnixMilli()
+		if site.AdvanceNoticeDays == 0 {
+			from = 0
+		}
+		dates = append(dates, []any{v.Effective.UnixMilli(), v.ID, from})
+		at := all.InForce(v.Effective)
+		tables[v.ID] = notices(site, all, &at, true)
+	}
+	return dates, tables
 }
 
 func versionIDs(m *consent.Manifest) []string {

@@ -22,8 +22,13 @@ import (
 type policySource struct {
 	Version consent.Version
 	File    string
-	Body    []byte         // the exact text after the front matter; its SHA-256 is Version.SHA256
-	lines   map[string]int // field → line, for errors
+	Body    []byte // the exact text after the front matter; its SHA-256 is Version.SHA256
+	// Published is the day the version was published (front matter
+	// published:), at most its effective date; the effective date when absent.
+	// A version published ahead of its date must give it: the feed dates its
+	// entry by it.
+	Published time.Time
+	lines     map[string]int // field → line, for errors
 }
 
 // reservedVersionIDs are the archive's own pages under /policies/, which no
@@ -231,6 +236,13 @@ func parsePolicy(file string, data []byte) (policySource, error) {
 			}
 			v.Effective = t
 			src.lines["effective"] = line
+		case "published":
+			t, err := time.Parse(time.DateOnly, val)
+			if err != nil {
+				return fail(line, "published: %q is not a date like 2022-01-01", val)
+			}
+			src.Published = t
+			src.lines["published"] = line
 		case "title.zh-CN":
 			v.Title.ZhCN = val
 			src.lines["title"] = line
@@ -246,13 +258,18 @@ func parsePolicy(file string, data []byte) (policySource, error) {
 			inChanges = true
 			src.lines["changes"] = line
 		default:
-			return fail(line, "unknown key %q (want version, effective, title.zh-CN, title.en, changes)", key)
+			return fail(line, "unknown key %q (want version, effective, published, title.zh-CN, title.en, changes)", key)
 		}
 	}
 	for _, k := range []string{"version", "effective"} {
 		if seen[k] == 0 {
 			return fail(1, "front matter has no %s", k)
 		}
+	}
+	if src.Published.IsZero() {
+		src.Published = v.Effective
+	} else if src.Published.After(v.Effective) {
+		return fail(src.lines["published"], "published: %s is after the effective date %s", src.Published.Format(time.DateOnly), v.Effective.Format(time.DateOnly))
 	}
 	return src, nil
 }
@@ -339,7 +356,10 @@ type sources struct {
 // cross-border transfer, must be declared as a change of that kind). Each
 // error names the file and line: site.json's for the registry, the
 // version's changes for an undeclared material change.
-func readSources(root string) (*sources, error) {
+//
+// A version whose effective date is after now is published ahead of it
+// (upcoming): it must say when it was published, not after now.
+func readSources(root string, now time.Time) (*sources, error) {
 	sitePath := filepath.Join(root, "web/site.json")
 	site, err := readSite(sitePath)
 	if err != nil {
@@ -348,6 +368,21 @@ func readSources(root string) (*sources, error) {
 	policies, err := readPolicies(filepath.Join(root, "web/policies"))
 	if err != nil {
 		return nil, err
+	}
+	var early []error
+	for _, p := range policies {
+		switch {
+		case !p.Version.Effective.After(now):
+		case p.lines["published"] == 0:
+			early = append(early, &consent.SourceError{File: p.File, Line: p.lines["effective"],
+				Msg: "takes effect after today (" + now.UTC().Format(time.DateOnly) + "): say when it is published (published: YYYY-MM-DD), which the feed dates it by"})
+		case p.Published.After(now):
+			early = append(early, &consent.SourceError{File: p.File, Line: p.lines["published"],
+				Msg: "published: " + p.Published.Format(time.DateOnly) + " is after today (" + now.UTC().Format(time.DateOnly) + "): build it on that day"})
+		}
+	}
+	if len(early) > 0 {
+		return nil, errors.Join(early...)
 	}
 	m := manifestOf(policies)
 	if err := site.Registry.Validate(&site.Site, &m); err != nil {

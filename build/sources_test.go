@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"workly.ai/consent"
 )
@@ -258,7 +259,7 @@ func TestRegistryErrorsNameFileAndLine(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := writeSources(t, tc.site, tc.fm)
-			src, err := readSources(root)
+			src, err := readSources(root, time.Now())
 			if tc.want == "" {
 				if err != nil {
 					t.Fatal(err)

@@ -284,6 +284,11 @@ func (c *Core) click(k Click) {
 	case consent.ActionAcknowledge:
 		c.acknowledge(method, at)
 	case consent.ActionDismiss:
+		if k.Notice == "advance" { // the advance note, which the loader hides for good
+			c.do(Remove{`[data-consent-notice="advance"]`})
+			c.noticeFor = ""
+			return
+		}
 		c.closePreferences()
 		// Dismissing the minor-change note is going on using the service.
 		if kind, _ := c.cfg.Policies.NoticeFor(c.state.Policy); kind == consent.NoticeMinor && !c.state.IsZero() {

@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/hack-pad/safejs"
 
@@ -97,7 +98,8 @@ func loadConfig(v safejs.Value) (*config, error) {
 		}
 	}
 	for _, vv := range r.list(r.get(v, "policies"), "versions") {
-		ver := consent.Version{ID: r.str(vv, "id"), Title: readText(&r, vv, "title"), SHA256: r.str(vv, "sha256")}
+		ver := consent.Version{ID: r.str(vv, "id"), Title: readText(&r, vv, "title"), SHA256: r.str(vv, "sha256"),
+			Effective: time.Unix(int64(r.int(vv, "e")), 0)}
 		for _, ch := range r.list(vv, "changes") {
 			ver.Changes = append(ver.Changes, consent.Change{Kind: consent.Kind(r.str(ch, "kind")), Summary: readText(&r, ch, "summary")})
 		}
@@ -109,7 +111,20 @@ func loadConfig(v safejs.Value) (*config, error) {
 	if len(c.core.Site.Categories) == 0 || len(c.core.Policies.Versions) == 0 {
 		return nil, errors.New("configuration: no categories or no policy version")
 	}
-	return c, nil
+	// Versions published ahead of their date count from that day, by this
+	// browser's clock, as the loader counts them; their notices are under
+	// notices[the version in force].
+	c.core.Policies = c.core.Policies.InForce(time.Now())
+	cur := r.get(r.get(v, "notices"), c.core.Policies.Current().ID)
+	if cur.Type() == safejs.TypeObject {
+		for _, acked := range readStrings(&r, must(call("Object", "keys", cur)), "") {
+			c.core.Views["notice:"+acked] = map[consent.Locale]consent.Node{}
+			for _, l := range consent.Locales {
+				c.core.Views["notice:"+acked][l] = readTree(&r, r.get(r.get(cur, acked), string(l)))
+			}
+		}
+	}
+	return c, r.err
 }
 
 func readText(r *jsReader, v safejs.Value, key string) consent.Text {

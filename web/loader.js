@@ -11,9 +11,16 @@
 // script of the origin).
 //
 // The build replaces DATA below with JSON.parse of a string holding:
-//   v    current policy version id
+//   v    policy version id in force at build time
+//   u    versions published ahead of their date, oldest first: [effective,
+//        id, advance] (Unix ms; advance: when the advance note about it
+//        starts). From its effective day by this browser's clock a version
+//        replaces v (the rule is Manifest.InForce's;
+//        testdata/effective-vectors.json pins both), and the notices are
+//        then those the module's configuration holds for it (notices[id]),
+//        fetched; so is the advance note (notices[v][v]) when it is due
 //   c    consent cookie name
-//   css  the module's CSS text; cssUrl the same CSS as a hashed file
+//   css  the notices' CSS text
 //   x, wk, cfg, vc  hashed URLs of the executor, of the module's worker, of
 //               the module's configuration and of its views' stylesheet,
 //               relative to this script's URL
@@ -66,24 +73,33 @@
       if (!/^[a-z][a-z0-9_]{0,31}$/.test(g[i]) || seen[g[i]]) return null;
       seen[g[i]] = 1;
     }
-    var t = [f[4], f[5]].map(function (s) { return /^[1-9][0-9]{9}$/.test(s) ? +s : 0; });
+    var t = [f[4], f[5]].map(function (s) { return /^[1-9]\d{9}$/.test(s) ? +s : 0; });
     if (!(t[0] >= 1577836800 && t[1] <= 4102444800 && t[0] <= t[1])) return null;
     return { id: f[1], policy: f[2], granted: g.sort(), given: t[0], updated: t[1] };
   }
 
+  // cookie returns the value of the first cookie called name, or "".
   function cookie(name) {
-    var parts = doc.cookie.split("; ");
-    for (var i = 0; i < parts.length; i++) {
-      var eq = parts[i].indexOf("=");
-      if (parts[i].slice(0, eq) == name) return parts[i].slice(eq + 1);
-    }
-    return "";
+    return (("; " + doc.cookie).split("; " + name + "=")[1] || "").split(";")[0];
   }
 
-  var state = parse(cookie(D.c));
-  // Until the wasm module replaces them: what the loader knows.
+  var state = parse(cookie(D.c)), now = Date.now(), AKEY = "consent.advance", up, next;
+  // A person who chose before keeps their choice while a newer policy waits
+  // for them: nothing newer is assumed, nothing older is taken away.
+  // (A version the manifest does not know, or not yet in force, counts as
+  // no consent.)
+  var known = state && (state.policy == D.v || D.n[state.policy]);
+  (D.u || []).forEach(function (u) {
+    if (now < u[0]) next = next || u;
+    else if (up = D.v = u[1], state && state.policy == up) known = 1;
+  });
+  // The advance note, for a person whose consent is current, once due and
+  // until dismissed (for good: localStorage consent.advance).
+  var adv = next && state && state.policy == D.v && now >= next[2] && next[1];
+  try { if (localStorage.getItem(AKEY) == adv) adv = 0; } catch (e) {}
+  // What the loader knows; the module's state once it runs.
   api.state = function () { return state; };
-  api.granted = function (c) { return !!state && (state.policy == D.v || !!D.n[state.policy]) && state.granted.indexOf(c) >= 0; };
+  api.granted = function (c) { return !!known && state.granted.indexOf(c) >= 0; };
 
   // h builds DOM nodes from a pre-rendered tree: createElement and
   // createTextNode only, never HTML parsing.
@@ -105,7 +121,7 @@
     var tags = [l, doc.documentElement.lang].concat(navigator.languages || [navigator.language]);
     for (var i = 0; i < tags.length; i++) {
       var m = /^(zh|en)([-_]|$)/i.exec(tags[i] || "");
-      if (m) return m[1].toLowerCase() == "en" ? "en" : "zh-CN";
+      if (m) return /en/i.test(m[1]) ? "en" : "zh-CN";
     }
     return "zh-CN";
   }
@@ -135,7 +151,7 @@
         o.removeAttribute("data-src");
         // Only the web's own schemes: never javascript: or data:.
         if (u && /^https?:$/.test(u.protocol)) o.src = u.href;
-        else console.warn("consent: not loading a gated iframe whose data-src is not an http(s) URL:", v);
+        else console.warn("consent: gated iframe: data-src is not an http(s) URL:", v);
         return;
       }
       var x = doc.createElement("script");
@@ -169,25 +185,14 @@
   var signal = navigator.globalPrivacyControl === true || (D.dnt && navigator.doNotTrack === "1");
 
   // The stylesheet: a constructed sheet applied before the first paint (no
-  // request, allowed by style-src 'self'), or the hashed file where
-  // constructed sheets are missing; the notice is shown only once styled.
-  function styled(then) {
-    try {
-      var sheet = new CSSStyleSheet();
-      sheet.replaceSync(D.css);
-      doc.adoptedStyleSheets = doc.adoptedStyleSheets.concat(sheet);
-      then();
-    } catch (e) {
-      var l = doc.createElement("link");
-      l.rel = "stylesheet";
-      l.href = new URL(D.cssUrl, base);
-      l.onload = then;
-      doc.head.appendChild(l);
-    }
-  }
+  // request, allowed by style-src 'self'; every engine since 2023).
+  try {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(D.css);
+    doc.adoptedStyleSheets = doc.adoptedStyleSheets.concat(sheet);
+  } catch (e) {}
 
-  var notice = null, queue = [];
-  var entry = state ? (state.policy == D.v ? null : D.n[state.policy] || D.n[""]) : D.n[""];
+  var notice = null, entry, queue = [];
   // paint shows the notice in locale l, in place of the one shown before.
   function paint(l) {
     var old = notice;
@@ -203,11 +208,13 @@
       notice.showModal();
     }
   }
-  styled(function () { if (entry) paint(locale()); });
-  // A person who chose before keeps their choice while a newer policy waits
-  // for them: nothing newer is assumed, nothing older is taken away.
-  // (A version the manifest does not know counts as no consent.)
-  var known = state && (state.policy == D.v || D.n[state.policy]);
+  // show paints the notice of notices n for this person, if any.
+  function show(n) {
+    entry = !state ? n[""] : state.policy == D.v ? adv && n[D.v] : n[state.policy] || n[""];
+    if (entry) paint(locale());
+  }
+  if (up || adv) fetch(new URL(D.cfg, base)).then(function (r) { return r.json(); }).then(function (c) { show(c.notices[D.v]); });
+  else show(D.n);
   if (known) {
     if (D.cm) gtag("consent", "update", modes(state.granted));
     release(state.granted);
@@ -215,10 +222,16 @@
 
   // Clicks on the notice's controls (made by the person: isTrusted), until
   // the executor handles them.
-  var hides = { "accept-all": 1, "reject-all": 1, save: 1, acknowledge: 1, dismiss: 1 };
-  var live = 0;
+  var hides = { "accept-all": 1, "reject-all": 1, save: 1, acknowledge: 1, dismiss: 1 }, live = 0;
   doc.addEventListener("click", function (ev) {
-    if (live || !ev.isTrusted || !ev.target.closest) return;
+    // The advance note asks for nothing: its dismiss control hides it for
+    // good, before and after the module loads.
+    var x = ev.target.closest && ev.target.closest("[data-consent-notice=advance]");
+    if (x && views.has(x) && ev.target.closest("[data-consent-action=dismiss]")) {
+      try { localStorage.setItem(AKEY, adv); } catch (e) {}
+      return x.remove();
+    }
+    if (live || !ev.isTrusted || !ev.target.closest) return; // the executor has taken over
     var sw = ev.target.closest("[data-consent-locale]");
     if (sw && notice && notice.contains(sw)) {
       try { sessionStorage.setItem(LKEY, sw.getAttribute("data-consent-locale")); } catch (e) {}
@@ -246,7 +259,8 @@
     return {
       D: D, base: base, views: views, queue: queue, tt: tt, h: h, run: run, gated: gated,
       shown: entry ? (entry == D.n[""] ? "-" : state.policy) : "", hidden: !!notice && notice.hidden,
-      set: function (s) { state = s; }, resolve: resolve, gtag: D.cm && function (g) { gtag("consent", "update", modes(g)); }
+      set: function (s) { state = s; known = !!s; }, resolve: resolve,
+      gtag: D.cm && function (g) { gtag("consent", "update", modes(g)); }
     };
   };
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -118,6 +119,10 @@ type visitor struct {
 	// consentID is the consent id acked wrote into the cookie: each
 	// visitor's own (a consent belongs to the browser that made it).
 	consentID string
+	// base is the server open navigates on; "" for baseURL.
+	base string
+	// clockID is the script that sets the page's clock (clock), if any.
+	clockID page.ScriptIdentifier
 }
 
 // newConsentID is a fresh consent id, as the module makes one.
@@ -252,7 +257,11 @@ func (v *visitor) poll(expr string) {
 // open navigates to path on the server and waits for the load event.
 func (v *visitor) open(path string) {
 	v.t.Helper()
-	v.do(chromedp.Navigate(baseURL + path))
+	base := baseURL
+	if v.base != "" {
+		base = v.base
+	}
+	v.do(chromedp.Navigate(base + path))
 }
 
 // ready waits until the wasm module has loaded and resolved consent.ready.

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/tls"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -387,5 +388,70 @@ func TestConsolePersonRecord(t *testing.T) {
 	page = f.do("GET", "/admin/person?id="+alice, nil).Body.String()
 	if strings.Count(page, "✓ 通过") != 1 || !strings.Contains(page, "chain hash does not match") {
 		t.Errorf("a changed receipt still verifies:\n%s", page)
+	}
+}
+
+// A history the person downloaded, pasted: each receipt checked against
+// the chain (the same bytes at its acknowledgement's link, the same
+// acknowledgement, the link signed by the server); a changed receipt, a
+// forged acknowledgement and one still waiting in the browser are each
+// named; the person's receipts export as ISO 27560 and Kantara records.
+func TestConsolePastedHistory(t *testing.T) {
+	f := newFixture(t)
+	f.login(f.secret())
+	var history []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(f.do("GET", "/admin/person/receipts.jsonl?id="+alice, nil).Body.String()), "\n") {
+		var rec struct {
+			Receipt json.RawMessage
+			Ack     consent.Ack
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		history = append(history, map[string]any{"wire": string(rec.Receipt), "ack": rec.Ack})
+	}
+	paste := func(h any) *httptest.ResponseRecorder {
+		text, _ := json.Marshal(h)
+		return f.do("POST", "/admin/person", url.Values{"csrf": {f.csrf}, "history": {string(text)}}, "Origin", sameSite)
+	}
+	w := paste(history)
+	page := w.Body.String()
+	if w.Code != http.StatusOK || strings.Count(page, "✓ 通过") != 2 || strings.Contains(page, "✗") || !strings.Contains(page, "/admin/person?id="+alice) {
+		t.Errorf("Alice's pasted history: %d\n%s", w.Code, page)
+	}
+
+	changed := []map[string]any{{"wire": strings.Replace(history[1]["wire"].(string), `"analytics"`, `"marketing"`, 1), "ack": history[1]["ack"]}}
+	if page := paste(changed).Body.String(); strings.Contains(page, "✓ 通过") || !strings.Contains(page, "the chain holds another receipt") {
+		t.Errorf("a changed receipt:\n%s", page)
+	}
+	ack := history[1]["ack"].(consent.Ack)
+	ack.Sig = strings.Repeat("A", len(ack.Sig))
+	if page := paste([]map[string]any{{"wire": history[1]["wire"], "ack": ack}}).Body.String(); strings.Contains(page, "✓ 通过") || !strings.Contains(page, "differs from the chain") {
+		t.Errorf("a forged acknowledgement:\n%s", page)
+	}
+	if page := paste([]map[string]any{{"wire": history[0]["wire"], "ack": nil}}).Body.String(); !strings.Contains(page, "not acknowledged") {
+		t.Errorf("a receipt still waiting:\n%s", page)
+	}
+	if w := paste("not a history"); w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "not a downloaded history") {
+		t.Errorf("a malformed paste: %d", w.Code)
+	}
+	if w := f.do("POST", "/admin/person", url.Values{"history": {"[]"}}, "Origin", sameSite); w.Code != http.StatusForbidden {
+		t.Errorf("a paste without the CSRF token: %d", w.Code)
+	}
+
+	for format, want := range map[string]string{"iso27560": `"dpv:ConsentRecord"`, "kantara": `"version":"KI-CR-v1.1.0"`} {
+		w := f.do("GET", "/admin/person/export?format="+format+"&id="+alice, nil)
+		lines := strings.Split(strings.TrimSpace(w.Body.String()), "\n")
+		if w.Code != http.StatusOK || len(lines) != 2 || !strings.Contains(lines[0], want) || !strings.Contains(lines[1], alice) {
+			t.Errorf("%s export: %d\n%s", format, w.Code, w.Body)
+		}
+		for _, l := range lines {
+			if !json.Valid([]byte(l)) {
+				t.Errorf("%s export: not JSON: %s", format, l)
+			}
+		}
+	}
+	if w := f.do("GET", "/admin/person/export?format=csv&id="+alice, nil); w.Code != http.StatusBadRequest {
+		t.Errorf("an unknown format: %d", w.Code)
 	}
 }

@@ -115,7 +115,9 @@ func (con *Console) Handler() http.Handler {
 	mux.Handle("GET /admin/permissions", con.signedIn(con.permissions))
 	mux.Handle("GET /admin/delivery", con.signedIn(con.delivery))
 	mux.Handle("GET /admin/person", con.signedIn(con.person))
+	mux.Handle("POST /admin/person", con.signedIn(con.personPasted))
 	mux.Handle("GET /admin/person/receipts.jsonl", con.signedIn(con.personExport))
+	mux.Handle("GET /admin/person/export", con.signedIn(con.personExport))
 	mux.Handle("GET /admin/export", con.signedIn(con.export))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -315,11 +316,13 @@ type entry struct {
 
 type personPage struct {
 	Frame
-	ID        string
-	Invalid   bool
-	Entries   []entry
-	Truncated bool
-	AllGood   bool
+	ID         string
+	Invalid    bool
+	Entries    []entry
+	Truncated  bool
+	AllGood    bool
+	Pasted     bool   // Entries are of a pasted history, ID its person's ("" for several)
+	PasteError string // why a pasted history was not checked
 }
 
 // person: every receipt of one consent id, each with its acknowledgement
@@ -412,34 +415,163 @@ func link(ctx context.Context, store consent.ReceiptStore, seq int64) (prev stri
 	return prev, body, a, err
 }
 
-// personExport downloads one person's receipts as JSONL, each line
-// {"receipt":…,"ack":…} with the receipt in its wire form, as consentd
-// export writes them, so the chain can be checked from the file alone.
+// personExport downloads one person's receipts, in chain order, one a
+// line: ?format=jsonl (the default; {"receipt":…,"ack":…} with the receipt
+// in its wire form, as consentd export writes them, so the chain can be
+// checked from the file alone), kantara or iso27560, as the exports of a
+// period write them.
 func (con *Console) personExport(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("id")
 	if !consent.ValidConsentID(id) {
 		http.Error(w, "malformed consent id", http.StatusBadRequest)
 		return
 	}
-	con.c.Log.Info("admin: a person's record exported", "subject", id, "client", con.c.ClientAddr(r))
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "jsonl"
+	}
+	ext := map[string]string{"iso27560": "jsonld.jsonl", "kantara": "kantara.jsonl", "jsonl": "jsonl"}[format]
+	if ext == "" {
+		http.Error(w, "format: want jsonl, kantara or iso27560", http.StatusBadRequest)
+		return
+	}
+	con.c.Log.Info("admin: a person's record exported", "subject", id, "format", format, "client", con.c.ClientAddr(r))
 	con.catchUp(r, "")
 	entries, _, err := con.record(r.Context(), id)
 	if err != nil {
 		con.fail(w, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/jsonl; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="consent-`+id+`.jsonl"`)
-	bw := bufio.NewWriter(w)
+	opts := proof.Options{Site: con.c.Site, Policies: con.c.Policies, PublicKey: fmt.Sprintf("%x", []byte(con.c.PublicKey))}
+	var lines [][]byte
 	for _, e := range entries {
-		ack, _ := json.Marshal(e.Ack)
-		bw.WriteString(`{"receipt":`)
-		bw.Write(e.Body)
-		bw.WriteString(`,"ack":`)
-		bw.Write(ack)
-		bw.WriteString("}\n")
+		if e.Problem != "" && e.Receipt.ID == "" {
+			continue // not a receipt: nothing to export
+		}
+		line, err := proof.Record(format, e.Receipt, e.Body, e.Ack, opts)
+		if err != nil {
+			con.fail(w, err)
+			return
+		}
+		lines = append(lines, line)
+	}
+	w.Header().Set("Content-Type", "application/jsonl; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="consent-`+id+`.`+ext+`"`)
+	bw := bufio.NewWriter(w)
+	for _, l := range lines {
+		bw.Write(l)
+		bw.WriteByte('\n')
 	}
 	bw.Flush()
+}
+
+// maxHistoryBytes bounds a pasted history: the module keeps 200 receipts,
+// each well under 2 KB with its acknowledgement.
+const maxHistoryBytes = 1 << 20
+
+// pasted is one receipt of a history a person downloaded, checked against
+// the chain.
+type pasted struct {
+	entry
+	Claimed *consent.Ack // the acknowledgement the person's browser kept; nil while it waited
+}
+
+// checkHistory checks a history as consent.history() returns it and the
+// preferences centre downloads it ([{wire, ack|null, …}…]): each receipt is
+// what the chain holds at its acknowledgement's place, byte for byte, with
+// that acknowledgement, the link verifies with the server's key, and the
+// browser's signature checks. It returns the subject when every receipt
+// names the same one.
+func (con *Console) checkHistory(ctx context.Context, text string) ([]pasted, string, error) {
+	var items []struct {
+		Wire string       `json:"wire"`
+		Ack  *consent.Ack `json:"ack"`
+	}
+	if err := json.Unmarshal([]byte(text), &items); err != nil {
+		return nil, "", fmt.Errorf("not a downloaded history (a JSON array of receipts with wire and ack): %v", err)
+	}
+	if len(items) > maxPersonReceipts {
+		return nil, "", fmt.Errorf("%d receipts: at most %d", len(items), maxPersonReceipts)
+	}
+	var out []pasted
+	subject := ""
+	for i, it := range items {
+		p := pasted{entry: entry{Body: []byte(it.Wire)}, Claimed: it.Ack}
+		r, err := wire.DecodeReceipt(p.Body)
+		switch {
+		case err != nil:
+			p.Problem = "receipt " + strconv.Itoa(i+1) + ": " + err.Error()
+		case it.Ack == nil:
+			p.Receipt = r
+			p.Problem = "not acknowledged: it was still waiting in the browser when the history was downloaded"
+		default:
+			p.Receipt = r
+			p.entry = con.checkPasted(ctx, r, p.Body, *it.Ack)
+		}
+		if i == 0 {
+			subject = p.Receipt.Subject
+		} else if subject != p.Receipt.Subject {
+			subject = ""
+		}
+		out = append(out, p)
+	}
+	return out, subject, nil
+}
+
+// checkPasted checks one pasted receipt and the acknowledgement claimed for it.
+func (con *Console) checkPasted(ctx context.Context, r consent.Receipt, body []byte, claimed consent.Ack) entry {
+	e := entry{Receipt: r, Body: body, Ack: claimed}
+	if claimed.Seq < 1 {
+		e.Problem = "the acknowledgement names no place in the chain"
+		return e
+	}
+	prev, stored, a, err := link(ctx, con.c.Store, claimed.Seq)
+	switch {
+	case err != nil:
+		e.Problem = "the chain has no link " + strconv.FormatInt(claimed.Seq, 10) + ": " + err.Error()
+	case !bytes.Equal(stored, body):
+		e.Problem = "the chain holds another receipt at link " + strconv.FormatInt(claimed.Seq, 10)
+	case a.Hash != claimed.Hash || a.Sig != claimed.Sig || a.Received != claimed.Received || a.ID != claimed.ID:
+		e.Problem = "the acknowledgement differs from the chain's"
+	default:
+		if err := proof.VerifyLink(con.c.PublicKey, prev, body, a); err != nil {
+			e.Problem = err.Error()
+		} else if err := wire.Verify(r); err != nil {
+			e.Problem = "the browser's signature: " + err.Error()
+		} else {
+			e.Verified = true
+		}
+	}
+	return e
+}
+
+// personPasted: POST /admin/person with history, a downloaded history
+// pasted: each receipt checked against the chain, and, when they are one
+// person's, links to that person's record and exports.
+func (con *Console) personPasted(w http.ResponseWriter, r *http.Request) {
+	p := personPage{Frame: con.catchUp(r, "person")}
+	text := r.PostFormValue("history")
+	if len(text) > maxHistoryBytes {
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		p.PasteError = "the history is larger than 1 MiB"
+		con.page(w, "person", p)
+		return
+	}
+	p.Pasted = true
+	items, subject, err := con.checkHistory(r.Context(), text)
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		p.PasteError = err.Error()
+		con.page(w, "person", p)
+		return
+	}
+	con.c.Log.Info("admin: a downloaded history checked", "subject", subject, "receipts", len(items), "client", con.c.ClientAddr(r))
+	p.ID, p.AllGood = subject, len(items) > 0
+	for _, it := range items {
+		p.Entries = append(p.Entries, it.entry)
+		p.AllGood = p.AllGood && it.Verified
+	}
+	con.page(w, "person", p)
 }
 
 // export downloads the receipts of a period in one of proof's formats

@@ -154,3 +154,25 @@ func csvCell(s string) string {
 	}
 	return s
 }
+
+// Record is one receipt as a line of export format ("jsonl", "kantara" or
+// "iso27560"; without its newline): what Export writes for it.
+func Record(format string, r consent.Receipt, body []byte, a consent.Ack, o Options) ([]byte, error) {
+	switch format {
+	case "kantara", "iso27560":
+		if o.Site == nil {
+			return nil, fmt.Errorf("export: %s needs the site configuration", format)
+		}
+		if format == "kantara" {
+			return json.Marshal(kantara(o.Site, r, body, a, o.PublicKey))
+		}
+		return json.Marshal(iso27560(o.Site, o.Policies, r, body, a, o.PublicKey))
+	case "jsonl":
+		ack, err := json.Marshal(a)
+		if err != nil {
+			return nil, err
+		}
+		return append(append(append([]byte(`{"receipt":`), body...), `,"ack":`...), append(ack, '}')...), nil
+	}
+	return nil, fmt.Errorf("export: unknown format %q (want jsonl, kantara or iso27560)", format)
+}
