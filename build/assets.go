@@ -26,12 +26,13 @@ import (
 	"github.com/tdewolff/minify/v2/svg"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/cookiekey"
 )
 
 // Budgets in bytes, brotli-compressed (1 KB = 1000 bytes). The loader's
 // budget covers its CSS too: the CSS is baked into it.
 const (
-	loaderBudget = 6_000
+	loaderBudget = 6_500
 	wasmBudget   = 650_000
 )
 
@@ -122,6 +123,15 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 		return nil, err
 	}
 	site, reg, policies, manifest := src.Site, src.Registry, src.Policies, src.Manifest
+	if site.Cookie.PublicKey == "" {
+		// Development and tests: the key consentd is started with by
+		// go run ./build serve and the test tiers (cookiekey.Dev).
+		k, err := cookiekey.LoadOrGenerate(cookiekey.Dev(root))
+		if err != nil {
+			return nil, fmt.Errorf("the development cookie key: %w", err)
+		}
+		site.Cookie.PublicKey = k.PublicKey()
+	}
 	var b bundle
 
 	// Stylesheets and demo scripts, minified and hashed.
@@ -137,7 +147,6 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	cssPath := b.hashed("consent.css", moduleCSS)
 	viewsCSS, err := readMinified(filepath.Join(root, "web/module.css"))
 	if err != nil {
 		return nil, err
@@ -165,10 +174,14 @@ func buildAll(root string, log io.Writer) (*bundle, error) {
 	// The loader, with the manifest and the pre-rendered notices baked in.
 	data, err := json.Marshal(map[string]any{
 		"v": manifest.Current().ID, "c": site.CookieName(),
-		"css": string(moduleCSS), "cssUrl": cssPath, "wasm": wasmPath, "exec": execPath, "cfg": cfgPath,
+		"css": string(moduleCSS), "wasm": wasmPath, "exec": execPath, "cfg": cfgPath,
 		"n": notices(&site, &manifest), "cm": consentModeDefaults(&site), "dnt": site.HonorDNT,
-		// The categories whose gated content may run (Site.Releases).
-		"o": site.Optional(),
+		// The categories whose gated content may run (Site.Releases), and
+		// the origins each may load it from besides the page's.
+		"o": site.Optional(), "src": gatedSources(&site),
+		// The cookie key's public half: a cookie's grants count only with
+		// its proof.
+		"k": site.Cookie.PublicKey,
 	})
 	if err != nil {
 		return nil, err
@@ -457,6 +470,18 @@ func (b *bundle) write(dir string) error {
 		return err
 	}
 	return os.RemoveAll(old)
+}
+
+// gatedSources maps each optional category to the origins its gated content may
+// come from besides the page's own (Category.Sources).
+func gatedSources(site *consent.Site) map[string][]string {
+	out := map[string][]string{}
+	for _, c := range site.Categories {
+		if !c.Required {
+			out[c.ID] = append([]string{}, c.Sources...)
+		}
+	}
+	return out
 }
 
 // report prints each file's raw, gzip and brotli sizes, and the budget.

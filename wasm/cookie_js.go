@@ -36,13 +36,18 @@ func writeConsentCookie(site *consent.Site, s consent.State) error {
 	if err != nil {
 		return err
 	}
-	return setCookie(site.CookieName() + "=" + v + "; Path=/; Max-Age=" +
-		strconv.Itoa(site.Cookie.MaxAgeDays*86400) + cookieScope(site))
+	if err := setCookie(site.CookieName() + "=" + v + "; Path=/; Max-Age=" +
+		strconv.Itoa(site.Cookie.MaxAgeDays*86400) + cookieScope(site)); err != nil {
+		return err
+	}
+	rememberWritten(v)
+	return nil
 }
 
 // clearConsentCookie deletes the consent cookie, with the same scope it was
 // written with (a delete with another path or domain does nothing).
 func clearConsentCookie(site *consent.Site) error {
+	rememberWritten("")
 	return setCookie(site.CookieName() + "=; Path=/; Max-Age=0" + cookieScope(site))
 }
 

@@ -25,7 +25,7 @@ func (m *module) release() error {
 		return err
 	}
 	var r jsReader
-	tt := r.get(m.api, "_tt")
+	tt := handover.tt
 	for _, el := range els {
 		attr, _ := el.Call("getAttribute", "data-consent")
 		cat, _ := attr.String()
@@ -41,8 +41,9 @@ func (m *module) release() error {
 		case tag == "IFRAME" && granted(cat):
 			src, _ := el.Call("getAttribute", "data-src")
 			el.Call("removeAttribute", "data-src")
-			if !webURL(jsString(src)) {
-				consoleWarn("consent: not loading a gated iframe whose data-src is not an http(s) URL: " + strconv.Quote(jsString(src)))
+			// http(s) from a declared source only; a refusal is reported.
+			u, ok := gatedURL(handover.frame, jsString(src), cat, el)
+			if !ok {
 				continue
 			}
 			el.Set("hidden", false)
@@ -51,34 +52,17 @@ func (m *module) release() error {
 					ph.Call("remove")
 				}
 			}
-			el.Set("src", src)
+			el.Set("src", u)
 		case tag == "IFRAME":
 			if err := m.placeholder(el, cat); err != nil {
 				return err
 			}
 		case granted(cat):
-			if err := runScript(el, tt); err != nil {
-				return err
-			}
+			// Refused (undeclared source, no nonce): reported, left inert.
+			runScript(el, tt, cat)
 		}
 	}
 	return r.err
-}
-
-// webURL reports whether src, resolved against the page, is an http or
-// https URL: gated content never loads a javascript:, data: or other scheme.
-func webURL(src string) bool {
-	loc, err := global("location")
-	if err != nil {
-		return false
-	}
-	u, err := newJS("URL", src, jsString(loc))
-	if err != nil {
-		return false
-	}
-	var r jsReader
-	p := r.str(u, "protocol")
-	return r.err == nil && (p == "http:" || p == "https:")
 }
 
 // placeholder hides a refused embed behind the category's placeholder, once.
@@ -106,9 +90,11 @@ func (m *module) placeholder(iframe safejs.Value, cat string) error {
 	return err
 }
 
-// runScript replaces a gated script with one the browser runs. Script URLs
-// and text pass through the loader's Trusted Types policy (consent._tt).
-func runScript(old, tt safejs.Value) error {
+// runScript replaces a gated script of category cat with one the browser
+// runs. Script URLs and text pass through the loader's Trusted Types policy
+// (the hand-over's tt), which refuses what cat does not declare and, on a
+// page with a nonce CSP, a script without the page's nonce.
+func runScript(old, tt safejs.Value, cat string) error {
 	var r jsReader
 	x, err := call("document", "createElement", "script")
 	if err != nil {
@@ -117,7 +103,7 @@ func runScript(old, tt safejs.Value) error {
 	for _, at := range r.list(old, "attributes") {
 		switch name, value := r.str(at, "name"), r.str(at, "value"); name {
 		case "src":
-			u, err := tt.Call("createScriptURL", value)
+			u, err := tt.Call("createScriptURL", value, cat, old)
 			if err != nil {
 				return err
 			}
@@ -135,8 +121,8 @@ func runScript(old, tt safejs.Value) error {
 		typ, _ = dt.String()
 	}
 	x.Set("type", typ)
-	if text := r.str(old, "text"); text != "" {
-		t, err := tt.Call("createScript", text)
+	if text := r.str(old, "text"); text != "" || r.str(old, "src") == "" {
+		t, err := tt.Call("createScript", text, cat, old)
 		if err != nil {
 			return err
 		}

@@ -11,9 +11,9 @@ import (
 	"workly.ai/consent"
 )
 
-// testModule is a module for testSite with analytics granted, and an API
-// object whose Trusted Types policy passes values through, as the loader's
-// does where the browser has no Trusted Types.
+// testModule is a module for testSite with analytics granted, and a
+// hand-over whose Trusted Types policy and frame check pass values through
+// (the loader's refuse undeclared sources: tested in Chromium, build/e2e).
 func testModule(t *testing.T) *module {
 	t.Helper()
 	m := &module{cfg: &config{site: *testSite()}, now: time.Now}
@@ -24,7 +24,7 @@ func testModule(t *testing.T) *module {
 	str, _ := global("String")
 	tt.Set("createScriptURL", str)
 	tt.Set("createScript", str)
-	api.Set("_tt", tt)
+	handover.tt, handover.frame = tt, str
 	m.api = api
 	return m
 }

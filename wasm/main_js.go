@@ -8,6 +8,7 @@
 package main
 
 func main() {
+	takeHandover() // first, synchronously: see vouch_js.go
 	cfg, err := fetchConfig()
 	if err != nil {
 		consoleError("consent: " + err.Error())

@@ -61,6 +61,11 @@ func (m *module) start() error {
 			// A malformed or tampered cookie means no consent: replace it.
 			consoleWarn("consent: ignoring a malformed consent cookie")
 			clearConsentCookie(&m.cfg.site)
+		} else if !cookieVouched() {
+			// Not the server's (nor this origin's own, unacknowledged):
+			// it grants nothing. Left as it is: it may be the person's
+			// choice on another subdomain, waiting for its receipt.
+			s = consent.State{}
 		}
 		m.state = s
 	}

@@ -11,7 +11,7 @@
 // The build replaces DATA below with JSON.parse of a string holding:
 //   v    current policy version id
 //   c    consent cookie name
-//   css  the module's CSS text; cssUrl the same CSS as a hashed file
+//   css  the notices' CSS text
 //   wasm, exec, cfg  hashed URLs of the module, of Go's wasm_exec.js and of
 //               the module's configuration, relative to this script's URL
 //   n    notices: n[acked] = {k: kind, "zh-CN": tree, en: tree}, where acked is
@@ -19,12 +19,24 @@
 //        [tag, [name, value, ...], child...] or a text string
 //   cm   Google Consent Mode: type -> category granting it ("" = always), or null
 //   dnt  whether Do Not Track counts like Global Privacy Control
+//   o    the optional categories; src: category -> origins its gated content
+//        may come from besides the page's
+//   k    the server's cookie key (ECDSA P-256, raw, base64url)
+//
+// A cookie's choice counts only when vouched for: its proof verifies with k
+// (the server stored the receipt of that choice), or it is the cookie this
+// origin's module wrote last (localStorage consent.written: the person's own
+// choice, its receipt not yet acknowledged). Any other cookie (a page
+// script's, one tossed from a sibling subdomain) grants nothing: no consent,
+// the banner asks again.
 //
 // What the loader hands the module on window.consent (internal, underscored):
 // _resolve (resolves ready), _base (this script's URL), _cfg (the module's
-// configuration file), _n (the notice trees), _tt (the Trusted Types policy),
-// _views (a WeakSet of the views rendered), _gtag and _modes (Consent Mode);
-// the module sets _apply once it handles clicks itself.
+// configuration file), _n (the notice trees), _views (a WeakSet of the views
+// rendered), _gtag and _modes (Consent Mode), and _hand, which returns
+// {tt, frame, ok} once, to the module only: the Trusted Types policy, the
+// gated iframes' URL check and whether the cookie is vouched for (a promise).
+// The module sets _apply once it handles clicks itself.
 (function () {
   "use strict";
   var D = /*DATA*/ null;
@@ -54,21 +66,16 @@
     };
   });
 
-  // parse returns the consent state in a cookie value of format 1, or null.
-  // The rules are DecodeCookie's in cookie.go; testdata/cookie-vectors.json
-  // pins both.
+  // parse returns the consent state in a cookie value of format 1, or null,
+  // and keeps its proof in P (its text, expiry and signature). The rules are
+  // DecodeCookie's in cookie.go; testdata/cookie-vectors.json pins both.
+  var P;
   function parse(v) {
-    if (!v || v.length > 1024) return null;
-    var f = v.split("~");
-    if (f.length != 6 || f[0] != "1" || !/^[A-Za-z0-9_-]{22}$/.test(f[1]) ||
-        !/^[a-z0-9]([a-z0-9.-]{0,30}[a-z0-9])?$/.test(f[2]) || f[2].indexOf("..") >= 0) return null;
-    var g = f[3] ? f[3].split(".") : [], seen = {};
-    for (var i = 0; i < g.length; i++) {
-      if (!/^[a-z][a-z0-9_]{0,31}$/.test(g[i]) || seen[g[i]]) return null;
-      seen[g[i]] = 1;
-    }
-    var t = [f[4], f[5]].map(function (s) { return /^[1-9][0-9]{9}$/.test(s) ? +s : 0; });
-    if (!(t[0] >= 1577836800 && t[1] <= 4102444800 && t[0] <= t[1])) return null;
+    var f = v.length <= 1024 && /^1~([\w-]{22})~([a-z0-9](?:[a-z0-9.-]{0,30}[a-z0-9])?)~((?:[a-z][a-z0-9_]{0,31}(?:\.[a-z][a-z0-9_]{0,31})*)?)~([1-9]\d{9})~([1-9]\d{9})(?:~([1-9]\d{9})~([\w-]{86}))?$/.exec(v);
+    var g = f && f[3] ? f[3].split(".") : [], t = f ? [f[4], f[5], f[6] || 0].map(function (s) { return s >= 1577836800 && s <= 4102444800 ? +s : 0; }) : [];
+    for (var i = 0; i < g.length; i++) if (g.indexOf(g[i]) < i) f = 0;
+    if (!f || f[2].indexOf("..") >= 0 || !(t[0] && t[1] && t[0] <= t[1]) || f[6] && !t[2]) return null;
+    if (f[6]) P = [v.slice(0, v.lastIndexOf("~")), t[2], f[7]];
     return { id: f[1], policy: f[2], granted: g.sort(), given: t[0], updated: t[1] };
   }
 
@@ -81,10 +88,20 @@
     return "";
   }
 
-  var state = parse(cookie(D.c));
-  // Until the wasm module replaces them: what the loader knows.
-  api.state = function () { return state; };
-  api.granted = function (c) { return !!state && (state.policy == D.v || !!D.n[state.policy]) && state.granted.indexOf(c) >= 0; };
+  var raw = cookie(D.c), state = parse(raw), V = 0, mine;
+  try { mine = localStorage.getItem("consent.written"); } catch (e) {}
+  // Until the wasm module replaces them: what the loader knows, once vouched.
+  api.state = function () { return V ? state : null; };
+  api.granted = function (c) { return !!V && (state.policy == D.v || !!D.n[state.policy]) && state.granted.indexOf(c) >= 0; };
+
+  function b64(s) {
+    return Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), function (c) { return c.charCodeAt(0); });
+  }
+  var sub = w.crypto && crypto.subtle, EC = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+  var vouched = Promise.resolve(!!state && (mine == raw || !!P && !!sub && P[1] * 1000 > Date.now() &&
+    sub.importKey("raw", b64(D.k), EC, false, ["verify"]).then(function (k) {
+      return sub.verify(EC, k, b64(P[2]), new TextEncoder().encode(P[0]));
+    }))).catch(function () { return false; });
 
   // h builds DOM nodes from a pre-rendered tree: createElement and
   // createTextNode only, never HTML parsing.
@@ -111,12 +128,39 @@
     return "zh-CN";
   }
 
-  // Trusted Types: on a page that enforces them, the module's script URLs and
-  // the page's own gated scripts pass through the "consent" policy, which the
-  // page's CSP must allow (trusted-types consent).
-  var tt = { createScriptURL: String, createScript: String };
+  // refuse reports gated content that may not load, with the element and
+  // why, and throws: nothing of it is used.
+  function refuse(el, why) {
+    console.warn("consent: refused", el, why);
+    throw new TypeError(why);
+  }
+  // from returns the URL u of category c's gated content (no c: the
+  // module's own script), resolved, when it may load: http(s) only (never
+  // javascript: or data:), from the page's origin, the module's, or one the
+  // category declares (site.json sources).
+  function from(u, c, el) {
+    try { u = new URL(u, location.href); } catch (e) {}
+    if (!u || !/^https?:$/.test(u.protocol)) refuse(el, "not an http(s) URL");
+    if (u.origin != location.origin && u.origin != new URL(base).origin && (D.src[c] || []).indexOf(u.origin) < 0)
+      refuse(el, u.origin + " is not a source of " + c);
+    return u.href;
+  }
+  // On a page with a nonce CSP (the loader came with a nonce), a gated script
+  // runs only with that nonce: markup injected without it stays inert.
+  var nonce = doc.currentScript && doc.currentScript.nonce;
+  function nonced(el, v) {
+    if (nonce && el.nonce != nonce) refuse(el, "it lacks the page's nonce");
+    return v;
+  }
+  // Trusted Types: the "consent" policy (the page's CSP must allow it:
+  // trusted-types consent) passes only what from and nonced allow. It stays
+  // in this closure and the module's (see _hand); the same rules apply
+  // where browsers have no Trusted Types.
+  var tt = {
+    createScriptURL: function (u, c, el) { return c ? nonced(el, from(u, c, el)) : from(u); },
+    createScript: function (t, c, el) { return nonced(el, t); }
+  };
   try { if (w.trustedTypes) tt = trustedTypes.createPolicy("consent", tt); } catch (e) {}
-  api._tt = tt;
 
   // release runs gated scripts and loads gated iframes of the granted
   // optional categories (the rule is Site.Releases'; unknown and required
@@ -126,25 +170,24 @@
     for (var i = 0; i < s.length; i++) {
       var o = s[i], c = o.getAttribute("data-consent");
       if (granted.indexOf(c) < 0 || D.o.indexOf(c) < 0) continue;
-      if (o.tagName == "IFRAME") {
-        var u = null, v = o.getAttribute("data-src");
-        try { u = new URL(v, location.href); } catch (e) {}
-        o.removeAttribute("data-src");
-        // Only the web's own schemes: never javascript: or data:.
-        if (u && /^https?:$/.test(u.protocol)) o.src = u.href;
-        else console.warn("consent: not loading a gated iframe whose data-src is not an http(s) URL:", v);
-        continue;
-      }
-      var x = doc.createElement("script");
-      for (var j = 0; j < o.attributes.length; j++) {
-        var at = o.attributes[j].name, val = o.attributes[j].value;
-        if (at == "src") x.src = tt.createScriptURL(val);
-        else if (at != "type" && at != "data-consent" && at != "nonce") x.setAttribute(at, val);
-      }
-      if (o.nonce) x.nonce = o.nonce;
-      x.type = o.getAttribute("data-type") || "text/javascript";
-      if (o.text) x.text = tt.createScript(o.text);
-      o.parentNode.replaceChild(x, o);
+      try {
+        if (o.tagName == "IFRAME") {
+          var v = o.getAttribute("data-src");
+          o.removeAttribute("data-src");
+          o.src = from(v, c, o);
+          continue;
+        }
+        var x = doc.createElement("script");
+        for (var j = 0; j < o.attributes.length; j++) {
+          var at = o.attributes[j].name, val = o.attributes[j].value;
+          if (at == "src") x.src = tt.createScriptURL(val, c, o);
+          else if (at != "type" && at != "data-consent" && at != "nonce") x.setAttribute(at, val);
+        }
+        if (o.nonce) x.nonce = o.nonce;
+        x.type = o.getAttribute("data-type") || "text/javascript";
+        if (o.text || !o.src) x.text = tt.createScript(o.text, c, o);
+        o.parentNode.replaceChild(x, o);
+      } catch (e) {} // refused, and reported
     }
   }
 
@@ -173,25 +216,15 @@
   }
 
   // The stylesheet: a constructed sheet applied before the first paint (no
-  // request, allowed by style-src 'self'), or the hashed file where
-  // constructed sheets are missing; the notice is shown only once styled.
-  function styled(then) {
-    try {
-      var sheet = new CSSStyleSheet();
-      sheet.replaceSync(D.css);
-      doc.adoptedStyleSheets = doc.adoptedStyleSheets.concat(sheet);
-      then();
-    } catch (e) {
-      var l = doc.createElement("link");
-      l.rel = "stylesheet";
-      l.href = new URL(D.cssUrl, base);
-      l.onload = then;
-      doc.head.appendChild(l);
-    }
+  // request, allowed by style-src 'self'; every browser with Trusted Types
+  // or WebCrypto verify has them).
+  function styled() {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(D.css);
+    doc.adoptedStyleSheets = doc.adoptedStyleSheets.concat(sheet);
   }
 
-  var notice = null, pending = queue().length > 0;
-  var entry = !pending && (state ? (state.policy == D.v ? null : D.n[state.policy] || D.n[""]) : D.n[""]);
+  var notice = null, pending = queue().length > 0, entry;
   // paint shows the notice in locale l, in place of the one shown before.
   function paint(l) {
     var old = notice;
@@ -208,15 +241,20 @@
     }
   }
   api._n = D.n; // the module re-renders these trees after it loads
-  styled(function () { if (entry) paint(locale()); });
-  // A person who chose before keeps their choice while a newer policy waits
-  // for them: nothing newer is assumed, nothing older is taken away.
-  // (A version the manifest does not know counts as no consent.)
-  var known = state && (state.policy == D.v || D.n[state.policy]);
-  if (known) {
-    if (D.cm) gtag("consent", "update", modes(state.granted));
-    release(state.granted);
-  }
+  vouched.then(function (ok) {
+    if (state && !ok) console.warn("consent: the consent cookie has no valid proof from the server: it grants nothing");
+    V = ok;
+    if (!ok) state = null;
+    entry = !pending && (state ? (state.policy == D.v ? null : D.n[state.policy] || D.n[""]) : D.n[""]);
+    if (entry) { styled(); paint(locale()); }
+    // A person who chose before keeps their choice while a newer policy
+    // waits for them: nothing newer is assumed, nothing older is taken
+    // away. (A version the manifest does not know counts as no consent.)
+    if (state && (state.policy == D.v || D.n[state.policy])) {
+      if (D.cm) gtag("consent", "update", modes(state.granted));
+      release(state.granted);
+    }
+  });
 
   // Clicks on any notice control, until and after the module loads.
   var hides = { "accept-all": 1, "reject-all": 1, save: 1, acknowledge: 1, dismiss: 1 };
@@ -243,14 +281,20 @@
     }
   });
 
-  // The wasm module, after first paint and off the critical path.
+  // The wasm module, after first paint and off the critical path. The
+  // hand-over exists only while go.run starts it: the module takes it first
+  // thing, synchronously, before any page script can run again.
+  var hand = null;
+  Object.defineProperty(api, "_hand", { value: function () { var h = hand; hand = null; return h; } });
   function load() {
     var x = doc.createElement("script");
     x.src = tt.createScriptURL(new URL(D.exec, base).href);
     x.onload = function () {
       var go = new w.Go();
       WebAssembly.instantiateStreaming(fetch(new URL(D.wasm, base)), go.importObject).then(function (r) {
+        hand = { tt: tt, frame: from, ok: vouched };
         go.run(r.instance);
+        hand = null;
       }).catch(function (e) { console.error("consent: module failed to load:", e); });
     };
     doc.head.appendChild(x);
