@@ -120,6 +120,13 @@ func (k *Key) Vouch(s consent.State, exp time.Time) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return k.Sign(text)
+}
+
+// Sign returns text with its proof appended ("~" and the signature): text
+// must be a cookie value up to its expiry, as CookieProofText writes it.
+// Tests sign values as written (unsorted categories, say) with it.
+func (k *Key) Sign(text string) (string, error) {
 	sum := sha256.Sum256([]byte(text))
 	r, ss, err := ecdsa.Sign(rand.Reader, k.priv, sum[:])
 	if err != nil {
