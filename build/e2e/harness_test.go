@@ -374,7 +374,7 @@ func (v *visitor) serve(path, body, csp string) {
 		if ev, ok := ev.(*fetch.EventRequestPaused); ok {
 			go chromedp.Call(v.ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: ev.RequestID, ResponseCode: 200,
 				ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "text/html; charset=utf-8"}, {Name: "Content-Security-Policy", Value: csp}},
-				Body: []byte(body)})
+				Body:            []byte(body)})
 		}
 	}); err != nil {
 		v.t.Fatal(err)
