@@ -29,6 +29,12 @@ type State struct {
 	// Given is when the person first chose; Updated when they last changed
 	// anything. Both have second precision.
 	Given, Updated time.Time
+	// Expires and Proof are the server's voucher (see CookieProofText):
+	// until Expires, Proof is the server's signature of the cookie's other
+	// fields. Both are zero on a cookie the server has not vouched for (one
+	// the module has just written, or any older cookie of format 1).
+	Expires time.Time
+	Proof   string
 }
 
 // Has reports whether category is granted.
@@ -49,7 +55,7 @@ const (
 
 // EncodeCookie returns the cookie value for s in format 1:
 //
-//	1~ID~POLICY~CATEGORIES~GIVEN~UPDATED
+//	1~ID~POLICY~CATEGORIES~GIVEN~UPDATED[~EXPIRES~PROOF]
 //
 // ID is 22 base64url characters; POLICY a version id (see ValidVersionID);
 // CATEGORIES the granted category ids (see ValidCategoryID) joined by ".",
@@ -58,10 +64,50 @@ const (
 //	1~q83vEjRWeJq83vEjRWeJqw~2022-01-01~analytics.functional~1767225600~1767312000
 //
 // Every character is a cookie-octet of RFC 6265, so the value needs no quoting.
+// EXPIRES (Unix seconds) and PROOF (CookieProofLen base64url characters) are
+// present together or not at all: the server's voucher, see CookieProofText.
 // The loader (web/loader.js) reads the same format; testdata/cookie-vectors.json
 // pins both. EncodeCookie returns an error wrapping ErrInvalid when s would not
 // decode back to itself.
 func EncodeCookie(s State) (string, error) {
+	v := encodeFields(s)
+	if s.Proof != "" || !s.Expires.IsZero() {
+		v += "~" + strconv.FormatInt(s.Expires.Unix(), 10) + "~" + s.Proof
+	}
+	if _, err := DecodeCookie(v); err != nil {
+		return "", err
+	}
+	return v, nil
+}
+
+// CookieProofLen is the length of a cookie's proof: an ECDSA P-256 SHA-256
+// signature r‖s (64 bytes), base64url without padding.
+const CookieProofLen = 86
+
+// CookieProofText returns the text a cookie's proof signs: the value of s
+// without its proof, up to and including EXPIRES (exp, whole seconds). The
+// server signs it with its cookie key (ECDSA P-256, SHA-256) only for a
+// choice it has stored the browser-signed receipt of; the loader and the
+// module verify it with the public half baked in at build time.
+func CookieProofText(s State, exp time.Time) (string, error) {
+	s.Expires, s.Proof = exp, strings.Repeat("A", CookieProofLen)
+	if _, err := EncodeCookie(s); err != nil {
+		return "", err
+	}
+	return encodeFields(s) + "~" + strconv.FormatInt(exp.Unix(), 10), nil
+}
+
+// ProofText returns the part of cookie value v that its proof signs (all
+// but the last field), as written: the verifier checks the bytes it holds,
+// not a re-encoding. It is "" for a value without a proof.
+func ProofText(v string) string {
+	if strings.Count(v, "~") != 7 {
+		return ""
+	}
+	return v[:strings.LastIndexByte(v, '~')]
+}
+
+func encodeFields(s State) string {
 	s.Granted = sortedSet(s.Granted)
 	var b strings.Builder
 	b.WriteString("1~")
@@ -74,16 +120,15 @@ func EncodeCookie(s State) (string, error) {
 	b.WriteString(strconv.FormatInt(s.Given.Unix(), 10))
 	b.WriteByte('~')
 	b.WriteString(strconv.FormatInt(s.Updated.Unix(), 10))
-	v := b.String()
-	if _, err := DecodeCookie(v); err != nil {
-		return "", err
-	}
-	return v, nil
+	return b.String()
 }
 
 // DecodeCookie parses a consent cookie value written by EncodeCookie.
 //
-// Any value that is not exactly format 1 (empty, truncated, oversized,
+// A value of six fields is a cookie the server has not vouched for; one of
+// eight carries the server's voucher (Expires, Proof), whose signature
+// DecodeCookie does not check (that needs the server's key: see
+// CookieProofText). Any value that is not exactly format 1 (empty, truncated, oversized,
 // tampered, or another program's cookie of the same name) yields the zero
 // State and an error wrapping ErrInvalid; callers treat that as "no consent".
 // DecodeCookie never panics.
@@ -92,8 +137,8 @@ func DecodeCookie(v string) (State, error) {
 		return State{}, cookieErr("longer than " + strconv.Itoa(MaxCookieValue) + " bytes")
 	}
 	f := strings.Split(v, "~")
-	if len(f) != 6 {
-		return State{}, cookieErr("want 6 fields separated by ~, got " + strconv.Itoa(len(f)))
+	if len(f) != 6 && len(f) != 8 {
+		return State{}, cookieErr("want 6 or 8 fields separated by ~, got " + strconv.Itoa(len(f)))
 	}
 	if f[0] != "1" {
 		return State{}, cookieErr("unknown format")
@@ -126,7 +171,18 @@ func DecodeCookie(v string) (State, error) {
 	if updated.Before(given) {
 		return State{}, cookieErr("updated before given")
 	}
-	return State{ID: f[1], Policy: f[2], Granted: granted, Given: given, Updated: updated}, nil
+	s := State{ID: f[1], Policy: f[2], Granted: granted, Given: given, Updated: updated}
+	if len(f) == 8 {
+		exp, ok := parseUnix(f[6])
+		if !ok {
+			return State{}, cookieErr("malformed expiry")
+		}
+		if !validBase64URL(f[7], CookieProofLen) {
+			return State{}, cookieErr("malformed proof")
+		}
+		s.Expires, s.Proof = exp, f[7]
+	}
+	return s, nil
 }
 
 // cookieError is why a cookie value did not decode. It matches ErrInvalid.

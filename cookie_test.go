@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -21,6 +22,8 @@ type cookieVector struct {
 		Granted []string `json:"granted"`
 		Given   int64    `json:"given"`
 		Updated int64    `json:"updated"`
+		Expires int64    `json:"expires"`
+		Proof   string   `json:"proof"`
 	} `json:"state"`
 }
 
@@ -61,6 +64,15 @@ func TestDecodeCookieVectors(t *testing.T) {
 			if len(want.Granted) == 0 {
 				want.Granted = nil
 			}
+			if v.State.Proof != "" {
+				want.Expires, want.Proof = time.Unix(v.State.Expires, 0).UTC(), v.State.Proof
+			}
+			if !got.Expires.Equal(want.Expires) || got.Proof != want.Proof {
+				t.Fatalf("DecodeCookie(%q): voucher %v %q, want %v %q", v.Value, got.Expires, got.Proof, want.Expires, want.Proof)
+			}
+			if (ProofText(v.Value) != "") != (want.Proof != "") {
+				t.Fatalf("ProofText(%q) = %q", v.Value, ProofText(v.Value))
+			}
 			if got.ID != want.ID || got.Policy != want.Policy || !slices.Equal(got.Granted, want.Granted) ||
 				!got.Given.Equal(want.Given) || !got.Updated.Equal(want.Updated) {
 				t.Fatalf("DecodeCookie(%q)\n got %+v\nwant %+v", v.Value, got, want)
@@ -91,6 +103,36 @@ func TestEncodeCookie(t *testing.T) {
 	}
 	if !slices.Equal(s.Granted, []string{"marketing", "analytics", "analytics"}) {
 		t.Fatal("EncodeCookie modified its argument")
+	}
+}
+
+// The proof signs the cookie's text up to its expiry, exactly as written.
+func TestCookieProofText(t *testing.T) {
+	s := State{ID: "q83vEjRWeJq83vEjRWeJqw", Policy: "2022-01-01", Granted: []string{"marketing", "analytics"},
+		Given: time.Unix(1767225600, 0), Updated: time.Unix(1767312000, 0)}
+	exp := time.Unix(1798848000, 0)
+	text, err := CookieProofText(s, exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "1~q83vEjRWeJq83vEjRWeJqw~2022-01-01~analytics.marketing~1767225600~1767312000~1798848000"
+	if text != want {
+		t.Fatalf("CookieProofText = %q, want %q", text, want)
+	}
+	s.Expires, s.Proof = exp, strings.Repeat("x", CookieProofLen)
+	v, err := EncodeCookie(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v != want+"~"+s.Proof || ProofText(v) != want {
+		t.Fatalf("EncodeCookie = %q, ProofText %q", v, ProofText(v))
+	}
+	if _, err := CookieProofText(s, time.Unix(5000000000, 0)); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("an expiry after 2100: %v", err)
+	}
+	s.Proof = ""
+	if v, err := EncodeCookie(s); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("an expiry without a proof encoded to %q, %v", v, err)
 	}
 }
 

@@ -31,3 +31,36 @@ func MatchesHost(declared, host string) bool {
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
 	return host == declared || strings.HasSuffix(host, "."+declared)
 }
+
+// ValidOrigin reports whether o is a web origin as a browser serialises it:
+// "http://" or "https://", a host ValidHost accepts, and an optional port
+// (1–65535, no leading zero, not the scheme's default); no path, no slash.
+// Site.Sources holds such origins.
+func ValidOrigin(o string) bool {
+	rest, ok := strings.CutPrefix(o, "https://")
+	def := "443"
+	if !ok {
+		if rest, ok = strings.CutPrefix(o, "http://"); !ok {
+			return false
+		}
+		def = "80"
+	}
+	host, port, hasPort := strings.Cut(rest, ":")
+	if !ValidHost(host) {
+		return false
+	}
+	if !hasPort {
+		return true
+	}
+	if port == "" || port[0] == '0' || len(port) > 5 || port == def {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(port); i++ {
+		if !isDigit(port[i]) {
+			return false
+		}
+		n = n*10 + int(port[i]-'0')
+	}
+	return n <= 65535
+}

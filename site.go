@@ -78,6 +78,12 @@ type CookieConfig struct {
 	Domain string `json:"domain,omitempty"`
 	// MaxAgeDays is the cookie's lifetime; browsers cap it at 400 days.
 	MaxAgeDays int `json:"maxAgeDays"`
+	// PublicKey is the public half of consentd's cookie key (-cookie-key):
+	// an ECDSA P-256 point, uncompressed, base64url (87 characters). The
+	// loader and the module believe a cookie's grants only with its proof
+	// (see CookieProofText). When site.json has none, the build uses (and
+	// makes) the development key in .cache/consentd/cookie.key.
+	PublicKey string `json:"publicKey,omitempty"`
 }
 
 // Category is a purpose people can grant or refuse, with what it stores.
@@ -99,6 +105,12 @@ type Category struct {
 	// requests go to. A host matches itself and its subdomains (MatchesHost):
 	// "baidu.com" covers hm.baidu.com.
 	Hosts []string `json:"hosts,omitempty"`
+	// Sources are the origins (scheme, host and port, e.g.
+	// "https://hm.baidu.com") the category's gated scripts and iframes may
+	// be loaded from, besides the page's own origin, which is always
+	// allowed. Content gated by the category from anywhere else is refused,
+	// with a console warning.
+	Sources []string `json:"sources,omitempty"`
 	// Services names entries of the services catalogue (package catalog,
 	// e.g. "baidu-tongji") instead of repeating them. The build expands each
 	// into its cookies, storage, databases, caches and hosts (an item the
@@ -206,6 +218,9 @@ func (s *Site) Validate() error {
 	if d := s.Cookie.Domain; d != "" && (strings.HasPrefix(d, ".") || strings.ContainsAny(d, " ;,/:") || !strings.Contains(d, ".")) {
 		bad("cookie.domain", strconv.Quote(d)+" is not a registrable domain such as example.com")
 	}
+	if k := s.Cookie.PublicKey; k != "" && !validBase64URL(k, ReceiptKeyLen) {
+		bad("cookie.publicKey", "not an ECDSA P-256 public key (65 bytes, base64url): use the line consentd keygen -cookie writes")
+	}
 	if s.Cookie.MaxAgeDays < 1 || s.Cookie.MaxAgeDays > 400 {
 		bad("cookie.maxAgeDays", "want 1 to 400 (browsers cap cookies at 400 days)")
 	}
@@ -251,6 +266,11 @@ func (s *Site) Validate() error {
 		for j, h := range c.Hosts {
 			if !ValidHost(h) {
 				bad(field+".hosts["+strconv.Itoa(j)+"]", strconv.Quote(h)+" is not a host name such as hm.baidu.com (no scheme, port or path)")
+			}
+		}
+		for j, o := range c.Sources {
+			if !ValidOrigin(o) {
+				bad(field+".sources["+strconv.Itoa(j)+"]", strconv.Quote(o)+" is not an origin such as https://hm.baidu.com (http or https, a lowercase host, an optional port, no path)")
 			}
 		}
 		for j, id := range c.Services {

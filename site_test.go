@@ -27,11 +27,21 @@ func TestSiteValidate(t *testing.T) {
 	if err := good().Validate(); err != nil {
 		t.Fatalf("valid site: %v", err)
 	}
+	withSources := good()
+	withSources.Categories[2].Sources = []string{"https://hm.baidu.com", "http://cdn.example.com:8080"}
+	if err := withSources.Validate(); err != nil {
+		t.Fatalf("valid sources: %v", err)
+	}
 	for _, tc := range []struct {
 		name   string
 		mutate func(*Site)
 		want   string
 	}{
+		{"source with a path", func(s *Site) { s.Categories[2].Sources = []string{"https://hm.baidu.com/hm.js"} }, `categories[2].sources[0]: "https://hm.baidu.com/hm.js" is not an origin`},
+		{"source without scheme", func(s *Site) { s.Categories[2].Sources = []string{"https://a.example", "hm.baidu.com"} }, `categories[2].sources[1]: "hm.baidu.com" is not an origin`},
+		{"source of another scheme", func(s *Site) { s.Categories[2].Sources = []string{"javascript://a.example"} }, `categories[2].sources[0]`},
+		{"source with the default port", func(s *Site) { s.Categories[2].Sources = []string{"https://a.example:443"} }, `categories[2].sources[0]`},
+		{"malformed cookie key", func(s *Site) { s.Cookie.PublicKey = "abc" }, `cookie.publicKey: not an ECDSA P-256 public key`},
 		{"unknown consent type", func(s *Site) { s.ConsentMode["ads"] = "marketing" }, `consentMode.ads: "ads" is not a Consent Mode v2 type`},
 		{"unknown category in consent mode", func(s *Site) { s.ConsentMode["ad_storage"] = "ads" }, `consentMode.ad_storage: unknown category "ads"`},
 		{"consent type missing", func(s *Site) { delete(s.ConsentMode, "ad_user_data") }, "consentMode: missing ad_user_data"},

@@ -27,6 +27,7 @@ import (
 	"github.com/tdewolff/minify/v2/svg"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/cookiekey"
 )
 
 // Budgets in bytes, brotli-compressed (1 KB = 1000 bytes). The loader's
@@ -149,6 +150,15 @@ func buildSite(root string, o buildOptions, log io.Writer) (*bundle, error) {
 		return nil, err
 	}
 	site, reg, policies, manifest := src.Site, src.Registry, src.Policies, src.Manifest
+	if site.Cookie.PublicKey == "" {
+		// Development and tests: the key consentd is started with by
+		// go run ./build serve and the test tiers (cookiekey.Dev).
+		k, err := cookiekey.LoadOrGenerate(cookiekey.Dev(root))
+		if err != nil {
+			return nil, fmt.Errorf("the development cookie key: %w", err)
+		}
+		site.Cookie.PublicKey = k.PublicKey()
+	}
 	var b bundle
 
 	// Stylesheets and demo scripts, minified and hashed.
@@ -218,8 +228,12 @@ func buildSite(root string, o buildOptions, log io.Writer) (*bundle, error) {
 		"css": string(moduleCSS), "x": executorPath, "wk": workerPath, "cfg": cfgPath, "vc": viewsCSSPath,
 		"n":  notices(&site, &manifest, &inForce, false),
 		"cm": consentModeDefaults(&site), "dnt": site.HonorDNT,
-		// The categories whose gated content may run (Site.Releases).
-		"o": site.Optional(),
+		// The categories whose gated content may run (Site.Releases), and
+		// the origins each may load it from besides the page's.
+		"o": site.Optional(), "src": gatedSources(&site),
+		// The cookie key's public half: a cookie's grants count only with
+		// its proof.
+		"k": site.Cookie.PublicKey,
 	}
 	if dates, _ := upcoming(&site, &manifest, &inForce); dates != nil {
 		loaderData["u"] = dates
@@ -538,6 +552,18 @@ func (b *bundle) write(dir string) error {
 		return err
 	}
 	return os.RemoveAll(old)
+}
+
+// gatedSources maps each optional category to the origins its gated content may
+// come from besides the page's own (Category.Sources).
+func gatedSources(site *consent.Site) map[string][]string {
+	out := map[string][]string{}
+	for _, c := range site.Categories {
+		if !c.Required {
+			out[c.ID] = append([]string{}, c.Sources...)
+		}
+	}
+	return out
 }
 
 // report prints each file's raw, gzip and brotli sizes, and the budget.

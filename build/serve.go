@@ -8,12 +8,15 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+
+	"workly.ai/consent/server/cookiekey"
 )
 
 // serve builds the site, then runs consentd in the foreground with the
 // embedded assets and the SQLite store in ./data, signing with the key in
 // .cache/consentd (made on the first start: outside the data directory, as
-// consentd requires), until interrupted.
+// consentd requires) and vouching for cookies with the development cookie
+// key the build baked in (cookiekey.Dev), until interrupted.
 func serve(root string, args []string) error {
 	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fl.String("addr", ":8080", "listen address")
@@ -29,7 +32,7 @@ func serve(root string, args []string) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(bin, "-addr", *addr, "-data", *data, "-key", *key)
+	cmd := exec.Command(bin, "-addr", *addr, "-data", *data, "-key", *key, "-cookie-key", cookiekey.Dev(root))
 	cmd.Dir, cmd.Stdout, cmd.Stderr = root, os.Stdout, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return err

@@ -159,9 +159,17 @@ func (c *Core) start(p *Page, j *Jar) {
 		if err != nil {
 			// A malformed or tampered cookie means no consent: replace it.
 			c.warn("ignoring a malformed consent cookie")
-			c.do(SetCookie{c.cfg.Site.CookieName() + "=; Path=/; Max-Age=0" + c.scope()})
+			c.do(SetCookie{c.cfg.Site.CookieName() + "=; Path=/; Max-Age=0" + c.scope()},
+				Storage{Area: "local", Key: writtenKey, Remove: true})
 		}
 		c.state = s
+		if err == nil && !c.page.Vouched {
+			// A page script's cookie, or one tossed from a sibling subdomain:
+			// no consent (nothing is granted, so every refusal holds), and
+			// the cookie is left as it is.
+			c.warn("the consent cookie has no valid proof from the server: it grants nothing")
+			c.state = consent.State{}
+		}
 	}
 	if !c.known(c.state) {
 		c.state = consent.State{}
@@ -204,6 +212,11 @@ func (c *Core) start(p *Page, j *Jar) {
 // refreshedKey is the sessionStorage key that says the server has set the
 // consent cookie again in this browser session.
 const refreshedKey = "consent.refreshed"
+
+// writtenKey is the localStorage key of the consent cookie this origin's
+// module wrote last: the loader believes it without the server's proof (the
+// person's own choice, its receipt not yet acknowledged).
+const writtenKey = "consent.written"
 
 // localeKey is the sessionStorage key of the locale a person switched to.
 const localeKey = "consent.locale"
@@ -399,7 +412,7 @@ func (c *Core) record(granted []string, ev consent.Event, method string, at time
 		c.error("write consent cookie: " + err.Error())
 		return
 	}
-	c.do(SetCookie{c.consentCookie(v)})
+	c.do(SetCookie{c.consentCookie(v)}, Storage{Area: "local", Key: writtenKey, Value: v})
 	if ev == "" {
 		ev = consent.ChoiceEvent(c.state, next)
 	}

@@ -94,7 +94,7 @@ func (v *visit) handle(ev Event) []Effect {
 // page is a first visit's page: the loader painted the banner.
 func page() *Page {
 	return &Page{Host: "www.workly.ai", Path: "/", HTTPS: true, Lang: "zh-CN", Langs: []string{"zh-CN"}, Shown: "-",
-		Started: day0.UnixMilli()}
+		Started: day0.UnixMilli(), Vouched: true}
 }
 
 func (v *visit) start(p *Page, cookie string) []Effect {
@@ -185,7 +185,7 @@ func TestFirstVisitAndAcceptAll(t *testing.T) {
 	}
 	// The consent cookie, its receipt, the notices gone, the identifiers now
 	// granted, the gated content, Consent Mode, then the page is told.
-	want := []string{"cookie", "receipt", "refresh", "remove", "cookie", "release", "mode", "onhide", "state", "dispatch"}
+	want := []string{"cookie", "storage", "receipt", "refresh", "remove", "cookie", "release", "mode", "onhide", "state", "dispatch"}
 	var got []string
 	for _, k := range kinds(fx) {
 		if k != "cookie" || len(got) == 0 || got[len(got)-1] != "cookie" {
@@ -483,5 +483,28 @@ func TestFailedEffectReported(t *testing.T) {
 	fx := v.handle(Event{Kind: EvFailed, Name: "storage", Result: "SecurityError: access denied"})
 	if l := find[Log](fx); len(l) != 1 || l[0].Level != "error" || !strings.Contains(l[0].Msg, "storage failed: SecurityError") {
 		t.Errorf("failed effect: %+v", fx)
+	}
+}
+
+// A cookie the server did not vouch for (a page script's, or one tossed from
+// a sibling subdomain) grants nothing and is left as it is.
+func TestUnvouchedCookieGrantsNothing(t *testing.T) {
+	v := newVisit(t)
+	p := page()
+	p.Vouched = false
+	fx := v.start(p, consent.CookieName+"=1~q83vEjRWeJq83vEjRWeJqw~2025-06-01~analytics.functional.marketing~1767225600~1767225600")
+	if v.core.State().ID != "" {
+		t.Fatal("an unvouched cookie counted")
+	}
+	if rel := find[Release](fx); len(rel) != 1 || len(rel[0].Granted) != 0 {
+		t.Errorf("released %+v", rel)
+	}
+	for _, c := range find[SetCookie](fx) {
+		if strings.HasPrefix(c.V, consent.CookieName+"=") {
+			t.Errorf("touched the cookie: %s", c.V)
+		}
+	}
+	if rs := receipts(t, fx); len(rs) != 1 || rs[0].Event != consent.EventBannerShown {
+		t.Errorf("receipts %+v, want the banner's", rs)
 	}
 }

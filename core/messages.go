@@ -97,6 +97,10 @@ type Page struct {
 	// whether a queued click hid it.
 	Shown  string
 	Hidden bool
+	// Vouched: the consent cookie's proof verifies with the server's cookie
+	// key, or it is the cookie this origin's module wrote last (the loader
+	// checks; see web/loader.js). Any other cookie grants nothing.
+	Vouched bool
 }
 
 // Jar is what the page stores now: document.cookie, the keys of

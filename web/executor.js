@@ -37,12 +37,12 @@
   // The page as it is now, and the permissions' states (where the browser
   // can tell), followed from now on.
   var browser = {};
-  Promise.all(kinds.map(function (k) {
+  Promise.all([L.ok].concat(kinds.map(function (k) {
     return navigator.permissions ? navigator.permissions.query({ name: k }).then(function (s) {
       browser[k] = s.state;
       s.onchange = function () { send({ t: "answer", call: 0, kind: k, state: s.state }); };
     }, function () {}) : 0;
-  })).then(function () {
+  }))).then(function (all) {
     var html = doc.documentElement, nav = navigator;
     early.unshift({
       t: "start", cfg: D.cfg, base: L.base, jar: jar(), page: {
@@ -51,7 +51,7 @@
         gpc: nav.globalPrivacyControl === true, dnt: nav.doNotTrack || "", refreshed: !!stored("sessionStorage", "consent.refreshed"),
         status: !!doc.querySelector("[data-consent-status]"), permissions: !!doc.querySelector("[data-consent-permissions]"),
         browser: browser, answers: stored("localStorage", "consent.permissions") || "",
-        queue: L.queue, started: Math.round(performance.timeOrigin), shown: L.shown, hidden: L.hidden
+        queue: L.queue, started: Math.round(performance.timeOrigin), shown: L.shown(), hidden: L.hidden(), vouched: all[0]
       }
     });
     started = true;

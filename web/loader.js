@@ -29,6 +29,16 @@
 //        [tag, [name, value, ...], child...] or a text string
 //   cm   Google Consent Mode: type -> category granting it ("" = always), or null
 //   dnt  whether Do Not Track counts like Global Privacy Control
+//   o    the optional categories; src: category -> origins its gated content
+//        may come from besides the page's
+//   k    the server's cookie key (ECDSA P-256, raw, base64url)
+//
+// A cookie's choice counts only when vouched for: its proof verifies with k
+// (the server stored the receipt of that choice), or it is the cookie this
+// origin's module wrote last (localStorage consent.written: the person's own
+// choice, its receipt not yet acknowledged). Any other cookie (a page
+// script's, one tossed from a sibling subdomain) grants nothing: no consent,
+// the banner asks again.
 //
 // What the loader hands the executor, once, through consent._boot(): its
 // table, the views it rendered, the queued clicks, and the functions the
@@ -60,21 +70,16 @@
     };
   });
 
-  // parse returns the consent state in a cookie value of format 1, or null.
-  // The rules are DecodeCookie's in cookie.go; testdata/cookie-vectors.json
-  // pins both.
+  // parse returns the consent state in a cookie value of format 1, or null,
+  // and keeps its proof in P (its text, expiry and signature). The rules are
+  // DecodeCookie's in cookie.go; testdata/cookie-vectors.json pins both.
+  var P;
   function parse(v) {
-    if (!v || v.length > 1024) return null;
-    var f = v.split("~");
-    if (f.length != 6 || f[0] != "1" || !/^[A-Za-z0-9_-]{22}$/.test(f[1]) ||
-        !/^[a-z0-9]([a-z0-9.-]{0,30}[a-z0-9])?$/.test(f[2]) || f[2].indexOf("..") >= 0) return null;
-    var g = f[3] ? f[3].split(".") : [], seen = {};
-    for (var i = 0; i < g.length; i++) {
-      if (!/^[a-z][a-z0-9_]{0,31}$/.test(g[i]) || seen[g[i]]) return null;
-      seen[g[i]] = 1;
-    }
-    var t = [f[4], f[5]].map(function (s) { return /^[1-9]\d{9}$/.test(s) ? +s : 0; });
-    if (!(t[0] >= 1577836800 && t[1] <= 4102444800 && t[0] <= t[1])) return null;
+    var f = v.length <= 1024 && /^1~([\w-]{22})~([a-z0-9](?:[a-z0-9.-]{0,30}[a-z0-9])?)~((?:[a-z][a-z0-9_]{0,31}(?:\.[a-z][a-z0-9_]{0,31})*)?)~([1-9]\d{9})~([1-9]\d{9})(?:~([1-9]\d{9})~([\w-]{86}))?$/.exec(v);
+    var g = f && f[3] ? f[3].split(".") : [], t = f ? [f[4], f[5], f[6] || 0].map(function (s) { return s >= 1577836800 && s <= 4102444800 ? +s : 0; }) : [];
+    for (var i = 0; i < g.length; i++) if (g.indexOf(g[i]) < i) f = 0;
+    if (!f || f[2].indexOf("..") >= 0 || !(t[0] && t[1] && t[0] <= t[1]) || f[6] && !t[2]) return null;
+    if (f[6]) P = [v.slice(0, v.lastIndexOf("~")), t[2], f[7]];
     return { id: f[1], policy: f[2], granted: g.sort(), given: t[0], updated: t[1] };
   }
 
@@ -83,23 +88,28 @@
     return (("; " + doc.cookie).split("; " + name + "=")[1] || "").split(";")[0];
   }
 
-  var state = parse(cookie(D.c)), now = Date.now(), AKEY = "consent.advance", up, next;
+  var raw = cookie(D.c), state = parse(raw), now = Date.now(), AKEY = "consent.advance", up, next, mine;
+  try { mine = localStorage.getItem("consent.written"); } catch (e) {}
+  function b64(s) {
+    return Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), function (c) { return c.charCodeAt(0); });
+  }
+  var sub = w.crypto && crypto.subtle, EC = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+  var vouched = Promise.resolve(!!state && (mine == raw || !!P && !!sub && P[1] * 1000 > now &&
+    sub.importKey("raw", b64(D.k), EC, false, ["verify"]).then(function (k) {
+      return sub.verify(EC, k, b64(P[2]), new TextEncoder().encode(P[0]));
+    }))).catch(function () { return false; });
   // A person who chose before keeps their choice while a newer policy waits
   // for them: nothing newer is assumed, nothing older is taken away.
   // (A version the manifest does not know, or not yet in force, counts as
   // no consent.)
-  var known = state && (state.policy == D.v || D.n[state.policy]);
+  var known, adv;
   (D.u || []).forEach(function (u) {
     if (now < u[0]) next = next || u;
-    else if (up = D.v = u[1], state && state.policy == up) known = 1;
+    else up = D.v = u[1];
   });
-  // The advance note, for a person whose consent is current, once due and
-  // until dismissed (for good: localStorage consent.advance).
-  var adv = next && state && state.policy == D.v && now >= next[2] && next[1];
-  try { if (localStorage.getItem(AKEY) == adv) adv = 0; } catch (e) {}
-  // What the loader knows; the module's state once it runs.
-  api.state = function () { return state; };
+  // What the loader knows, once vouched; the module's state once it runs.
   api.granted = function (c) { return !!known && state.granted.indexOf(c) >= 0; };
+  api.state = function () { return known === undefined ? null : state; };
 
   // h builds DOM nodes from a pre-rendered tree: createElement and
   // createTextNode only, never HTML parsing.
@@ -126,10 +136,38 @@
     return "zh-CN";
   }
 
-  // Trusted Types: on a page that enforces them, the module's script URLs and
-  // the page's own gated scripts pass through the "consent" policy, which the
-  // page's CSP must allow (trusted-types consent).
-  var tt = { createScriptURL: String, createScript: String };
+  // refuse reports gated content that may not load, with the element and
+  // why, and throws: nothing of it is used.
+  function refuse(el, why) {
+    console.warn("consent: refused", el, why);
+    throw new TypeError(why);
+  }
+  // from returns the URL u of category c's gated content (no c: the
+  // module's own scripts), resolved, when it may load: http(s) only (never
+  // javascript: or data:), from the page's origin, the module's, or one the
+  // category declares (site.json sources).
+  function from(u, c, el) {
+    try { u = new URL(u, location.href); } catch (e) {}
+    if (!u || !/^https?:$/.test(u.protocol)) refuse(el, "not an http(s) URL");
+    if (u.origin != location.origin && u.origin != new URL(base).origin && (D.src[c] || []).indexOf(u.origin) < 0)
+      refuse(el, u.origin + " is not a source of " + c);
+    return u.href;
+  }
+  // On a page with a nonce CSP (the loader came with a nonce), a gated script
+  // runs only with that nonce: markup injected without it stays inert.
+  var nonce = doc.currentScript && doc.currentScript.nonce;
+  function nonced(el, v) {
+    if (nonce && el.nonce != nonce) refuse(el, "it lacks the page's nonce");
+    return v;
+  }
+  // Trusted Types: the "consent" policy (the page's CSP must allow it:
+  // trusted-types consent) passes only what from and nonced allow. It stays
+  // in this closure and the executor's (see _boot); the same rules apply
+  // where browsers have no Trusted Types.
+  var tt = {
+    createScriptURL: function (u, c, el) { return c ? nonced(el, from(u, c, el)) : from(u); },
+    createScript: function (t, c, el) { return nonced(el, t); }
+  };
   try { if (w.trustedTypes) tt = trustedTypes.createPolicy("consent", tt); } catch (e) {}
 
   // release runs gated scripts and loads gated iframes of the granted
@@ -143,27 +181,28 @@
       if (granted.indexOf(c) >= 0 && D.o.indexOf(c) >= 0) run(s[i]);
     }
   }
-  // run runs a gated script or loads a gated iframe.
+  // run runs a gated script or loads a gated iframe, unless refused (and
+  // reported).
   function run(o) {
+    var c = o.getAttribute("data-consent");
+    try {
       if (o.tagName == "IFRAME") {
-        var u = null, v = o.getAttribute("data-src");
-        try { u = new URL(v, location.href); } catch (e) {}
+        var v = o.getAttribute("data-src");
         o.removeAttribute("data-src");
-        // Only the web's own schemes: never javascript: or data:.
-        if (u && /^https?:$/.test(u.protocol)) o.src = u.href;
-        else console.warn("consent: gated iframe: data-src is not an http(s) URL:", v);
+        o.src = from(v, c, o);
         return;
       }
       var x = doc.createElement("script");
       for (var j = 0; j < o.attributes.length; j++) {
         var at = o.attributes[j].name, val = o.attributes[j].value;
-        if (at == "src") x.src = tt.createScriptURL(val);
+        if (at == "src") x.src = tt.createScriptURL(val, c, o);
         else if (at != "type" && at != "data-consent" && at != "nonce") x.setAttribute(at, val);
       }
       if (o.nonce) x.nonce = o.nonce;
       x.type = o.getAttribute("data-type") || "text/javascript";
-      if (o.text) x.text = tt.createScript(o.text);
+      if (o.text || !o.src) x.text = tt.createScript(o.text, c, o);
       o.parentNode.replaceChild(x, o);
+    } catch (e) {} // refused, and reported
   }
 
   // Google Consent Mode v2: every type denied by default before any tag can
@@ -213,12 +252,25 @@
     entry = !state ? n[""] : state.policy == D.v ? adv && n[D.v] : n[state.policy] || n[""];
     if (entry) paint(locale());
   }
-  if (up || adv) fetch(new URL(D.cfg, base)).then(function (r) { return r.json(); }).then(function (c) { show(c.notices[D.v]); });
-  else show(D.n);
-  if (known) {
-    if (D.cm) gtag("consent", "update", modes(state.granted));
-    release(state.granted);
-  }
+  vouched.then(function (ok) {
+    if (state && !ok) console.warn("consent: the consent cookie has no valid proof from the server: it grants nothing");
+    if (!ok) state = null;
+    // A person who chose before keeps their choice while a newer policy
+    // waits for them: nothing newer is assumed, nothing older is taken
+    // away. (A version the manifest does not know, or not yet in force,
+    // counts as no consent.)
+    known = !!state && (state.policy == D.v || !!D.n[state.policy] || state.policy == up);
+    // The advance note, for a person whose consent is current, once due and
+    // until dismissed (for good: localStorage consent.advance).
+    adv = next && state && state.policy == D.v && now >= next[2] && next[1];
+    try { if (localStorage.getItem(AKEY) == adv) adv = 0; } catch (e) {}
+    if (up || adv) fetch(new URL(D.cfg, base)).then(function (r) { return r.json(); }).then(function (c) { show(c.notices[D.v]); });
+    else show(D.n);
+    if (known) {
+      if (D.cm) gtag("consent", "update", modes(state.granted));
+      release(state.granted);
+    }
+  });
 
   // Clicks on the notice's controls (made by the person: isTrusted), until
   // the executor handles them.
@@ -257,8 +309,9 @@
     delete api._boot;
     live = 1;
     return {
-      D: D, base: base, views: views, queue: queue, tt: tt, h: h, run: run, gated: gated,
-      shown: entry ? (entry == D.n[""] ? "-" : state.policy) : "", hidden: !!notice && notice.hidden,
+      D: D, base: base, views: views, queue: queue, tt: tt, h: h, run: run, gated: gated, ok: vouched,
+      shown: function () { return entry ? (entry == D.n[""] ? "-" : state.policy) : ""; },
+      hidden: function () { return !!notice && notice.hidden; },
       set: function (s) { state = s; known = !!s; }, resolve: resolve,
       gtag: D.cm && function (g) { gtag("consent", "update", modes(g)); }
     };

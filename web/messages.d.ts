@@ -25,9 +25,11 @@ export interface Loader {
   /** The selector of gated content. */
   gated: string;
   /** The notice painted: "" none, "-" the first-visit banner, else the version acknowledged. */
-  shown: string;
+  shown(): string;
   /** A queued click hid the notice. */
-  hidden: boolean;
+  hidden(): boolean;
+  /** Whether the consent cookie is vouched for (its proof verifies, or this origin's module wrote it). */
+  ok: Promise<boolean>;
   /** Sets what consent.state() and granted() answer. */
   set(state: State | null): void;
   /** Resolves consent.ready. */
@@ -64,7 +66,7 @@ export interface Page {
   gpc: boolean; dnt: string; refreshed: boolean;
   status: boolean; permissions: boolean;
   browser: Record<string, PermissionState>; answers: string;
-  queue: Click[]; started: number; shown: string; hidden: boolean;
+  queue: Click[]; started: number; shown: string; hidden: boolean; vouched: boolean;
 }
 
 /** Executor → worker: the core's events (core.EventKind). */

@@ -1,8 +1,12 @@
 package e2e
 
 import (
+	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -130,6 +134,117 @@ func TestGatedIframeOnlyWebURLs(t *testing.T) {
 	v.waitWarning("not an http(s) URL")
 	if got := eval[string](v, `(document.getElementById("evil-frame").getAttribute("src") || "") + (window.framed ? " ran" : "")`); got != "" {
 		t.Errorf("the loader loaded a gated iframe from %q", got)
+	}
+	v.noProblems()
+}
+
+// A consent cookie tossed from a sibling subdomain (a script on
+// evil.workly.ai writing Domain=workly.ai) grants nothing on www: the banner
+// shows, no gated script or iframe is released, no optional cookie is set,
+// state() is null; and POST /v1/cookie does not set it again.
+func TestTossedCookieGrantsNothing(t *testing.T) {
+	v := newVisitor(t)
+	now := strconv.FormatInt(time.Now().Unix(), 10)
+	tossed := "1~" + newConsentID() + "~2025-06-01~analytics.functional.marketing~" + now + "~" + now
+	v.do(chromedp.Navigate(strings.Replace(siteURL, "//www.", "//evil.", 1) + "/healthz"))
+	v.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "consent=` + tossed + `; Path=/; Domain=workly.ai; Max-Age=3600"`))
+	v.do(chromedp.Navigate(siteURL + "/"))
+	v.do(chromedp.WaitVisible(chromedp.CSS(`.cm-banner`)))
+	v.waitWarning("no valid proof")
+	v.ready()
+	if got := eval[string](v, `JSON.stringify([consent.state(), !!window.demoAnalyticsLoaded, document.querySelector("iframe.promo").getAttribute("src")])`); got != `[null,false,null]` {
+		t.Errorf("the tossed cookie: state, analytics ran, promo src = %s", got)
+	}
+	for _, name := range []string{"_ga", "yq_aid"} {
+		if _, ok := v.cookies(siteURL + "/")[name]; ok {
+			t.Errorf("the tossed cookie set %s", name)
+		}
+	}
+	if sc := postCookie(t, tossed); sc != "" {
+		t.Errorf("POST /v1/cookie set the tossed cookie again: %s", sc)
+	}
+	v.noProblems()
+}
+
+// postCookie posts /v1/cookie with the consent cookie value and returns the
+// Set-Cookie it answers ("" for none).
+func postCookie(t *testing.T, value string) string {
+	t.Helper()
+	req, _ := http.NewRequest("POST", siteURL+"/v1/cookie", nil)
+	req.Header.Set("Cookie", "consent="+value)
+	req.Host = strings.TrimPrefix(siteURL, "http://")
+	req.URL.Host = strings.TrimPrefix(baseURL, "http://")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.Header.Get("Set-Cookie")
+}
+
+// POST /v1/cookie sets again only a cookie the server vouched for, with
+// categories and versions the site knows, for at most maxAgeDays from now,
+// and Secure only by the server's own scheme (here plain http, whatever
+// X-Forwarded-Proto a client sends).
+func TestCookieRefreshOnlyVouched(t *testing.T) {
+	id := newConsentID()
+	now := time.Now().Unix()
+	fields := func(cats string, updated int64) string {
+		return "1~" + id + "~2025-06-01~" + cats + "~" + strconv.FormatInt(now-60, 10) + "~" + strconv.FormatInt(updated, 10)
+	}
+	good := vouched(t, fields("analytics", now))
+	forged := fields("analytics", now) + "~" + strconv.FormatInt(now+86400, 10) + "~" + strings.Repeat("A", 86)
+	for name, value := range map[string]string{
+		"forged proof":     forged,
+		"no proof":         fields("analytics.marketing", now),
+		"far future":       fields("analytics", 4000000000),
+		"unknown category": vouched(t, fields("analytics.tracking", now)),
+	} {
+		if sc := postCookie(t, value); sc != "" {
+			t.Errorf("%s: Set-Cookie %s", name, sc)
+		}
+	}
+	sc := postCookie(t, good)
+	if !strings.HasPrefix(sc, "consent="+good+";") || strings.Contains(sc, "Secure") {
+		t.Fatalf("a vouched cookie: Set-Cookie %q", sc)
+	}
+	_, age, _ := strings.Cut(sc, "Max-Age=")
+	age, _, _ = strings.Cut(age, ";")
+	if n, _ := strconv.Atoi(age); n <= 0 || n > 31*86400 {
+		t.Errorf("Max-Age %s, want at most the proof's 30 days", age)
+	}
+}
+
+// The module is no script gadget: on a page whose CSP allows scripts by
+// nonce with 'strict-dynamic' and enforces Trusted Types, gated scripts
+// injected without the nonce (one from an undeclared origin, one inline)
+// never run and the evil one is never requested, while the page's own
+// nonce'd gated script runs; the policy is not reachable from the page.
+func TestGadgetUnderStrictCSP(t *testing.T) {
+	v := newVisitor(t)
+	v.acked("2025-06-01")
+	seen := v.requests()
+	const nonce = "e2eN0nce"
+	page := `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>gadget</title></head><body>
+<p>user content:</p>
+<script type="text/plain" data-consent="analytics" src="https://evil.example/x.js"></script>
+<script type="text/plain" data-consent="analytics">window.inlineRan = true</script>
+<script type="text/plain" data-consent="analytics" nonce="` + nonce + `">window.ownRan = true</script>
+<script src="/loader.js" nonce="` + nonce + `" defer></script></body></html>`
+	csp := "script-src 'nonce-" + nonce + "' 'strict-dynamic' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'none'; " +
+		"require-trusted-types-for 'script'; trusted-types consent"
+	v.serve("/gadget.html", page, csp)
+	v.open("/gadget.html")
+	v.poll(`window.ownRan === true`)
+	v.waitWarning("is not a source of analytics")
+	v.ready()
+	if got := eval[string](v, `JSON.stringify([!!window.inlineRan, typeof consent._tt, consent._hand ? consent._hand() : null])`); got != `[false,"undefined",null]` {
+		t.Errorf("inline ran, consent._tt, _hand() = %s", got)
+	}
+	for _, r := range seen() {
+		if strings.Contains(r.URL, "evil.example") {
+			t.Errorf("the evil script was requested: %s", r.URL)
+		}
 	}
 	v.noProblems()
 }

@@ -381,7 +381,9 @@ func TestConsentAcrossSubdomains(t *testing.T) {
 	v.do(chromedp.Navigate(siteURL + "/"))
 	v.ready()
 	v.do(chromedp.Click(chromedp.CSS(`[data-consent-action="accept-all"]`)))
-	v.poll(`document.cookie.includes("consent=")`)
+	// Once the server has acknowledged the choice it vouches for the cookie
+	// (until then another subdomain would ask again).
+	v.poll(`/consent=[^;]*~[\w-]{86}(;|$)/.test(document.cookie)`)
 	on := eval[string](v, `window.consent.state().id`)
 	v.do(chromedp.Navigate(strings.Replace(siteURL, "www.", "app.", 1) + "/app/"))
 	v.ready()
@@ -397,7 +399,7 @@ func TestConsentAcrossSubdomains(t *testing.T) {
 	// on the site too.
 	w := newVisitor(t)
 	w.do(chromedp.Navigate(siteURL + "/healthz"))
-	w.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "consent=1~` + newConsentID() + `~2022-01-01~analytics~1767225600~1767225600; Path=/; Domain=workly.ai"`))
+	w.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "consent=` + vouched(t, "1~"+newConsentID()+"~2022-01-01~analytics~1767225600~1767225600") + `; Path=/; Domain=workly.ai"`))
 	w.do(chromedp.Navigate(strings.Replace(siteURL, "www.", "app.", 1) + "/app/"))
 	w.ready()
 	w.do(chromedp.Click(chromedp.CSS(`dialog[data-consent-notice="material"] [data-consent-action="acknowledge"]`)))

@@ -12,16 +12,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"workly.ai/consent/build/testsite"
+	"workly.ai/consent/server/cookiekey"
 )
 
 var update = flag.Bool("update", false, "rewrite the screenshots in testdata/screenshots")
@@ -355,5 +358,40 @@ func (v *visitor) screenshot(name string) {
 		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 			v.t.Fatal(err)
 		}
+	}
+}
+
+// vouched returns cookie value v (six fields) with the proof the server
+// would give it, by the development cookie key consentd runs with: a
+// returning visitor's cookie, as the server vouched for it.
+func vouched(t *testing.T, v string) string {
+	t.Helper()
+	k, err := cookiekey.Load(cookiekey.Dev(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := k.Sign(v + "~" + strconv.FormatInt(time.Now().Add(30*24*time.Hour).Unix(), 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// serve answers the page's requests for path on the server with body as
+// HTML under the Content-Security-Policy csp (instead of the server's), from
+// now on.
+func (v *visitor) serve(path, body, csp string) {
+	v.t.Helper()
+	if err := chromedp.Listen(v.ctx, func(ev any) {
+		if ev, ok := ev.(*fetch.EventRequestPaused); ok {
+			go chromedp.Call(v.ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: ev.RequestID, ResponseCode: 200,
+				ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "text/html; charset=utf-8"}, {Name: "Content-Security-Policy", Value: csp}},
+				Body:            []byte(body)})
+		}
+	}); err != nil {
+		v.t.Fatal(err)
+	}
+	if _, err := chromedp.Call(v.ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*" + path}}}); err != nil {
+		v.t.Fatal(err)
 	}
 }

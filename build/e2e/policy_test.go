@@ -17,13 +17,13 @@ import (
 )
 
 // acked sets a consent cookie as if the person had chosen under version,
-// granting analytics.
+// granting analytics, and the server had vouched for it.
 func (v *visitor) acked(version string) {
 	v.t.Helper()
 	v.open("/healthz")
 	v.consentID = newConsentID()
-	v.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "consent=1~` + v.consentID + `~` + version +
-		`~analytics~1767225600~1767225600; Path=/"`))
+	v.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "consent=` + vouched(v.t, "1~"+v.consentID+"~"+version+
+		"~analytics~1767225600~1767225600") + `; Path=/"`))
 }
 
 // A person who acknowledged 2022-01-01 sees the prominent notice listing

@@ -14,11 +14,17 @@ import (
 	"time"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/cookiekey"
 )
+
+// built is the module root Build last built: Start gives consentd its
+// development cookie key (cookiekey.Dev), whose public half the build baked in.
+var built string
 
 // Build builds the site as a user does (go run ./build, from root, the
 // module root) and consentd into dir, and returns the binary's path.
 func Build(root, dir string) (string, error) {
+	built = root
 	build := exec.Command("go", "run", "./build")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
@@ -38,10 +44,15 @@ func Build(root, dir string) (string, error) {
 func Key(data string) string { return data + "-signing.key" }
 
 // Start starts consentd bin on addr (port 0: a free one) with its store in
-// data and its key at Key(data), extra flags after those, and returns its
-// URL once it listens.
+// data and its key at Key(data), the development cookie key of the module
+// Build built (if it ran), extra flags after those, and returns its URL once
+// it listens.
 func Start(bin, data, addr string, extra ...string) (*exec.Cmd, string, error) {
-	cmd := exec.Command(bin, append([]string{"-addr", addr, "-data", data, "-key", Key(data)}, extra...)...)
+	flags := []string{"-addr", addr, "-data", data, "-key", Key(data)}
+	if built != "" {
+		flags = append(flags, "-cookie-key", cookiekey.Dev(built))
+	}
+	cmd := exec.Command(bin, append(flags, extra...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, "", err

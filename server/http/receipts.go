@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/cookiekey"
 	"workly.ai/consent/server/wire"
 )
 
@@ -60,6 +61,10 @@ type Ingest struct {
 	// Discovered keeps the counts of POST /v1/discovered, which is on only
 	// when site.json sets "discovery" and this is not nil.
 	Discovered DiscoveryStore
+	// CookieKey vouches for consent cookies (vouchCookie, POST /v1/cookie);
+	// its public half must be the built site's cookie.publicKey. Without
+	// it the server vouches for none, and every page asks again.
+	CookieKey *cookiekey.Key
 }
 
 // receipts answers POST /v1/receipts: a batch {"receipts":[…]} as JSON or as
@@ -179,6 +184,7 @@ func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 			s.metrics.lagBeyond.Inc()
 		}
 	}
+	s.vouchCookie(w, r, rs)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(struct {

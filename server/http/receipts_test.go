@@ -62,6 +62,9 @@ func newIngestServer(t testing.TB, ingest Ingest, store consent.ReceiptStore) *S
 		{ID: "2027-01-01", Effective: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), Title: txt, SHA256: testNextPolicy,
 			Changes: []consent.Change{{Kind: consent.KindMinor, Summary: txt}}},
 	}}
+	if ingest.CookieKey != nil {
+		site.Cookie.PublicKey = ingest.CookieKey.PublicKey()
+	}
 	siteJSON, _ := json.Marshal(site)
 	policiesJSON, _ := json.Marshal(m)
 	if ingest.Now == nil {

@@ -6,6 +6,7 @@ package http
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -52,8 +53,13 @@ func New(assets fs.FS, store consent.ReceiptStore, log *slog.Logger, ingest Inge
 	if err != nil {
 		return nil, err
 	}
-	if site == nil {
+	switch {
+	case site == nil:
 		log.Warn("no built assets: run go run ./build first")
+	case ingest.CookieKey == nil:
+		log.Warn("no -cookie-key: no consent cookie is vouched for, so every page asks again")
+	case site.Cookie.PublicKey != ingest.CookieKey.PublicKey():
+		return nil, fmt.Errorf("the cookie key's public half is not the one the site was built with (cookie.publicKey %s): browsers would believe no cookie it vouches for", site.Cookie.PublicKey)
 	}
 	s := &Server{static: st, store: store, log: log, ingest: ingest, site: site, policies: policies,
 		allowed: map[string]bool{}, metrics: newMetrics(),

@@ -45,6 +45,7 @@ import (
 
 	"workly.ai/consent"
 	"workly.ai/consent/server/assets"
+	"workly.ai/consent/server/cookiekey"
 	consenthttp "workly.ai/consent/server/http"
 	"workly.ai/consent/server/postgres"
 	"workly.ai/consent/server/proof"
@@ -106,6 +107,7 @@ func run(args []string, listening func(addr string)) error {
 	dataDir := fl.String("data", "data", "directory of the SQLite store and of the server's last checkpoint")
 	dsn := fl.String("db", "", "a PostgreSQL URL (postgres://user@host:5432/db): store receipts there, shared by several servers, instead of in DATA/consent.db")
 	keyFile := fl.String("key", "", "the Ed25519 signing key, outside -data (required; with SQLite created if missing)")
+	cookieKeyFile := fl.String("cookie-key", "", "the ECDSA P-256 key that vouches for consent cookies (consentd keygen -cookie); its public half must be the built site's cookie.publicKey (go run ./build serve passes .cache/consentd/cookie.key)")
 	checkpointFile := fl.String("checkpoint", "", "where the server keeps its last checkpoint (default DATA/consent.checkpoint)")
 	assetsDir := fl.String("assets", "", "serve the built site from this directory instead of the embedded copy")
 	origins := fl.String("origins", "", "comma-separated origins (https://www.example.com) whose pages may post receipts, besides this server's own")
@@ -209,6 +211,11 @@ func run(args []string, listening func(addr string)) error {
 	}
 	ingest := consenthttp.Ingest{Origins: allowed, Rate: *rate, Burst: *burst, SubjectPerDay: *subjectQuota,
 		GlobalRate: *globalRate, TrustedProxies: trusted, PublicKey: pub}
+	if *cookieKeyFile != "" {
+		if ingest.CookieKey, err = cookiekey.Load(*cookieKeyFile); err != nil {
+			return fmt.Errorf("-cookie-key: %w", err)
+		}
+	}
 	if *dsn == "" { // with -db the receipts are not on this disk
 		ingest.MinFree, ingest.FreeSpace = uint64(minFree), freeSpace(*dataDir)
 	}

@@ -14,17 +14,27 @@ import (
 
 	"workly.ai/consent"
 	"workly.ai/consent/server/assets"
+	"workly.ai/consent/server/cookiekey"
 	"workly.ai/consent/server/proof"
 )
 
 func keygen(args []string) error {
 	fl := flag.NewFlagSet("keygen", flag.ContinueOnError)
 	key := fl.String("key", "", "where to write the key (required; outside the data directory); the public key goes to KEY.pub")
+	cookie := fl.Bool("cookie", false, "make the cookie key (-cookie-key) instead: ECDSA P-256, its public half for site.json's cookie.publicKey")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
 	if *key == "" {
 		return errors.New("keygen: -key FILE is required")
+	}
+	if *cookie {
+		k, err := cookiekey.Generate(*key)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("wrote %s and %s.pub; in site.json: \"cookie\": {…, \"publicKey\": %q}\n", *key, *key, k.PublicKey())
+		return nil
 	}
 	k, err := proof.CreateKey(*key)
 	if err != nil {
