@@ -15,18 +15,20 @@ import (
 )
 
 // Every event becomes a receipt. A receipt waits in the outbox, in
-// localStorage (it survives reloads, closed tabs, offline periods and server
-// outages), until the server acknowledges it; then it moves, with the
-// server's signed Ack, to the person's history, also in localStorage, which
-// the preferences centre downloads and consent.history() returns.
+// IndexedDB (see outbox_js.go: it survives reloads, closed tabs, offline
+// periods and server outages, and any number of tabs share it safely), until
+// the server acknowledges it; then it moves, with the server's signed Ack,
+// to the person's history, in the same database, which the preferences
+// centre downloads and consent.history() returns.
 //
 // Each receipt carries the SHA-256 of the same person's previous one (Prev)
 // and is signed by this browser's receipt key: an ECDSA P-256 key WebCrypto
 // made non-extractable, kept in IndexedDB (consent.keys), one per origin,
 // which the server binds the consent to (see the README's threat model).
 // Hashes and signatures come from WebCrypto, as promises, so a receipt is
-// linked and signed after it is made: made at once (never waiting, safe in a
-// JS callback), then linked and signed by the sender goroutine. (Go's
+// linked and signed after it is made: made and stored at once (never
+// waiting, safe in a JS callback), then linked and signed by the sender
+// goroutine of whichever tab holds the outbox's Web Lock. (Go's
 // crypto/sha256 and crypto/ecdsa would cost every visitor ~40 KB and more.)
 // A browser without WebCrypto or IndexedDB sends its receipts unlinked and
 // unsigned, with one console warning: the server accepts those only for a
@@ -34,8 +36,8 @@ import (
 // so a receipt sent twice (by a beacon and again by a retry) is stored once.
 
 const (
-	outboxKey    = "consent.outbox"
-	historyKey   = "consent.receipts"
+	outboxKey    = "consent.outbox"   // localStorage: an older module's outbox, and receipts spilled as a page hid (outboxKey + ".…")
+	historyKey   = "consent.receipts" // localStorage: an older module's history
 	receiptsPath = "/v1/receipts"
 	cookiePath   = "/v1/cookie"
 	maxOutbox    = 500 // receipts waiting; beyond it the oldest are dropped, with a console error
@@ -49,25 +51,15 @@ const (
 // the receipt is in the history.
 type entry struct{ id, subject, wire, ack string }
 
-// outbox is the stored outbox.
-type outbox struct {
-	// subject is the pseudonymous id of receipts made before a first choice
-	// (banner shown); the first choice takes it as the consent id.
-	subject string
-	// last describes the newest linked receipt: its subject and wire form,
-	// and in ack that form's SHA-256 ("" until computed). The same subject's
-	// next receipt links to that hash.
-	last   entry
-	open   []entry // not linked yet: Prev unset
-	linked []entry // linked, waiting for the server's acknowledgement
-}
-
-// The outbox and the history are stored as lines of text, not JSON: the
-// module then needs no JSON encoder (encoding/json costs every visitor
-// hundreds of KB) and no object building, which costs more code than these
-// few lines of parsing. A wire form is JSON on one line: its strings escape
-// control characters. Lines are "KIND ID SUBJECT ACK WIRE", "-" for empty
-// fields; anything else is skipped.
+// Stored receipts are lines of text, not JSON: the module then needs no
+// JSON encoder (encoding/json costs every visitor hundreds of KB) and no
+// object building, which costs more code than these few lines of parsing. A
+// wire form is JSON on one line: its strings escape control characters.
+// Lines are "KIND ID SUBJECT ACK WIRE", "-" for empty fields; anything else
+// is skipped. An older module kept its whole outbox in one localStorage
+// string of such lines: "subject" (the pre-choice subject in ID), "last"
+// (the newest linked receipt, its hash in ACK), "open" and "linked"
+// receipts; and its history, "acked" lines, in another.
 
 const (
 	lineSubject = "subject"
@@ -105,9 +97,32 @@ func parseLines(text string, fn func(kind string, e entry)) {
 
 // receipts is the module's delivery state.
 type receipts struct {
-	mu  sync.Mutex // guards box and every read-modify-write of the stored outbox
-	box outbox     // the last outbox read or written: used where storage is unavailable
-	url string     // the receipts endpoint, on the loader's origin
+	// mu guards the fields below it; never held while waiting.
+	mu sync.Mutex
+	// store is the outbox once open (nil before: receipts wait in pending),
+	// in the database named db (outboxDB when "": tests name others).
+	store outboxStore
+	db    string
+	// ready says that pending has been stored once and subject read from
+	// the store: from then on a receipt is stored as it is made.
+	ready bool
+	// subject is the pseudonymous id of receipts made before a first choice
+	// (banner shown); the first choice takes it as the consent id (firstID).
+	// taken says a choice took it before the store was read.
+	subject string
+	taken   bool
+	// pending are receipts not stored yet (made before the store was open,
+	// or whose write failed), oldest first; writing those whose write has
+	// started and not ended yet.
+	pending []consent.Receipt
+	writing []entry
+	// beacon is the body of the next batch, kept ready for the pagehide
+	// beacon (which cannot wait for IndexedDB); "" when nothing waits.
+	beacon string
+	// tab names this module's spill key in localStorage (see spill).
+	tab string
+
+	url string // the receipts endpoint, on the loader's origin
 	// cookieURL is POST /v1/cookie on the loader's origin (see refreshCookie);
 	// ignore is a function that ignores its argument: a failed refresh's.
 	cookieURL string
@@ -115,13 +130,9 @@ type receipts struct {
 	wake      chan struct{}
 	wakeFn    safejs.Func // calls send: the sender's timer
 	noHash    bool        // no WebCrypto (an insecure context): receipts go unlinked
-	// key is this origin's receipt key once loaded; keyDone says whether
-	// loading has ended (without a key: receipts go unsigned). sig is the
-	// signature last made, of text: the sender's, for the next receipt to
-	// link.
-	key     receiptKey
-	keyDone bool
-	sig     struct{ text, sig string }
+	// key is this origin's receipt key once loaded (without one, receipts
+	// go unsigned).
+	key receiptKey
 }
 
 // receiptKey is the browser's receipt signing key: the private CryptoKey
@@ -148,6 +159,21 @@ func (m *module) startReceipts() error {
 	if m.out.ignore, err = callback("ignore", func(safejs.Value, []safejs.Value) any { return nil }); err != nil {
 		return err
 	}
+	if m.out.wakeFn, err = callback("send", func(safejs.Value, []safejs.Value) any { m.send(); return nil }); err != nil {
+		return err
+	}
+	m.funcs = append(m.funcs, m.out.wakeFn, m.out.ignore)
+	if err := m.watchLeaving(); err != nil {
+		return err
+	}
+	go m.deliver()
+	m.send()
+	return nil
+}
+
+// watchLeaving listens for the page hiding (leaving) and the network coming
+// back (send). Page-only.
+func (m *module) watchLeaving() error {
 	hide, err := callback("pagehide", func(_ safejs.Value, args []safejs.Value) any {
 		m.leaving(len(args) > 0 && (&jsReader{}).str(args[0], "type") == "pagehide")
 		return nil
@@ -155,18 +181,11 @@ func (m *module) startReceipts() error {
 	if err != nil {
 		return err
 	}
-	if m.out.wakeFn, err = callback("send", func(safejs.Value, []safejs.Value) any { m.send(); return nil }); err != nil {
-		return err
-	}
-	m.funcs = append(m.funcs, hide, m.out.wakeFn, m.out.ignore)
+	m.funcs = append(m.funcs, hide)
 	call("window", "addEventListener", "pagehide", hide)
 	call("window", "addEventListener", "visibilitychange", hide)
-	if _, err := call("window", "addEventListener", "online", m.out.wakeFn); err != nil {
-		return err
-	}
-	go m.deliver()
-	m.send()
-	return nil
+	_, err = call("window", "addEventListener", "online", m.out.wakeFn)
+	return err
 }
 
 // emit makes the receipt of event ev for state s (zero before a first
@@ -182,34 +201,74 @@ func (m *module) emitReceipt(r consent.Receipt, s consent.State, at time.Time) {
 	v := m.currentPolicy()
 	r.ID, r.Subject, r.Policy, r.PolicySHA256, r.Locale, r.Granted, r.Time, r.GPC = newID(), s.ID, v.ID, v.SHA256, locale(), s.Granted, at, gpc()
 	r.DNT = m.cfg.site.HonorDNT && doNotTrack() == "1"
-	m.updateOutbox(func(b *outbox) bool {
-		if r.Subject == "" {
-			if b.subject == "" {
-				b.subject = newID()
-			}
-			r.Subject = b.subject
-		}
-		b.open = append(b.open, entry{id: r.ID, subject: r.Subject, wire: string(consent.AppendReceiptJSON(nil, r))})
-		if n := len(b.linked) + len(b.open) - maxOutbox; n > 0 {
-			consoleError("consent: the receipt outbox is full; dropping its " + strconv.Itoa(n) + " oldest")
-			drop := min(n, len(b.linked))
-			b.linked, b.open = b.linked[drop:], b.open[n-drop:]
-		}
-		return true
-	})
+	m.keep(r)
 	m.send()
+}
+
+// keep stores receipt r, or keeps it in pending until the store is ready.
+// It never waits.
+func (m *module) keep(r consent.Receipt) {
+	m.out.mu.Lock()
+	if !m.out.ready {
+		// Its subject, if it has none yet, is the stored one: set by flush.
+		m.out.pending = append(m.out.pending, r)
+		m.out.mu.Unlock()
+		return
+	}
+	c := &change{}
+	if r.Subject == "" {
+		if m.out.subject == "" {
+			m.out.subject = newID()
+			c.subject = &m.out.subject
+		}
+		r.Subject = m.out.subject
+	}
+	e := entryOf(r)
+	c.add[sOpen] = []entry{e}
+	m.out.writing = append(m.out.writing, e)
+	store := m.out.store
+	m.out.mu.Unlock()
+	store.write(c, func(err error) {
+		m.out.mu.Lock()
+		m.out.writing = without(m.out.writing, func(w entry) bool { return w.id == e.id })
+		if err != nil {
+			m.out.pending = append(m.out.pending, r)
+		}
+		m.out.mu.Unlock()
+		if err != nil {
+			consoleWarn("consent: a receipt waits in this page until it can be stored: " + err.Error())
+			m.send()
+		}
+	})
+}
+
+// entryOf is r as the outbox keeps it.
+func entryOf(r consent.Receipt) entry {
+	return entry{id: r.ID, subject: r.Subject, wire: string(consent.AppendReceiptJSON(nil, r))}
 }
 
 // firstID is the consent id of a first choice: the subject of the receipts
 // made before it (banner shown), so that they and the choice form one chain.
+// It never waits.
 func (m *module) firstID() string {
-	id := ""
-	m.updateOutbox(func(b *outbox) bool {
-		id, b.subject = b.subject, ""
-		return id != ""
-	})
+	m.out.mu.Lock()
+	defer m.out.mu.Unlock()
+	id := m.out.subject
 	if id == "" {
 		id = newID()
+	}
+	had := m.out.subject != ""
+	m.out.subject = ""
+	if !m.out.ready {
+		m.out.taken = true
+		for i := range m.out.pending {
+			if m.out.pending[i].Subject == "" {
+				m.out.pending[i].Subject = id
+			}
+		}
+	} else if had {
+		none := ""
+		m.out.store.write(&change{subject: &none}, nil)
 	}
 	return id
 }
@@ -222,35 +281,123 @@ func (m *module) send() {
 	}
 }
 
-// deliver is the sender: it links waiting receipts and posts them in
-// batches, backing off exponentially, with jitter, while posts fail.
+// openOutbox opens the store (IndexedDB, else this page's memory, with a
+// console warning), moves into it what localStorage holds and stores the
+// receipts made meanwhile. It waits: the sender's first step.
+func (m *module) openOutbox() {
+	var store outboxStore
+	name := m.out.db
+	if name == "" {
+		name = outboxDB
+	}
+	if s, err := openOutboxDB(name); err != nil {
+		consoleWarn("consent: the receipt outbox is kept in this page only: " + err.Error())
+		store = &memStore{}
+	} else {
+		store = s
+	}
+	m.out.mu.Lock()
+	m.out.store = store
+	m.out.mu.Unlock()
+	m.migrate()
+	if err := m.flush(); err != nil {
+		consoleError("consent: keep receipts: " + err.Error())
+	}
+}
+
+// flush stores the pending receipts; the first flush reads the stored
+// pre-choice subject (unless a choice took one already) and makes the
+// module ready.
+func (m *module) flush() error {
+	var took []consent.Receipt
+	err := m.out.store.update(false, func(s *snapshot) *change {
+		m.out.mu.Lock()
+		defer m.out.mu.Unlock()
+		c := &change{}
+		if !m.out.ready {
+			if m.out.taken {
+				if s.subject != "" {
+					none := ""
+					c.subject = &none
+				}
+			} else if m.out.subject == "" {
+				m.out.subject = s.subject
+			}
+		}
+		took, m.out.pending = m.out.pending, nil
+		for i, r := range took {
+			if r.Subject == "" {
+				if m.out.subject == "" {
+					m.out.subject = newID()
+					c.subject = &m.out.subject
+				}
+				took[i].Subject = m.out.subject
+			}
+			c.add[sOpen] = append(c.add[sOpen], entryOf(took[i]))
+		}
+		m.out.ready = true
+		return c
+	})
+	if err != nil {
+		m.out.mu.Lock()
+		m.out.pending = append(took, m.out.pending...)
+		m.out.mu.Unlock()
+	}
+	return err
+}
+
+// deliver is the sender: it opens the outbox, then links waiting receipts
+// and posts them in batches, backing off exponentially, with jitter, while
+// posts fail. Linking and posting hold the outbox's Web Lock: one tab at a
+// time does them, for every tab's receipts.
 func (m *module) deliver() {
+	m.openOutbox()
 	key, err := loadReceiptKey()
 	if err != nil {
 		consoleWarn("consent: receipts go unsigned: " + err.Error())
 	}
-	m.out.mu.Lock()
-	m.out.key, m.out.keyDone = key, true
-	m.out.mu.Unlock()
+	m.out.key = key
 	for fails := 0; ; {
-		m.link(true)
-		ids, body := m.batch()
-		if len(ids) == 0 {
+		var err error
+		locked(lockName, func() { err = m.round() })
+		if err == nil {
+			fails = 0
 			<-m.out.wake
 			continue
 		}
-		if err := m.post(ids, body); err != nil {
-			fails++
-			wait := retryDelay(fails)
-			consoleWarn("consent: " + strconv.Itoa(len(ids)) + " receipts not delivered yet (" + err.Error() +
-				"); retrying in " + strconv.Itoa(int(wait/time.Second)) + " s")
-			// A JS timer, not time.After: its channel of time.Time would link
-			// Go's time formatting into the module (~10 KB brotli).
-			call("window", "setTimeout", m.out.wakeFn, wait.Milliseconds())
-			<-m.out.wake // the timer, a new receipt or the network coming back
-			continue
+		fails++
+		wait := retryDelay(fails)
+		consoleWarn("consent: receipts not delivered yet (" + err.Error() +
+			"); retrying in " + strconv.Itoa(int(wait/time.Second)) + " s")
+		// A JS timer, not time.After: its channel of time.Time would link
+		// Go's time formatting into the module (~10 KB brotli).
+		safejs.Global().Call("setTimeout", m.out.wakeFn, wait.Milliseconds())
+		<-m.out.wake // the timer, a new receipt or the network coming back
+	}
+}
+
+// round stores what is pending, links what waits and posts it, batch after
+// batch, until nothing waits or a step fails.
+func (m *module) round() error {
+	m.out.mu.Lock()
+	pending := len(m.out.pending) > 0
+	m.out.mu.Unlock()
+	if pending {
+		if err := m.flush(); err != nil {
+			return err
 		}
-		fails = 0
+	}
+	for {
+		if err := m.link(); err != nil {
+			return err
+		}
+		ids, body, err := m.batch()
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		if err := m.post(ids, body); err != nil {
+			return err
+		}
 	}
 }
 
@@ -270,21 +417,119 @@ func retryDelay(n int) time.Duration {
 	return time.Duration(float64(d) * f)
 }
 
+// link links the open receipts to their predecessors and signs them, in
+// order, and computes the newest one's hash for the next. Hashing and
+// signing await WebCrypto, outside any transaction, so the result is stored
+// only if nothing changed meanwhile (another tab linking without the Web
+// Lock): else it starts again from what is stored. It waits.
+func (m *module) link() error {
+	for {
+		var todo []rec
+		var last entry
+		err := m.out.store.update(false, func(s *snapshot) *change {
+			todo, last = s.open, s.last
+			n := len(s.linked) + len(s.open) - maxOutbox
+			if n <= 0 {
+				return nil
+			}
+			consoleError("consent: the receipt outbox is full; dropping its " + strconv.Itoa(n) + " oldest")
+			c := &change{}
+			drop := min(n, len(s.linked))
+			c.del[sLinked], c.del[sOpen] = keysOf(s.linked[:drop]), keysOf(s.open[:n-drop])
+			todo = s.open[n-drop:]
+			return c
+		})
+		if err != nil {
+			return err
+		}
+		if len(todo) == 0 && (last.wire == "" || last.ack != "" || m.out.noHash) {
+			return nil
+		}
+		was := last.wire
+		var linked []entry
+		for _, r := range todo {
+			e := r.e
+			prev := ""
+			if e.subject == last.subject && last.wire != "" && !m.out.noHash {
+				prev = m.hashOf(&last)
+			}
+			e.wire = consent.LinkReceiptJSON(e.wire, prev)
+			if k := m.out.key.public; k != "" {
+				text := consent.ReceiptSignedJSON(e.wire, k)
+				if sig, err := m.out.key.sign(text); err != nil {
+					consoleWarn("consent: receipts go unsigned: " + err.Error())
+					m.out.key = receiptKey{}
+				} else {
+					e.wire = consent.ReceiptWithSigJSON(text, sig)
+				}
+			}
+			linked = append(linked, e)
+			last = e
+		}
+		if !m.out.noHash {
+			m.hashOf(&last) // ready for the next receipt
+		}
+		swapped := false
+		err = m.out.store.update(false, func(s *snapshot) *change {
+			if s.last.wire != was || len(s.open) < len(todo) {
+				return nil
+			}
+			for i, r := range todo {
+				if s.open[i].key != r.key {
+					return nil
+				}
+			}
+			swapped = true
+			c := &change{last: &last}
+			c.del[sOpen], c.add[sLinked] = keysOf(todo), linked
+			return c
+		})
+		if err != nil || swapped {
+			return err
+		}
+	}
+}
+
+// hashOf returns e's SHA-256 (in e.ack), computing it if unknown. Without
+// WebCrypto it returns "": receipts go unlinked from then on.
+func (m *module) hashOf(e *entry) string {
+	if e.ack != "" || m.out.noHash {
+		return e.ack
+	}
+	h, err := sha256Hex(e.wire)
+	if err != nil {
+		consoleWarn("consent: receipts go unlinked: " + err.Error())
+		m.out.noHash = true
+		return ""
+	}
+	e.ack = h
+	return h
+}
+
 // batch returns up to maxBatch linked receipts, oldest first, as a batch
-// body ({"receipts":[…]}), and their ids.
-func (m *module) batch() (ids []string, body string) {
+// body ({"receipts":[…]}), and their ids; it keeps the body for the beacon.
+func (m *module) batch() (ids []string, body string, err error) {
 	b := []byte(`{"receipts":[`)
-	m.updateOutbox(func(o *outbox) bool {
-		for i, e := range o.linked[:min(len(o.linked), maxBatch)] {
+	err = m.out.store.update(false, func(s *snapshot) *change {
+		for i, r := range s.linked[:min(len(s.linked), maxBatch)] {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, e.wire...)
-			ids = append(ids, e.id)
+			b = append(b, r.e.wire...)
+			ids = append(ids, r.e.id)
 		}
-		return false
+		return nil
 	})
-	return ids, string(append(b, "]}"...))
+	if err == nil {
+		body = string(append(b, "]}"...))
+		m.out.mu.Lock()
+		m.out.beacon = body
+		if len(ids) == 0 {
+			m.out.beacon = ""
+		}
+		m.out.mu.Unlock()
+	}
+	return ids, body, err
 }
 
 // post sends the receipts ids (the batch body) and files the server's
@@ -301,7 +546,7 @@ func (m *module) batch() (ids []string, body string) {
 // later.
 func (m *module) post(ids []string, body string) error {
 	var r jsReader
-	p, err := call("window", "fetch", m.out.url, map[string]any{
+	p, err := safejs.Global().Call("fetch", m.out.url, map[string]any{
 		// With credentials: the server's enrolment cookie (HttpOnly) lets the
 		// site's other origins enrol their keys for the same consent.
 		"method": "POST", "body": body, "keepalive": true, "credentials": "include",
@@ -345,11 +590,7 @@ func (m *module) post(ids []string, body string) error {
 		// Malformed, too large, or its id stored with other content (409):
 		// sending it again cannot help.
 		consoleError("consent: the server refused receipt " + ids[0] + " (HTTP " + strconv.Itoa(status) + ": " + msg + "); dropped")
-		m.updateOutbox(func(b *outbox) bool {
-			b.linked = without(b.linked, func(e entry) bool { return e.id == ids[0] })
-			return true
-		})
-		return nil
+		return m.drop(ids[0])
 	default:
 		return errors.New("HTTP " + strconv.Itoa(status))
 	}
@@ -358,23 +599,37 @@ func (m *module) post(ids []string, body string) error {
 // postOne posts the linked receipt id alone.
 func (m *module) postOne(id string) error {
 	wire := ""
-	m.updateOutbox(func(b *outbox) bool {
-		for _, e := range b.linked {
-			if e.id == id {
-				wire = e.wire
+	err := m.out.store.update(false, func(s *snapshot) *change {
+		for _, r := range s.linked {
+			if r.e.id == id {
+				wire = r.e.wire
 			}
 		}
-		return false
+		return nil
 	})
-	if wire == "" {
-		return nil // acknowledged meanwhile (another tab)
+	if err != nil || wire == "" {
+		return err // or acknowledged meanwhile
 	}
 	return m.post([]string{id}, `{"receipts":[`+wire+"]}")
 }
 
+// drop removes the linked receipt id from the outbox.
+func (m *module) drop(id string) error {
+	return m.out.store.update(false, func(s *snapshot) *change {
+		c := &change{}
+		for _, r := range s.linked {
+			if r.e.id == id {
+				c.del[sLinked] = append(c.del[sLinked], r.key)
+			}
+		}
+		return c
+	})
+}
+
 // file moves the receipts the server acknowledged (answer.acks) from the
 // outbox to the history, each with its Ack, and returns how many it moved.
-func (m *module) file(answer safejs.Value) (n int) {
+// Beyond maxHistory the oldest go.
+func (m *module) file(answer safejs.Value) int {
 	var r jsReader
 	acks := map[string]string{}
 	for _, a := range r.list(answer, "acks") {
@@ -382,31 +637,33 @@ func (m *module) file(answer safejs.Value) (n int) {
 			acks[r.str(a, "id")], _ = text.String()
 		}
 	}
-	m.updateOutbox(func(b *outbox) bool {
-		var filed []byte
-		b.linked = without(b.linked, func(e entry) bool {
-			e.ack = acks[e.id]
-			if e.ack != "" {
-				filed = appendLine(filed, lineAcked, e)
-				n++
+	moved := 0
+	err := m.out.store.update(true, func(s *snapshot) *change {
+		c := &change{}
+		for _, r := range s.linked {
+			if a := acks[r.e.id]; a != "" {
+				e := r.e
+				e.ack = a
+				c.del[sLinked] = append(c.del[sLinked], r.key)
+				c.add[sHistory] = append(c.add[sHistory], e)
 			}
-			return e.ack != ""
-		})
-		if filed == nil {
-			return false
 		}
-		// Oldest first; beyond maxHistory the oldest go.
-		hist := append([]byte(storedText(historyKey)), filed...)
-		for n := strings.Count(string(hist), "\n"); n > maxHistory; n-- {
-			_, rest, _ := strings.Cut(string(hist), "\n")
-			hist = []byte(rest)
+		if len(c.add[sHistory]) == 0 {
+			return nil
 		}
-		if err := store(historyKey, string(hist)); err != nil {
-			consoleError("consent: keep receipts: " + err.Error())
+		if n := len(s.history) + len(c.add[sHistory]) - maxHistory; n > 0 {
+			old := min(n, len(s.history))
+			c.del[sHistory] = keysOf(s.history[:old])
+			c.add[sHistory] = c.add[sHistory][n-old:]
 		}
-		return true
+		moved = len(c.del[sLinked])
+		return c
 	})
-	return n
+	if err != nil {
+		consoleError("consent: keep receipts: " + err.Error())
+		return 0
+	}
+	return moved
 }
 
 // without returns es without the entries drop returns true for.
@@ -420,83 +677,11 @@ func without(es []entry, drop func(entry) bool) []entry {
 	return out
 }
 
-// link links open receipts to their predecessors and signs them, in order.
-// With wait it computes the hashes and signatures it lacks (WebCrypto
-// promises: never in a callback), the newest receipt's hash included, so
-// that the next can be linked at once. Without wait it links as far as known
-// hashes and signatures allow: as the page hides, a receipt made then waits
-// in the outbox for the next page.
-func (m *module) link(wait bool) {
-	for {
-		need, sign := "", ""
-		m.updateOutbox(func(b *outbox) bool {
-			if !m.out.keyDone {
-				return false // sign from the first receipt on, or never
-			}
-			changed := false
-			for len(b.open) > 0 {
-				e := b.open[0]
-				prev := ""
-				if e.subject == b.last.subject && !m.out.noHash {
-					if b.last.ack == "" {
-						need = b.last.wire
-						return changed
-					}
-					prev = b.last.ack
-				}
-				e.wire = consent.LinkReceiptJSON(e.wire, prev)
-				if k := m.out.key.public; k != "" {
-					text := consent.ReceiptSignedJSON(e.wire, k)
-					if m.out.sig.text != text {
-						sign = text
-						return changed
-					}
-					e.wire = consent.ReceiptWithSigJSON(text, m.out.sig.sig)
-				}
-				b.open, b.linked = b.open[1:], append(b.linked, e)
-				b.last = e
-				changed = true
-			}
-			if b.last.ack == "" && !m.out.noHash {
-				need = b.last.wire
-			}
-			return changed
-		})
-		if (need == "" && sign == "") || !wait {
-			return
-		}
-		if sign != "" {
-			sig, err := m.out.key.sign(sign)
-			m.out.mu.Lock()
-			if err != nil {
-				consoleWarn("consent: receipts go unsigned: " + err.Error())
-				m.out.key = receiptKey{}
-			}
-			m.out.sig.text, m.out.sig.sig = sign, sig
-			m.out.mu.Unlock()
-			continue
-		}
-		h, err := sha256Hex(need)
-		if err != nil {
-			consoleWarn("consent: receipts go unlinked: " + err.Error())
-			m.out.noHash = true
-			continue
-		}
-		m.updateOutbox(func(b *outbox) bool {
-			if b.last.wire != need {
-				return false
-			}
-			b.last.ack = h
-			return true
-		})
-	}
-}
-
 // leaving sends what waits with a beacon as the page hides (pagehide, or
 // visibilitychange to hidden, which mobile browsers fire where they skip
 // pagehide). Leaving the page with the minor-change note shown is continued
 // use (policy section 8(三)): it acknowledges the revised version. It runs in
-// a callback: nothing here waits.
+// a callback: nothing here waits. Page-only.
 func (m *module) leaving(pagehide bool) {
 	var r jsReader
 	if doc, err := global("document"); !pagehide && (err != nil || r.str(doc, "visibilityState") != "hidden") {
@@ -511,11 +696,213 @@ func (m *module) leaving(pagehide bool) {
 			}
 		}
 	}
-	m.link(false)
-	if ids, body := m.batch(); len(ids) > 0 {
+	m.spill()
+	if body := m.beaconBody(); body != "" {
 		// A string body goes as text/plain: no preflight, even cross-origin.
 		call("navigator", "sendBeacon", m.out.url, body)
 	}
+}
+
+// beaconBody is the batch to send as the page hides, prepared in advance:
+// the linked receipts as last read, which a receipt made since is not in
+// yet (it waits in the outbox for the next page). It never waits.
+func (m *module) beaconBody() string {
+	m.out.mu.Lock()
+	defer m.out.mu.Unlock()
+	return m.out.beacon
+}
+
+// spill writes to localStorage, synchronously, the receipts not known to be
+// stored: pending, those whose write has not ended (a page that goes away
+// may end a transaction before it commits), and, kept in memory only, the
+// whole outbox. The next page's migrate stores them, each once. Each page
+// writes a key of its own (outboxKey + "." + its tab id), whole, so that
+// two pages hiding at once do not overwrite each other. Page-only.
+func (m *module) spill() {
+	m.out.mu.Lock()
+	var text []byte
+	n := 0 // receipts in text
+	for i, r := range m.out.pending {
+		if r.Subject == "" {
+			if m.out.subject == "" {
+				m.out.subject = newID()
+			}
+			m.out.pending[i].Subject = m.out.subject
+		}
+	}
+	if m.out.subject != "" {
+		text = appendLine(text, lineSubject, entry{id: m.out.subject})
+	}
+	if mem, ok := m.out.store.(*memStore); ok {
+		if mem.s.last.wire != "" {
+			text = appendLine(text, lineLast, mem.s.last)
+		}
+		for _, r := range mem.s.linked {
+			text, n = appendLine(text, lineLinked, r.e), n+1
+		}
+		for _, r := range mem.s.open {
+			text, n = appendLine(text, lineOpen, r.e), n+1
+		}
+	}
+	for _, e := range m.out.writing {
+		text, n = appendLine(text, lineOpen, e), n+1
+	}
+	for _, r := range m.out.pending {
+		text, n = appendLine(text, lineOpen, entryOf(r)), n+1
+	}
+	if m.out.tab == "" {
+		m.out.tab = newID()
+	}
+	key := outboxKey + "." + m.out.tab
+	m.out.mu.Unlock()
+	if n == 0 {
+		call("localStorage", "removeItem", key)
+		return
+	}
+	store(key, string(text))
+}
+
+// migrate moves into the store what localStorage holds: an older module's
+// outbox (outboxKey) and history (historyKey), and receipts pages spilled as
+// they hid (outboxKey + ".…"), each receipt once; then removes them. A
+// person upgrading keeps every receipt waiting. It waits. Page-only (a
+// worker has no localStorage: the page hands it these texts).
+func (m *module) migrate() {
+	var keys []string
+	ls, err := global("localStorage")
+	if err != nil || ls.Type() != safejs.TypeObject {
+		return
+	}
+	var r jsReader
+	for i := range r.int(ls, "length") {
+		k, err := ls.Call("key", i)
+		if err != nil || k.Type() != safejs.TypeString {
+			continue
+		}
+		name, _ := k.String()
+		if name == outboxKey || name == historyKey || strings.HasPrefix(name, outboxKey+".") {
+			keys = append(keys, name)
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	texts := make([]string, len(keys))
+	for i, k := range keys {
+		texts[i] = storedText(k)
+	}
+	err = m.out.store.update(true, func(s *snapshot) *change {
+		have := map[string]bool{}
+		for _, rs := range [][]rec{s.open, s.linked, s.history} {
+			for _, r := range rs {
+				have[r.e.id] = true
+			}
+		}
+		c := &change{}
+		subject, last := s.subject, s.last
+		for _, t := range texts {
+			parseLines(t, func(kind string, e entry) {
+				switch kind {
+				case lineSubject:
+					if subject == "" && e.id != "" {
+						subject = e.id
+						c.subject = &subject
+					}
+				case lineLast:
+					if last.wire == "" && e.wire != "" {
+						last = e
+						c.last = &last
+					}
+				case lineOpen:
+					c.add[sOpen] = append(c.add[sOpen], e)
+				case lineLinked:
+					c.add[sLinked] = append(c.add[sLinked], e)
+				case lineAcked:
+					c.add[sHistory] = append(c.add[sHistory], e)
+				}
+			})
+		}
+		// An id seen twice is kept where it got furthest: acked, linked, open.
+		for _, i := range []int{sHistory, sLinked, sOpen} {
+			c.add[i] = withoutIDs(c.add[i], have)
+		}
+		return c
+	})
+	if err != nil {
+		consoleError("consent: move the receipts kept in localStorage: " + err.Error())
+		return
+	}
+	for _, k := range keys {
+		call("localStorage", "removeItem", k)
+	}
+}
+
+// storedText is localStorage[key], "" when missing or unavailable.
+func storedText(key string) string {
+	v, err := call("localStorage", "getItem", key)
+	if err != nil || v.Type() != safejs.TypeString {
+		return ""
+	}
+	s, _ := v.String()
+	return s
+}
+
+func store(key, text string) error {
+	_, err := call("localStorage", "setItem", key, text)
+	return err
+}
+
+// historyJSON is the JSON array consent.history() resolves to: the person's
+// receipts on this browser, oldest first, each with the server's
+// acknowledgement (ack: {id, seq, hash, sig}) or, while it waits in the
+// outbox, ack null; wire is the exact text the server hashed and signed. It
+// waits on the store: call it from a goroutine.
+func (m *module) historyJSON() string {
+	var all []entry
+	m.out.mu.Lock()
+	st := m.out.store
+	m.out.mu.Unlock()
+	if st != nil {
+		err := st.update(true, func(s *snapshot) *change {
+			for _, rs := range [][]rec{s.history, s.linked, s.open} {
+				for _, r := range rs {
+					all = append(all, r.e)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			consoleError("consent: read receipts: " + err.Error())
+		}
+	}
+	m.out.mu.Lock()
+	all = append(all, m.out.writing...)
+	for _, r := range m.out.pending {
+		all = append(all, entryOf(r))
+	}
+	m.out.mu.Unlock()
+	seen := map[string]bool{}
+	out := []byte{'['}
+	for _, e := range all {
+		if seen[e.id] {
+			continue // its write ended meanwhile
+		}
+		seen[e.id] = true
+		if e.ack == "" {
+			e.ack = "null"
+		}
+		if _, err := call("JSON", "parse", "["+e.wire+","+e.ack+"]"); err != nil || !strings.HasSuffix(e.wire, "}") {
+			continue // damaged in storage
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		w, _ := call("JSON", "stringify", e.wire)
+		quoted, _ := w.String()
+		out = append(append(append(append(append(out, e.wire[:len(e.wire)-1]...), `,"wire":`...), quoted...), `,"ack":`...), e.ack...)
+		out = append(out, '}')
+	}
+	return string(append(out, ']'))
 }
 
 // refreshCookie asks the server to set the consent cookie again (POST
@@ -526,7 +913,7 @@ func (m *module) refreshCookie() {
 	if m.out.cookieURL == "" {
 		return // not started (tests)
 	}
-	p, err := call("window", "fetch", m.out.cookieURL, map[string]any{"method": "POST", "credentials": "include", "keepalive": true})
+	p, err := safejs.Global().Call("fetch", m.out.cookieURL, map[string]any{"method": "POST", "credentials": "include", "keepalive": true})
 	if err == nil {
 		p.Call("catch", m.out.ignore)
 	}
@@ -762,94 +1149,6 @@ func jsBytes(buf safejs.Value) ([]byte, error) {
 	b := make([]byte, n)
 	_, err = safejs.CopyBytesToGo(b, arr)
 	return b, err
-}
-
-// updateOutbox reads the stored outbox (the one in memory where storage is
-// unavailable), lets fn change it and, if fn reports a change, stores it.
-// Reading afresh each time keeps what another tab of the site stored.
-func (m *module) updateOutbox(fn func(b *outbox) bool) {
-	m.out.mu.Lock()
-	defer m.out.mu.Unlock()
-	if text, err := call("localStorage", "getItem", outboxKey); err == nil && text.Type() == safejs.TypeString {
-		b := outbox{}
-		t, _ := text.String()
-		parseLines(t, func(kind string, e entry) {
-			switch kind {
-			case lineSubject:
-				b.subject = e.id
-			case lineLast:
-				b.last = e
-			case lineOpen:
-				b.open = append(b.open, e)
-			case lineLinked:
-				b.linked = append(b.linked, e)
-			}
-		})
-		m.out.box = b
-	}
-	if !fn(&m.out.box) {
-		return
-	}
-	b := m.out.box
-	text := appendLine(appendLine(nil, lineSubject, entry{id: b.subject}), lineLast, b.last)
-	for _, e := range b.linked {
-		text = appendLine(text, lineLinked, e)
-	}
-	for _, e := range b.open {
-		text = appendLine(text, lineOpen, e)
-	}
-	if err := store(outboxKey, string(text)); err != nil {
-		consoleWarn("consent: the receipt outbox is kept in this page only: " + err.Error())
-	}
-}
-
-// storedText is localStorage[key], "" when missing or unavailable.
-func storedText(key string) string {
-	v, err := call("localStorage", "getItem", key)
-	if err != nil || v.Type() != safejs.TypeString {
-		return ""
-	}
-	s, _ := v.String()
-	return s
-}
-
-func store(key, text string) error {
-	_, err := call("localStorage", "setItem", key, text)
-	return err
-}
-
-// historyJSON is the JSON array consent.history() resolves to: the person's
-// receipts on this browser, oldest first, each with the server's
-// acknowledgement (ack: {id, seq, hash, sig}) or, while it waits in the
-// outbox, ack null; wire is the exact text the server hashed and signed.
-func (m *module) historyJSON() string {
-	var all []entry
-	parseLines(storedText(historyKey), func(kind string, e entry) {
-		if kind == lineAcked {
-			all = append(all, e)
-		}
-	})
-	m.updateOutbox(func(b *outbox) bool {
-		all = append(append(all, b.linked...), b.open...)
-		return false
-	})
-	out := []byte{'['}
-	for _, e := range all {
-		if e.ack == "" {
-			e.ack = "null"
-		}
-		if _, err := call("JSON", "parse", "["+e.wire+","+e.ack+"]"); err != nil || !strings.HasSuffix(e.wire, "}") {
-			continue // damaged in storage
-		}
-		if len(out) > 1 {
-			out = append(out, ',')
-		}
-		w, _ := call("JSON", "stringify", e.wire)
-		quoted, _ := w.String()
-		out = append(append(append(append(append(out, e.wire[:len(e.wire)-1]...), `,"wire":`...), quoted...), `,"ack":`...), e.ack...)
-		out = append(out, '}')
-	}
-	return string(append(out, ']'))
 }
 
 // history parses historyJSON.
