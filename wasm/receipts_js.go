@@ -99,16 +99,18 @@ func parseLines(text string, fn func(kind string, e entry)) {
 type receipts struct {
 	// mu guards the fields below it; never held while waiting.
 	mu sync.Mutex
-	// store is the outbox once open (nil before: receipts wait in pending),
-	// in the database named db (outboxDB when "": tests name others).
-	store outboxStore
-	db    string
+	// idb is the outbox's database once open; nil: box and hist, in this
+	// page's memory, are the outbox and the history (no IndexedDB). db
+	// names the database (outboxDB when "": tests name others).
+	idb  *idbOutbox
+	db   string
+	box  outbox
+	hist []entry
 	// ready says that pending has been stored once and subject read from
 	// the store: from then on a receipt is stored as it is made.
 	ready bool
-	// subject is the pseudonymous id of receipts made before a first choice
-	// (banner shown); the first choice takes it as the consent id (firstID).
-	// taken says a choice took it before the store was read.
+	// subject is the pre-choice subject (outbox.subject) as this page knows
+	// it; taken says a choice took it before the store was read.
 	subject string
 	taken   bool
 	// pending are receipts not stored yet (made before the store was open,
@@ -215,20 +217,19 @@ func (m *module) keep(r consent.Receipt) {
 		m.out.mu.Unlock()
 		return
 	}
-	c := &change{}
+	var lines []byte
 	if r.Subject == "" {
 		if m.out.subject == "" {
 			m.out.subject = newID()
-			c.subject = &m.out.subject
+			lines = appendLine(lines, lineSubject, entry{id: m.out.subject})
 		}
 		r.Subject = m.out.subject
 	}
 	e := entryOf(r)
-	c.add[sOpen] = []entry{e}
+	lines = appendLine(lines, lineOpen, e)
 	m.out.writing = append(m.out.writing, e)
-	store := m.out.store
 	m.out.mu.Unlock()
-	store.write(c, func(err error) {
+	m.addLines(string(lines), func(err error) {
 		m.out.mu.Lock()
 		m.out.writing = without(m.out.writing, func(w entry) bool { return w.id == e.id })
 		if err != nil {
@@ -240,6 +241,32 @@ func (m *module) keep(r consent.Receipt) {
 			m.send()
 		}
 	})
+}
+
+// addLines adds lines (receipts made, the pre-choice subject) to the
+// outbox without reading it. It never waits; done, if not nil, gets the
+// outcome.
+func (m *module) addLines(lines string, done func(error)) {
+	if done == nil {
+		done = func(error) {}
+	}
+	if m.out.idb != nil {
+		m.out.idb.addLines(lines, done)
+		return
+	}
+	m.out.box.fold(lines, &m.out.hist)
+	done(nil)
+}
+
+// updateOutbox reads the stored outbox and history, lets fn change them
+// and, if fn reports a change, stores them, in one transaction (see
+// outbox_js.go). fn must not wait. It waits: call it from a goroutine.
+func (m *module) updateOutbox(fn func(b *outbox, hist *[]entry) bool) error {
+	if m.out.idb != nil {
+		return m.out.idb.update(fn)
+	}
+	fn(&m.out.box, &m.out.hist)
+	return nil
 }
 
 // entryOf is r as the outbox keeps it.
@@ -267,8 +294,7 @@ func (m *module) firstID() string {
 			}
 		}
 	} else if had {
-		none := ""
-		m.out.store.write(&change{subject: &none}, nil)
+		m.addLines(string(appendLine(nil, lineSubject, entry{})), nil)
 	}
 	return id
 }
@@ -285,20 +311,15 @@ func (m *module) send() {
 // console warning), moves into it what localStorage holds and stores the
 // receipts made meanwhile. It waits: the sender's first step.
 func (m *module) openOutbox() {
-	var store outboxStore
-	name := m.out.db
-	if name == "" {
-		name = outboxDB
+	s := &idbOutbox{name: m.out.db, db: safejs.Undefined()}
+	if s.name == "" {
+		s.name = outboxDB
 	}
-	if s, err := openOutboxDB(name); err != nil {
+	if err := s.open(); err != nil {
 		consoleWarn("consent: the receipt outbox is kept in this page only: " + err.Error())
-		store = &memStore{}
 	} else {
-		store = s
+		m.out.idb = s
 	}
-	m.out.mu.Lock()
-	m.out.store = store
-	m.out.mu.Unlock()
 	m.migrate()
 	if err := m.flush(); err != nil {
 		consoleError("consent: keep receipts: " + err.Error())
@@ -310,33 +331,27 @@ func (m *module) openOutbox() {
 // module ready.
 func (m *module) flush() error {
 	var took []consent.Receipt
-	err := m.out.store.update(false, func(s *snapshot) *change {
+	err := m.updateOutbox(func(b *outbox, _ *[]entry) bool {
 		m.out.mu.Lock()
 		defer m.out.mu.Unlock()
-		c := &change{}
 		if !m.out.ready {
 			if m.out.taken {
-				if s.subject != "" {
-					none := ""
-					c.subject = &none
-				}
-			} else if m.out.subject == "" {
-				m.out.subject = s.subject
+				b.subject = ""
 			}
+			m.out.subject = b.subject
 		}
 		took, m.out.pending = m.out.pending, nil
-		for i, r := range took {
+		for _, r := range took {
 			if r.Subject == "" {
-				if m.out.subject == "" {
-					m.out.subject = newID()
-					c.subject = &m.out.subject
+				if b.subject == "" {
+					b.subject = newID()
 				}
-				took[i].Subject = m.out.subject
+				r.Subject = b.subject
 			}
-			c.add[sOpen] = append(c.add[sOpen], entryOf(took[i]))
+			b.open = append(b.open, entryOf(r))
 		}
-		m.out.ready = true
-		return c
+		m.out.subject, m.out.ready = b.subject, true
+		return true
 	})
 	if err != nil {
 		m.out.mu.Lock()
@@ -424,20 +439,17 @@ func retryDelay(n int) time.Duration {
 // Lock): else it starts again from what is stored. It waits.
 func (m *module) link() error {
 	for {
-		var todo []rec
+		var todo []entry
 		var last entry
-		err := m.out.store.update(false, func(s *snapshot) *change {
-			todo, last = s.open, s.last
-			n := len(s.linked) + len(s.open) - maxOutbox
-			if n <= 0 {
-				return nil
+		err := m.updateOutbox(func(b *outbox, _ *[]entry) bool {
+			n := len(b.linked) + len(b.open) - maxOutbox
+			if n > 0 {
+				consoleError("consent: the receipt outbox is full; dropping its " + strconv.Itoa(n) + " oldest")
+				drop := min(n, len(b.linked))
+				b.linked, b.open = b.linked[drop:], b.open[n-drop:]
 			}
-			consoleError("consent: the receipt outbox is full; dropping its " + strconv.Itoa(n) + " oldest")
-			c := &change{}
-			drop := min(n, len(s.linked))
-			c.del[sLinked], c.del[sOpen] = keysOf(s.linked[:drop]), keysOf(s.open[:n-drop])
-			todo = s.open[n-drop:]
-			return c
+			todo, last = append([]entry(nil), b.open...), b.last
+			return n > 0
 		})
 		if err != nil {
 			return err
@@ -446,9 +458,7 @@ func (m *module) link() error {
 			return nil
 		}
 		was := last.wire
-		var linked []entry
-		for _, r := range todo {
-			e := r.e
+		for i, e := range todo {
 			prev := ""
 			if e.subject == last.subject && last.wire != "" && !m.out.noHash {
 				prev = m.hashOf(&last)
@@ -463,26 +473,21 @@ func (m *module) link() error {
 					e.wire = consent.ReceiptWithSigJSON(text, sig)
 				}
 			}
-			linked = append(linked, e)
-			last = e
+			todo[i], last = e, e
 		}
-		if !m.out.noHash {
-			m.hashOf(&last) // ready for the next receipt
-		}
+		m.hashOf(&last) // ready for the next receipt
 		swapped := false
-		err = m.out.store.update(false, func(s *snapshot) *change {
-			if s.last.wire != was || len(s.open) < len(todo) {
-				return nil
+		err = m.updateOutbox(func(b *outbox, _ *[]entry) bool {
+			if b.last.wire != was || len(b.open) < len(todo) {
+				return false
 			}
-			for i, r := range todo {
-				if s.open[i].key != r.key {
-					return nil
+			for i, e := range todo {
+				if b.open[i].id != e.id {
+					return false
 				}
 			}
-			swapped = true
-			c := &change{last: &last}
-			c.del[sOpen], c.add[sLinked] = keysOf(todo), linked
-			return c
+			b.open, b.linked, b.last, swapped = b.open[len(todo):], append(b.linked, todo...), last, true
+			return true
 		})
 		if err != nil || swapped {
 			return err
@@ -510,15 +515,15 @@ func (m *module) hashOf(e *entry) string {
 // body ({"receipts":[…]}), and their ids; it keeps the body for the beacon.
 func (m *module) batch() (ids []string, body string, err error) {
 	b := []byte(`{"receipts":[`)
-	err = m.out.store.update(false, func(s *snapshot) *change {
-		for i, r := range s.linked[:min(len(s.linked), maxBatch)] {
+	err = m.updateOutbox(func(o *outbox, _ *[]entry) bool {
+		for i, e := range o.linked[:min(len(o.linked), maxBatch)] {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, r.e.wire...)
-			ids = append(ids, r.e.id)
+			b = append(b, e.wire...)
+			ids = append(ids, e.id)
 		}
-		return nil
+		return false
 	})
 	if err == nil {
 		body = string(append(b, "]}"...))
@@ -599,30 +604,25 @@ func (m *module) post(ids []string, body string) error {
 // postOne posts the linked receipt id alone.
 func (m *module) postOne(id string) error {
 	wire := ""
-	err := m.out.store.update(false, func(s *snapshot) *change {
-		for _, r := range s.linked {
-			if r.e.id == id {
-				wire = r.e.wire
+	err := m.updateOutbox(func(b *outbox, _ *[]entry) bool {
+		for _, e := range b.linked {
+			if e.id == id {
+				wire = e.wire
 			}
 		}
-		return nil
+		return false
 	})
 	if err != nil || wire == "" {
-		return err // or acknowledged meanwhile
+		return err // or acknowledged meanwhile (another tab)
 	}
 	return m.post([]string{id}, `{"receipts":[`+wire+"]}")
 }
 
 // drop removes the linked receipt id from the outbox.
 func (m *module) drop(id string) error {
-	return m.out.store.update(false, func(s *snapshot) *change {
-		c := &change{}
-		for _, r := range s.linked {
-			if r.e.id == id {
-				c.del[sLinked] = append(c.del[sLinked], r.key)
-			}
-		}
-		return c
+	return m.updateOutbox(func(b *outbox, _ *[]entry) bool {
+		b.linked = without(b.linked, func(e entry) bool { return e.id == id })
+		return true
 	})
 }
 
@@ -638,26 +638,18 @@ func (m *module) file(answer safejs.Value) int {
 		}
 	}
 	moved := 0
-	err := m.out.store.update(true, func(s *snapshot) *change {
-		c := &change{}
-		for _, r := range s.linked {
-			if a := acks[r.e.id]; a != "" {
-				e := r.e
-				e.ack = a
-				c.del[sLinked] = append(c.del[sLinked], r.key)
-				c.add[sHistory] = append(c.add[sHistory], e)
+	err := m.updateOutbox(func(b *outbox, hist *[]entry) bool {
+		n := len(*hist)
+		b.linked = without(b.linked, func(e entry) bool {
+			e.ack = acks[e.id]
+			if e.ack != "" {
+				*hist = append(*hist, e)
 			}
-		}
-		if len(c.add[sHistory]) == 0 {
-			return nil
-		}
-		if n := len(s.history) + len(c.add[sHistory]) - maxHistory; n > 0 {
-			old := min(n, len(s.history))
-			c.del[sHistory] = keysOf(s.history[:old])
-			c.add[sHistory] = c.add[sHistory][n-old:]
-		}
-		moved = len(c.del[sLinked])
-		return c
+			return e.ack != ""
+		})
+		moved = len(*hist) - n
+		*hist = (*hist)[max(0, len(*hist)-maxHistory):]
+		return moved > 0
 	})
 	if err != nil {
 		consoleError("consent: keep receipts: " + err.Error())
@@ -714,119 +706,84 @@ func (m *module) beaconBody() string {
 
 // spill writes to localStorage, synchronously, the receipts not known to be
 // stored: pending, those whose write has not ended (a page that goes away
-// may end a transaction before it commits), and, kept in memory only, the
+// may end a transaction before it commits) and, without IndexedDB, the
 // whole outbox. The next page's migrate stores them, each once. Each page
 // writes a key of its own (outboxKey + "." + its tab id), whole, so that
 // two pages hiding at once do not overwrite each other. Page-only.
 func (m *module) spill() {
 	m.out.mu.Lock()
-	var text []byte
-	n := 0 // receipts in text
-	for i, r := range m.out.pending {
+	var b outbox
+	if m.out.idb == nil {
+		b = m.out.box
+	}
+	b.open = append(b.open[:len(b.open):len(b.open)], m.out.writing...)
+	for _, r := range m.out.pending {
 		if r.Subject == "" {
 			if m.out.subject == "" {
 				m.out.subject = newID()
 			}
-			m.out.pending[i].Subject = m.out.subject
+			r.Subject = m.out.subject
 		}
+		b.open = append(b.open, entryOf(r))
 	}
-	if m.out.subject != "" {
-		text = appendLine(text, lineSubject, entry{id: m.out.subject})
-	}
-	if mem, ok := m.out.store.(*memStore); ok {
-		if mem.s.last.wire != "" {
-			text = appendLine(text, lineLast, mem.s.last)
-		}
-		for _, r := range mem.s.linked {
-			text, n = appendLine(text, lineLinked, r.e), n+1
-		}
-		for _, r := range mem.s.open {
-			text, n = appendLine(text, lineOpen, r.e), n+1
-		}
-	}
-	for _, e := range m.out.writing {
-		text, n = appendLine(text, lineOpen, e), n+1
-	}
-	for _, r := range m.out.pending {
-		text, n = appendLine(text, lineOpen, entryOf(r)), n+1
-	}
+	b.subject = m.out.subject
 	if m.out.tab == "" {
 		m.out.tab = newID()
 	}
 	key := outboxKey + "." + m.out.tab
 	m.out.mu.Unlock()
-	if n == 0 {
+	if len(b.open)+len(b.linked) == 0 {
 		call("localStorage", "removeItem", key)
 		return
 	}
-	store(key, string(text))
+	store(key, string(b.text()))
 }
 
 // migrate moves into the store what localStorage holds: an older module's
 // outbox (outboxKey) and history (historyKey), and receipts pages spilled as
 // they hid (outboxKey + ".…"), each receipt once; then removes them. A
 // person upgrading keeps every receipt waiting. It waits. Page-only (a
-// worker has no localStorage: the page hands it these texts).
+// worker has no localStorage: the page would hand it these texts).
 func (m *module) migrate() {
-	var keys []string
+	var keys, texts []string
 	ls, err := global("localStorage")
-	if err != nil || ls.Type() != safejs.TypeObject {
+	if err != nil {
 		return
 	}
 	var r jsReader
 	for i := range r.int(ls, "length") {
-		k, err := ls.Call("key", i)
-		if err != nil || k.Type() != safejs.TypeString {
-			continue
-		}
+		k, _ := ls.Call("key", i)
 		name, _ := k.String()
 		if name == outboxKey || name == historyKey || strings.HasPrefix(name, outboxKey+".") {
-			keys = append(keys, name)
+			keys, texts = append(keys, name), append(texts, storedText(name))
 		}
 	}
 	if len(keys) == 0 {
 		return
 	}
-	texts := make([]string, len(keys))
-	for i, k := range keys {
-		texts[i] = storedText(k)
-	}
-	err = m.out.store.update(true, func(s *snapshot) *change {
+	err = m.updateOutbox(func(b *outbox, hist *[]entry) bool {
 		have := map[string]bool{}
-		for _, rs := range [][]rec{s.open, s.linked, s.history} {
-			for _, r := range rs {
-				have[r.e.id] = true
+		for _, es := range [][]entry{*hist, b.linked, b.open} {
+			for _, e := range es {
+				have[e.id] = true
 			}
 		}
-		c := &change{}
-		subject, last := s.subject, s.last
+		var in outbox
+		var inHist []entry
 		for _, t := range texts {
-			parseLines(t, func(kind string, e entry) {
-				switch kind {
-				case lineSubject:
-					if subject == "" && e.id != "" {
-						subject = e.id
-						c.subject = &subject
-					}
-				case lineLast:
-					if last.wire == "" && e.wire != "" {
-						last = e
-						c.last = &last
-					}
-				case lineOpen:
-					c.add[sOpen] = append(c.add[sOpen], e)
-				case lineLinked:
-					c.add[sLinked] = append(c.add[sLinked], e)
-				case lineAcked:
-					c.add[sHistory] = append(c.add[sHistory], e)
-				}
-			})
+			in.fold(t, &inHist)
+		}
+		if b.subject == "" {
+			b.subject = in.subject
+		}
+		if b.last.wire == "" {
+			b.last = in.last
 		}
 		// An id seen twice is kept where it got furthest: acked, linked, open.
-		for _, i := range []int{sHistory, sLinked, sOpen} {
-			c.add[i] = withoutIDs(c.add[i], have)
-		}
-		return c
+		*hist = append(*hist, withoutIDs(inHist, have)...)
+		b.linked = append(b.linked, withoutIDs(in.linked, have)...)
+		b.open = append(b.open, withoutIDs(in.open, have)...)
+		return true
 	})
 	if err != nil {
 		consoleError("consent: move the receipts kept in localStorage: " + err.Error())
@@ -835,6 +792,18 @@ func (m *module) migrate() {
 	for _, k := range keys {
 		call("localStorage", "removeItem", k)
 	}
+}
+
+// withoutIDs returns es without those whose id is in have, and adds theirs.
+func withoutIDs(es []entry, have map[string]bool) []entry {
+	var out []entry
+	for _, e := range es {
+		if !have[e.id] {
+			have[e.id] = true
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // storedText is localStorage[key], "" when missing or unavailable.
@@ -860,16 +829,12 @@ func store(key, text string) error {
 func (m *module) historyJSON() string {
 	var all []entry
 	m.out.mu.Lock()
-	st := m.out.store
+	ready := m.out.ready
 	m.out.mu.Unlock()
-	if st != nil {
-		err := st.update(true, func(s *snapshot) *change {
-			for _, rs := range [][]rec{s.history, s.linked, s.open} {
-				for _, r := range rs {
-					all = append(all, r.e)
-				}
-			}
-			return nil
+	if ready {
+		err := m.updateOutbox(func(b *outbox, hist *[]entry) bool {
+			all = append(append(append(all, *hist...), b.linked...), b.open...)
+			return false
 		})
 		if err != nil {
 			consoleError("consent: read receipts: " + err.Error())
@@ -882,7 +847,7 @@ func (m *module) historyJSON() string {
 	}
 	m.out.mu.Unlock()
 	seen := map[string]bool{}
-	out := []byte{'['}
+	out := []any{}
 	for _, e := range all {
 		if seen[e.id] {
 			continue // its write ended meanwhile
@@ -891,18 +856,17 @@ func (m *module) historyJSON() string {
 		if e.ack == "" {
 			e.ack = "null"
 		}
-		if _, err := call("JSON", "parse", "["+e.wire+","+e.ack+"]"); err != nil || !strings.HasSuffix(e.wire, "}") {
+		v, err := call("JSON", "parse", e.wire)
+		ack, err2 := call("JSON", "parse", e.ack)
+		if err != nil || err2 != nil || v.Type() != safejs.TypeObject {
 			continue // damaged in storage
 		}
-		if len(out) > 1 {
-			out = append(out, ',')
-		}
-		w, _ := call("JSON", "stringify", e.wire)
-		quoted, _ := w.String()
-		out = append(append(append(append(append(out, e.wire[:len(e.wire)-1]...), `,"wire":`...), quoted...), `,"ack":`...), e.ack...)
-		out = append(out, '}')
+		v.Set("wire", e.wire)
+		v.Set("ack", ack)
+		out = append(out, v)
 	}
-	return string(append(out, ']'))
+	text, _ := call("JSON", "stringify", out)
+	return jsString(text)
 }
 
 // refreshCookie asks the server to set the consent cookie again (POST
@@ -941,40 +905,44 @@ func (m *module) signalRefuses() bool { return m.cfg.site.SignalRefuses(gpc(), d
 // sha256Hex is the SHA-256 of s's UTF-8 bytes, in hex, from WebCrypto. It
 // waits on a promise: never call it from a callback.
 func sha256Hex(s string) (string, error) {
-	var r jsReader
-	subtle := r.get(r.get(safejs.Global(), "crypto"), "subtle")
-	if r.err != nil || subtle.Type() != safejs.TypeObject {
-		return "", errors.New("no crypto.subtle (it needs a secure context: https)")
-	}
-	arr, err := newJS("Uint8Array", len(s))
-	if err != nil {
-		return "", err
-	}
-	if _, err := safejs.CopyBytesToJS(arr, []byte(s)); err != nil {
-		return "", err
-	}
-	p, err := subtle.Call("digest", "SHA-256", arr)
-	if err != nil {
-		return "", err
-	}
-	buf, err := await(p)
-	if err != nil {
-		return "", err
-	}
-	sum, err := newJS("Uint8Array", buf)
-	if err != nil {
-		return "", err
-	}
-	var b [32]byte
-	if _, err := safejs.CopyBytesToGo(b[:], sum); err != nil {
-		return "", err
-	}
+	b, err := subtle("digest", "SHA-256", safejs.Undefined(), s)
 	const digits = "0123456789abcdef"
-	out := make([]byte, 64)
+	out := make([]byte, 2*len(b))
 	for i, c := range b {
 		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
 	}
-	return string(out), nil
+	return string(out), err
+}
+
+// subtle is crypto.subtle[method](alg, key (unless undefined), text's UTF-8
+// bytes), the bytes its promise resolves to. It waits: never call it from a
+// callback.
+func subtle(method string, alg any, key safejs.Value, text string) ([]byte, error) {
+	var r jsReader
+	s := r.get(r.get(safejs.Global(), "crypto"), "subtle")
+	if r.err != nil || s.Type() != safejs.TypeObject {
+		return nil, errors.New("no crypto.subtle (it needs a secure context: https)")
+	}
+	arr, err := newJS("Uint8Array", len(text))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := safejs.CopyBytesToJS(arr, []byte(text)); err != nil {
+		return nil, err
+	}
+	args := []any{alg, key, arr}
+	if key.IsUndefined() {
+		args = []any{alg, arr}
+	}
+	p, err := s.Call(method, args...)
+	if err != nil {
+		return nil, err
+	}
+	buf, err := await(p)
+	if err != nil {
+		return nil, errors.New(method + ": " + err.Error())
+	}
+	return jsBytes(buf)
 }
 
 // The receipt key's IndexedDB database, its object store and the key's
@@ -993,47 +961,16 @@ const (
 func loadReceiptKey() (receiptKey, error) {
 	var r jsReader
 	subtle := r.get(r.get(safejs.Global(), "crypto"), "subtle")
-	idb := r.get(safejs.Global(), "indexedDB")
-	if r.err != nil || subtle.Type() != safejs.TypeObject || idb.Type() != safejs.TypeObject {
-		return receiptKey{}, errors.New("no crypto.subtle or indexedDB (WebCrypto needs a secure context: https)")
+	if r.err != nil || subtle.Type() != safejs.TypeObject {
+		return receiptKey{}, errors.New("no crypto.subtle (WebCrypto needs a secure context: https)")
 	}
-	open, err := idb.Call("open", keysDB, 1)
+	db, err := openDB(keysDB, func(db safejs.Value) { db.Call("createObjectStore", keysStore) })
 	if err != nil {
 		return receiptKey{}, err
-	}
-	upgrade, err := callback("keys upgrade", func(safejs.Value, []safejs.Value) any {
-		if db, err := open.Get("result"); err == nil {
-			db.Call("createObjectStore", keysStore)
-		}
-		return nil
-	})
-	if err != nil {
-		return receiptKey{}, err
-	}
-	defer upgrade.Release()
-	open.Set("onupgradeneeded", upgrade)
-	db, err := idbResult(open)
-	if err != nil {
-		return receiptKey{}, errors.New("open " + keysDB + ": " + err.Error())
 	}
 	defer db.Call("close")
-	objects := func(mode string) (safejs.Value, error) {
-		tx, err := db.Call("transaction", keysStore, mode)
-		if err != nil {
-			return tx, err
-		}
-		return tx.Call("objectStore", keysStore)
-	}
 	read := func() (receiptKey, error) {
-		s, err := objects("readonly")
-		if err != nil {
-			return receiptKey{}, err
-		}
-		get, err := s.Call("get", keysRecord)
-		if err != nil {
-			return receiptKey{}, err
-		}
-		rec, err := idbResult(get)
+		rec, err := idbDo(db, "readonly", "get", keysRecord)
 		if err != nil || rec.Type() != safejs.TypeObject {
 			return receiptKey{}, err
 		}
@@ -1064,48 +1001,60 @@ func loadReceiptKey() (receiptKey, error) {
 		return receiptKey{}, err
 	}
 	k := receiptKey{private: r.get(pair, "privateKey"), public: base64URL(pub)}
-	s, err := objects("readwrite")
-	if err != nil {
-		return receiptKey{}, err
-	}
-	add, err := s.Call("add", map[string]any{"private": k.private, "public": k.public}, keysRecord)
-	if err != nil {
-		return receiptKey{}, err
-	}
-	if _, err := idbResult(add); err != nil {
+	if _, err := idbDo(db, "readwrite", "add", map[string]any{"private": k.private, "public": k.public}, keysRecord); err != nil {
 		return read() // another tab stored one first
 	}
 	return k, r.err
 }
 
+// idbDo runs keysStore's method(args...) in a transaction of its own on db,
+// in mode, and waits for its result.
+func idbDo(db safejs.Value, mode, method string, args ...any) (safejs.Value, error) {
+	tx, err := db.Call("transaction", keysStore, mode)
+	if err != nil {
+		return tx, err
+	}
+	st, err := tx.Call("objectStore", keysStore)
+	if err != nil {
+		return st, err
+	}
+	req, err := st.Call(method, args...)
+	if err != nil {
+		return req, err
+	}
+	return idbResult(req)
+}
+
 // sign is the key's ECDSA P-256 SHA-256 signature of text's UTF-8 bytes, r‖s,
 // base64url. It waits on a promise: never call it from a callback.
 func (k receiptKey) sign(text string) (string, error) {
-	arr, err := newJS("Uint8Array", len(text))
+	sig, err := subtle("sign", map[string]any{"name": "ECDSA", "hash": "SHA-256"}, k.private, text)
+	return base64URL(sig), err
+}
+
+// openDB opens the IndexedDB database name, version 1, letting upgrade
+// create its object stores the first time. It waits: call it from a
+// goroutine.
+func openDB(name string, upgrade func(db safejs.Value)) (safejs.Value, error) {
+	req, err := call("indexedDB", "open", name, 1)
 	if err != nil {
-		return "", err
+		return req, errors.New("no IndexedDB")
 	}
-	if _, err := safejs.CopyBytesToJS(arr, []byte(text)); err != nil {
-		return "", err
-	}
-	var r jsReader
-	subtle := r.get(r.get(safejs.Global(), "crypto"), "subtle")
-	if r.err != nil {
-		return "", r.err
-	}
-	p, err := subtle.Call("sign", map[string]any{"name": "ECDSA", "hash": "SHA-256"}, k.private, arr)
+	up, err := callback("upgrade", func(safejs.Value, []safejs.Value) any {
+		db, _ := req.Get("result")
+		upgrade(db)
+		return nil
+	})
 	if err != nil {
-		return "", err
+		return req, err
 	}
-	buf, err := await(p)
+	defer up.Release()
+	req.Set("onupgradeneeded", up)
+	db, err := idbResult(req)
 	if err != nil {
-		return "", errors.New("sign a receipt: " + err.Error())
+		return db, errors.New("open " + name + ": " + err.Error())
 	}
-	sig, err := jsBytes(buf)
-	if err != nil {
-		return "", err
-	}
-	return base64URL(sig), nil
+	return db, nil
 }
 
 // idbResult waits for an IndexedDB request and returns its result. It must be

@@ -61,14 +61,20 @@ func deleteOutboxDB(t *testing.T) {
 	}
 }
 
+// stored is the stored outbox and history.
+type stored struct {
+	outbox
+	history []entry
+}
+
 // outboxNow is the stored outbox and history.
-func outboxNow(t *testing.T, m *module) snapshot {
+func outboxNow(t *testing.T, m *module) stored {
 	t.Helper()
-	var b snapshot
-	if err := m.out.store.update(true, func(s *snapshot) *change { b = *s; return nil }); err != nil {
+	var s stored
+	if err := m.updateOutbox(func(b *outbox, h *[]entry) bool { s = stored{*b, *h}; return false }); err != nil {
 		t.Fatal(err)
 	}
-	return b
+	return s
 }
 
 // decodeWire reads a stored wire form with the browser's JSON.parse (the
@@ -124,7 +130,7 @@ func TestReceiptsChainPerPerson(t *testing.T) {
 	first := m.firstID() // the first choice takes the banner's subject
 	s := consent.State{ID: first, Policy: "2022-01-01", Granted: []string{"analytics"}}
 	m.emit(consent.EventConsentGiven, s, "banner", at)
-	if b := outboxNow(t, m); len(b.open) != 2 || b.open[0].e.subject != first || b.subject != "" {
+	if b := outboxNow(t, m); len(b.open) != 2 || b.open[0].subject != first || b.subject != "" {
 		t.Fatalf("outbox after two events: %+v", b)
 	}
 	if err := m.link(); err != nil {
@@ -143,7 +149,7 @@ func TestReceiptsChainPerPerson(t *testing.T) {
 	}
 	prevOf := map[string]string{}
 	for i, r := range b.linked {
-		e := r.e
+		e := r
 		r := decodeWire(t, e.wire)
 		if r.ID != e.id || r.Subject != e.subject {
 			t.Errorf("entry %d: id/subject %s/%s, wire says %s/%s", i, e.id, e.subject, r.ID, r.Subject)
@@ -190,7 +196,7 @@ func TestReceiptsBeforeTheOutboxOpens(t *testing.T) {
 	}
 	next.openOutbox()
 	b := outboxNow(t, next)
-	if len(b.open) != 2 || b.open[1].e.subject != stored {
+	if len(b.open) != 2 || b.open[1].subject != stored {
 		t.Fatalf("the next page's banner receipt: %+v, want subject %s", b.open, stored)
 	}
 
@@ -201,7 +207,7 @@ func TestReceiptsBeforeTheOutboxOpens(t *testing.T) {
 	id := third.firstID()
 	third.openOutbox()
 	b = outboxNow(t, third)
-	if len(b.open) != 3 || b.open[2].e.subject != id || b.subject != "" {
+	if len(b.open) != 3 || b.open[2].subject != id || b.subject != "" {
 		t.Fatalf("a choice before the outbox opened: consent id %s, outbox %+v (subject %q)", id, b.open, b.subject)
 	}
 }
@@ -230,7 +236,7 @@ func receiptModuleKeeping(t *testing.T) *module {
 	withKey(t, m)
 	m.out.db = testDB(t)
 	m.openOutbox()
-	if _, ok := m.out.store.(*idbStore); !ok {
+	if m.out.idb == nil {
 		t.Fatal("the outbox is not in IndexedDB")
 	}
 	return m
@@ -257,23 +263,20 @@ func TestReceiptsHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := outboxNow(t, m)
-	ack, _ := call("JSON", "parse", `{"received":1,"stored":1,"acks":[{"id":"`+b.linked[0].e.id+`","seq":7,"hash":"`+strings.Repeat("b", 64)+`","sig":"c2ln"}]}`)
+	ack, _ := call("JSON", "parse", `{"received":1,"stored":1,"acks":[{"id":"`+b.linked[0].id+`","seq":7,"hash":"`+strings.Repeat("b", 64)+`","sig":"c2ln"}]}`)
 	if n := m.file(ack); n != 1 {
 		t.Fatalf("filed %d receipts, want 1", n)
 	}
 	if n := m.file(ack); n != 0 {
 		t.Fatalf("filing the same ack again moved %d", n)
 	}
-	if b := outboxNow(t, m); len(b.linked) != 1 || b.linked[0].e.event() != "withdrawn" || len(b.history) != 1 {
+	if b := outboxNow(t, m); len(b.linked) != 1 || b.linked[0].event() != "withdrawn" || len(b.history) != 1 {
 		t.Fatalf("after the ack the outbox holds %+v", b.linked)
 	}
-	damaged := &change{}
-	damaged.add[sHistory] = []entry{{id: "x", subject: "y", ack: "z", wire: `{"id"`}, {id: "x", subject: "y", ack: "{}", wire: "{broken}"}}
-	done := make(chan error, 1)
-	m.out.store.write(damaged, func(err error) { done <- err })
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	m.updateOutbox(func(_ *outbox, h *[]entry) bool {
+		*h = append(*h, entry{id: "x", subject: "y", ack: "z", wire: `{"id"`}, entry{id: "x", subject: "y", ack: "{}", wire: "{broken}"})
+		return true
+	})
 	h, err := m.history()
 	if err != nil {
 		t.Fatal(err)
@@ -283,7 +286,7 @@ func TestReceiptsHistory(t *testing.T) {
 	if len(list) != 2 {
 		t.Fatalf("history has %d entries: %s", len(list), m.historyJSON())
 	}
-	if r.str(list[0], "event") != "consent_given" || r.int(r.get(list[0], "ack"), "seq") != 7 || r.str(list[0], "wire") != b.linked[0].e.wire {
+	if r.str(list[0], "event") != "consent_given" || r.int(r.get(list[0], "ack"), "seq") != 7 || r.str(list[0], "wire") != b.linked[0].wire {
 		t.Errorf("first entry: %s", m.historyJSON())
 	}
 	if a := r.get(list[1], "ack"); !a.IsNull() || r.str(list[1], "event") != "withdrawn" {
@@ -306,27 +309,28 @@ func TestReceiptsBounded(t *testing.T) {
 	for i := 0; i < maxOutbox+3; i++ {
 		m.emit(consent.EventConsentRefused, s, "api", time.Now())
 	}
-	first := outboxNow(t, m).open[3].e.id // the oldest to stay
+	first := outboxNow(t, m).open[3].id // the oldest to stay
 	if err := m.link(); err != nil {
 		t.Fatal(err)
 	}
 	b := outboxNow(t, m)
-	if n := len(b.open) + len(b.linked); n != maxOutbox || b.linked[0].e.id != first {
-		t.Fatalf("outbox holds %d receipts starting with %s, want %d starting with %s", n, b.linked[0].e.id, maxOutbox, first)
+	if n := len(b.open) + len(b.linked); n != maxOutbox || b.linked[0].id != first {
+		t.Fatalf("outbox holds %d receipts starting with %s, want %d starting with %s", n, b.linked[0].id, maxOutbox, first)
 	}
 
-	old := &change{}
-	for i := 0; i < maxHistory; i++ {
-		old.add[sHistory] = append(old.add[sHistory], entry{id: "old" + strconv.Itoa(i), subject: s.ID, wire: "{}", ack: "{}"})
-	}
-	m.out.store.write(old, nil)
-	ack, _ := call("JSON", "parse", `{"acks":[{"id":"`+b.linked[0].e.id+`","seq":1,"hash":"h","sig":"s"}]}`)
+	m.updateOutbox(func(_ *outbox, h *[]entry) bool {
+		for i := 0; i < maxHistory; i++ {
+			*h = append(*h, entry{id: "old" + strconv.Itoa(i), subject: s.ID, wire: "{}", ack: "{}"})
+		}
+		return true
+	})
+	ack, _ := call("JSON", "parse", `{"acks":[{"id":"`+b.linked[0].id+`","seq":1,"hash":"h","sig":"s"}]}`)
 	if n := m.file(ack); n != 1 {
 		t.Fatalf("filed %d", n)
 	}
 	h := outboxNow(t, m).history
-	if n := len(h); n != maxHistory || h[0].e.id != "old1" || h[n-1].e.id != b.linked[0].e.id {
-		t.Fatalf("history of %d entries from %s to %s (want %d: the oldest gone, the new one in)", n, h[0].e.id, h[n-1].e.id, maxHistory)
+	if n := len(h); n != maxHistory || h[0].id != "old1" || h[n-1].id != b.linked[0].id {
+		t.Fatalf("history of %d entries from %s to %s (want %d: the oldest gone, the new one in)", n, h[0].id, h[n-1].id, maxHistory)
 	}
 }
 
@@ -553,13 +557,13 @@ func TestOutboxTwoTabs(t *testing.T) {
 			var wires []string
 			seen := map[string]bool{}
 			for _, r := range got.history {
-				if seen[r.e.id] {
-					t.Errorf("receipt %s twice in the history", r.e.id)
+				if seen[r.id] {
+					t.Errorf("receipt %s twice in the history", r.id)
 				}
-				seen[r.e.id] = true
-				wires = append(wires, r.e.wire)
-				if withLock && posted[r.e.id] != 1 {
-					t.Errorf("receipt %s posted %d times", r.e.id, posted[r.e.id])
+				seen[r.id] = true
+				wires = append(wires, r.wire)
+				if withLock && posted[r.id] != 1 {
+					t.Errorf("receipt %s posted %d times", r.id, posted[r.id])
 				}
 			}
 			checkOneChain(t, wires)
@@ -599,7 +603,7 @@ func TestOutboxMigratesLocalStorage(t *testing.T) {
 	put() // an older module's tab writes it all again
 	m.migrate()
 	b := outboxNow(t, m)
-	if len(b.history) != 1 || b.history[0].e != acked || len(b.linked) != 1 || b.linked[0].e != linked ||
+	if len(b.history) != 1 || b.history[0] != acked || len(b.linked) != 1 || b.linked[0] != linked ||
 		len(b.open) != 2 || b.last != last || b.subject != "pre" {
 		t.Fatalf("after migrating: %+v", b)
 	}
@@ -615,7 +619,7 @@ func TestOutboxMigratesLocalStorage(t *testing.T) {
 	b = outboxNow(t, m)
 	var wires []string
 	for _, r := range append(b.history, b.linked...) {
-		wires = append(wires, r.e.wire)
+		wires = append(wires, r.wire)
 	}
 	checkOneChain(t, wires)
 }
@@ -664,8 +668,8 @@ func TestOutboxInMemoryWithoutIndexedDB(t *testing.T) {
 	m.cfg.policies.Versions = []consent.Version{{ID: "2022-01-01", SHA256: strings.Repeat("a", 64)}}
 	m.out.url = "/v1/receipts"
 	m.openOutbox()
-	if _, ok := m.out.store.(*memStore); !ok || len(warnings) != 1 || !strings.Contains(warnings[0], "kept in this page only") {
-		t.Fatalf("store %T, warnings %q", m.out.store, warnings)
+	if m.out.idb != nil || len(warnings) != 1 || !strings.Contains(warnings[0], "kept in this page only") {
+		t.Fatalf("in IndexedDB %v, warnings %q", m.out.idb != nil, warnings)
 	}
 	fakeServer(t)
 	s := consent.State{ID: newID(), Policy: "2022-01-01"}
