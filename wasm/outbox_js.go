@@ -227,15 +227,16 @@ func (s *idbOutbox) update(fn func(b *outbox, hist *[]entry) bool) error {
 }
 
 // locked runs fn holding the origin's Web Lock name: one tab or worker of
-// the site at a time. Without the Web Locks API (or where it refuses) fn
-// runs at once. It waits: call it from a goroutine.
+// the site at a time. Without the Web Locks API (an insecure context, an
+// opaque origin: a sandboxed frame) fn runs at once. It waits: call it from
+// a goroutine.
 func locked(name string, fn func()) {
-	held, done := make(chan bool, 2), make(chan struct{})
+	held, done := make(chan struct{}), make(chan struct{})
 	defer close(done)
 	got, err := callback("lock", func(safejs.Value, []safejs.Value) any {
 		// The lock is held until this promise settles: when fn returns.
 		p, _ := promise(func() (any, error) {
-			held <- true
+			close(held)
 			<-done
 			return nil, nil
 		})
@@ -247,16 +248,15 @@ func locked(name string, fn func()) {
 	}
 	defer got.Release()
 	var r jsReader
-	p, err := r.get(r.get(safejs.Global(), "navigator"), "locks").Call("request", name, got)
-	if r.err != nil || err != nil {
+	g := safejs.Global()
+	if r.str(g, "origin") == "null" {
 		fn()
 		return
 	}
-	go func() {
-		if _, err := await(p); err != nil {
-			held <- false // refused (an opaque origin): without the lock
-		}
-	}()
+	if _, err := r.get(r.get(g, "navigator"), "locks").Call("request", name, got); err != nil || r.err != nil {
+		fn()
+		return
+	}
 	<-held
 	fn()
 }

@@ -107,8 +107,10 @@ type receipts struct {
 	box  outbox
 	hist []entry
 	// ready says that pending has been stored once and subject read from
-	// the store: from then on a receipt is stored as it is made.
-	ready bool
+	// the store: from then on a receipt is stored as it is made. opened is
+	// closed once the sender has opened the outbox (nil: no sender).
+	ready  bool
+	opened chan struct{}
 	// subject is the pre-choice subject (outbox.subject) as this page knows
 	// it; taken says a choice took it before the store was read.
 	subject string
@@ -153,7 +155,7 @@ func (m *module) startReceipts() error {
 		return err
 	}
 	m.out.url = r.str(u, "href")
-	m.out.wake = make(chan struct{}, 1)
+	m.out.wake, m.out.opened = make(chan struct{}, 1), make(chan struct{})
 	if u, err = newJS("URL", cookiePath, r.get(m.api, "_base")); err != nil {
 		return err
 	}
@@ -308,8 +310,9 @@ func (m *module) send() {
 }
 
 // openOutbox opens the store (IndexedDB, else this page's memory, with a
-// console warning), moves into it what localStorage holds and stores the
-// receipts made meanwhile. It waits: the sender's first step.
+// console warning), moves into it what localStorage holds (migrate) and
+// stores the receipts made meanwhile (flush). It waits: the sender's first
+// step.
 func (m *module) openOutbox() {
 	s := &idbOutbox{name: m.out.db, db: safejs.Undefined()}
 	if s.name == "" {
@@ -320,18 +323,23 @@ func (m *module) openOutbox() {
 	} else {
 		m.out.idb = s
 	}
-	m.migrate()
-	if err := m.flush(); err != nil {
+	keys, texts := localOutbox()
+	if err := m.flush(texts); err != nil {
 		consoleError("consent: keep receipts: " + err.Error())
+		return
+	}
+	for _, k := range keys {
+		call("localStorage", "removeItem", k)
 	}
 }
 
-// flush stores the pending receipts; the first flush reads the stored
-// pre-choice subject (unless a choice took one already) and makes the
-// module ready.
-func (m *module) flush() error {
+// flush stores the pending receipts and what texts hold (see migrate); the
+// first flush reads the stored pre-choice subject (unless a choice took one
+// already) and makes the module ready.
+func (m *module) flush(texts []string) error {
 	var took []consent.Receipt
-	err := m.updateOutbox(func(b *outbox, _ *[]entry) bool {
+	err := m.updateOutbox(func(b *outbox, hist *[]entry) bool {
+		migrate(b, hist, texts)
 		m.out.mu.Lock()
 		defer m.out.mu.Unlock()
 		if !m.out.ready {
@@ -367,6 +375,7 @@ func (m *module) flush() error {
 // time does them, for every tab's receipts.
 func (m *module) deliver() {
 	m.openOutbox()
+	close(m.out.opened)
 	key, err := loadReceiptKey()
 	if err != nil {
 		consoleWarn("consent: receipts go unsigned: " + err.Error())
@@ -398,7 +407,7 @@ func (m *module) round() error {
 	pending := len(m.out.pending) > 0
 	m.out.mu.Unlock()
 	if pending {
-		if err := m.flush(); err != nil {
+		if err := m.flush(nil); err != nil {
 			return err
 		}
 	}
@@ -406,11 +415,11 @@ func (m *module) round() error {
 		if err := m.link(); err != nil {
 			return err
 		}
-		ids, body, err := m.batch()
-		if err != nil || len(ids) == 0 {
+		es, err := m.batch()
+		if err != nil || len(es) == 0 {
 			return err
 		}
-		if err := m.post(ids, body); err != nil {
+		if err := m.post(es); err != nil {
 			return err
 		}
 	}
@@ -511,33 +520,35 @@ func (m *module) hashOf(e *entry) string {
 	return h
 }
 
-// batch returns up to maxBatch linked receipts, oldest first, as a batch
-// body ({"receipts":[…]}), and their ids; it keeps the body for the beacon.
-func (m *module) batch() (ids []string, body string, err error) {
-	b := []byte(`{"receipts":[`)
+// batch returns up to maxBatch linked receipts, oldest first, and keeps
+// their batch body for the beacon.
+func (m *module) batch() (es []entry, err error) {
 	err = m.updateOutbox(func(o *outbox, _ *[]entry) bool {
-		for i, e := range o.linked[:min(len(o.linked), maxBatch)] {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, e.wire...)
-			ids = append(ids, e.id)
-		}
+		es = append(es, o.linked[:min(len(o.linked), maxBatch)]...)
 		return false
 	})
-	if err == nil {
-		body = string(append(b, "]}"...))
-		m.out.mu.Lock()
-		m.out.beacon = body
-		if len(ids) == 0 {
-			m.out.beacon = ""
-		}
-		m.out.mu.Unlock()
+	m.out.mu.Lock()
+	m.out.beacon = ""
+	if len(es) > 0 {
+		m.out.beacon = batchBody(es)
 	}
-	return ids, body, err
+	m.out.mu.Unlock()
+	return es, err
 }
 
-// post sends the receipts ids (the batch body) and files the server's
+// batchBody is the body posting es: {"receipts":[…]}.
+func batchBody(es []entry) string {
+	b := []byte(`{"receipts":[`)
+	for i, e := range es {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, e.wire...)
+	}
+	return string(append(b, "]}"...))
+}
+
+// post sends the receipts es (a batch) and files the server's
 // acknowledgements. A batch the server refuses (400, 403, 413, 422) is sent
 // again a receipt at a time, so that one bad receipt (edited in storage, say)
 // cannot hold back the others. A receipt refused on its own as malformed
@@ -549,12 +560,12 @@ func (m *module) batch() (ids []string, body string, err error) {
 // configured for this origin refuses it. A receipt is never dropped for its
 // clock. Any other failure (network, 404, 429, 5xx) is returned too: retry
 // later.
-func (m *module) post(ids []string, body string) error {
+func (m *module) post(es []entry) error {
 	var r jsReader
 	p, err := safejs.Global().Call("fetch", m.out.url, map[string]any{
 		// With credentials: the server's enrolment cookie (HttpOnly) lets the
 		// site's other origins enrol their keys for the same consent.
-		"method": "POST", "body": body, "keepalive": true, "credentials": "include",
+		"method": "POST", "body": batchBody(es), "keepalive": true, "credentials": "include",
 		"headers": map[string]any{"Content-Type": "text/plain;charset=UTF-8"},
 	})
 	if err != nil {
@@ -576,10 +587,10 @@ func (m *module) post(ids []string, body string) error {
 		}
 		return nil
 	case 400, 403, 409, 413, 422: // refused: malformed, forbidden, in conflict, too large or invalid
-		if len(ids) > 1 {
+		if len(es) > 1 {
 			var held error
-			for _, id := range ids {
-				if err := m.postOne(id); err != nil && held == nil {
+			for _, e := range es {
+				if err := m.post([]entry{e}); err != nil && held == nil {
 					held = err
 				}
 			}
@@ -590,32 +601,15 @@ func (m *module) post(ids []string, body string) error {
 			// Perhaps the server's fault (older than the site: an unknown
 			// policy version; its clock: a version not yet in effect; not yet
 			// configured for this origin): kept, and tried again.
-			return errors.New("the server refused receipt " + ids[0] + ": " + msg)
+			return errors.New("the server refused receipt " + es[0].id + ": " + msg)
 		}
 		// Malformed, too large, or its id stored with other content (409):
 		// sending it again cannot help.
-		consoleError("consent: the server refused receipt " + ids[0] + " (HTTP " + strconv.Itoa(status) + ": " + msg + "); dropped")
-		return m.drop(ids[0])
+		consoleError("consent: the server refused receipt " + es[0].id + " (HTTP " + strconv.Itoa(status) + ": " + msg + "); dropped")
+		return m.drop(es[0].id)
 	default:
 		return errors.New("HTTP " + strconv.Itoa(status))
 	}
-}
-
-// postOne posts the linked receipt id alone.
-func (m *module) postOne(id string) error {
-	wire := ""
-	err := m.updateOutbox(func(b *outbox, _ *[]entry) bool {
-		for _, e := range b.linked {
-			if e.id == id {
-				wire = e.wire
-			}
-		}
-		return false
-	})
-	if err != nil || wire == "" {
-		return err // or acknowledged meanwhile (another tab)
-	}
-	return m.post([]string{id}, `{"receipts":[`+wire+"]}")
 }
 
 // drop removes the linked receipt id from the outbox.
@@ -739,16 +733,14 @@ func (m *module) spill() {
 	store(key, string(b.text()))
 }
 
-// migrate moves into the store what localStorage holds: an older module's
+// localOutbox is what localStorage holds of the outbox: an older module's
 // outbox (outboxKey) and history (historyKey), and receipts pages spilled as
-// they hid (outboxKey + ".…"), each receipt once; then removes them. A
-// person upgrading keeps every receipt waiting. It waits. Page-only (a
-// worker has no localStorage: the page would hand it these texts).
-func (m *module) migrate() {
-	var keys, texts []string
+// they hid (outboxKey + ".…"), with their keys. Page-only (a worker has no
+// localStorage: the page would hand it these texts).
+func localOutbox() (keys, texts []string) {
 	ls, err := global("localStorage")
 	if err != nil {
-		return
+		return nil, nil
 	}
 	var r jsReader
 	for i := range r.int(ls, "length") {
@@ -758,40 +750,37 @@ func (m *module) migrate() {
 			keys, texts = append(keys, name), append(texts, storedText(name))
 		}
 	}
-	if len(keys) == 0 {
+	return keys, texts
+}
+
+// migrate folds texts (localOutbox) into the outbox b and the history, each
+// receipt once: a person upgrading from the module that kept them in
+// localStorage keeps every receipt waiting.
+func migrate(b *outbox, hist *[]entry, texts []string) {
+	if len(texts) == 0 {
 		return
 	}
-	err = m.updateOutbox(func(b *outbox, hist *[]entry) bool {
-		have := map[string]bool{}
-		for _, es := range [][]entry{*hist, b.linked, b.open} {
-			for _, e := range es {
-				have[e.id] = true
-			}
+	have := map[string]bool{}
+	for _, es := range [][]entry{*hist, b.linked, b.open} {
+		for _, e := range es {
+			have[e.id] = true
 		}
-		var in outbox
-		var inHist []entry
-		for _, t := range texts {
-			in.fold(t, &inHist)
-		}
-		if b.subject == "" {
-			b.subject = in.subject
-		}
-		if b.last.wire == "" {
-			b.last = in.last
-		}
-		// An id seen twice is kept where it got furthest: acked, linked, open.
-		*hist = append(*hist, withoutIDs(inHist, have)...)
-		b.linked = append(b.linked, withoutIDs(in.linked, have)...)
-		b.open = append(b.open, withoutIDs(in.open, have)...)
-		return true
-	})
-	if err != nil {
-		consoleError("consent: move the receipts kept in localStorage: " + err.Error())
-		return
 	}
-	for _, k := range keys {
-		call("localStorage", "removeItem", k)
+	var in outbox
+	var inHist []entry
+	for _, t := range texts {
+		in.fold(t, &inHist)
 	}
+	if b.subject == "" {
+		b.subject = in.subject
+	}
+	if b.last.wire == "" {
+		b.last = in.last
+	}
+	// An id seen twice is kept where it got furthest: acked, linked, open.
+	*hist = append(*hist, withoutIDs(inHist, have)...)
+	b.linked = append(b.linked, withoutIDs(in.linked, have)...)
+	b.open = append(b.open, withoutIDs(in.open, have)...)
 }
 
 // withoutIDs returns es without those whose id is in have, and adds theirs.
@@ -827,6 +816,9 @@ func store(key, text string) error {
 // outbox, ack null; wire is the exact text the server hashed and signed. It
 // waits on the store: call it from a goroutine.
 func (m *module) historyJSON() string {
+	if m.out.opened != nil {
+		<-m.out.opened // what earlier pages stored too
+	}
 	var all []entry
 	m.out.mu.Lock()
 	ready := m.out.ready
@@ -847,7 +839,7 @@ func (m *module) historyJSON() string {
 	}
 	m.out.mu.Unlock()
 	seen := map[string]bool{}
-	out := []any{}
+	out := []byte{'['}
 	for _, e := range all {
 		if seen[e.id] {
 			continue // its write ended meanwhile
@@ -856,17 +848,18 @@ func (m *module) historyJSON() string {
 		if e.ack == "" {
 			e.ack = "null"
 		}
-		v, err := call("JSON", "parse", e.wire)
-		ack, err2 := call("JSON", "parse", e.ack)
-		if err != nil || err2 != nil || v.Type() != safejs.TypeObject {
+		if _, err := call("JSON", "parse", "["+e.wire+","+e.ack+"]"); err != nil || !strings.HasSuffix(e.wire, "}") {
 			continue // damaged in storage
 		}
-		v.Set("wire", e.wire)
-		v.Set("ack", ack)
-		out = append(out, v)
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		w, _ := call("JSON", "stringify", e.wire)
+		quoted, _ := w.String()
+		out = append(append(append(append(append(out, e.wire[:len(e.wire)-1]...), `,"wire":`...), quoted...), `,"ack":`...), e.ack...)
+		out = append(out, '}')
 	}
-	text, _ := call("JSON", "stringify", out)
-	return jsString(text)
+	return string(append(out, ']'))
 }
 
 // refreshCookie asks the server to set the consent cookie again (POST

@@ -410,8 +410,8 @@ func TestRefusedReceiptKeptUnlessMalformed(t *testing.T) {
 	m.emit(consent.EventWithdrawn, s, "api", time.Now())
 	m.link()
 	for _, status = range []int{422, 403} {
-		ids, body, _ := m.batch()
-		if err := m.post(ids, body); err == nil || !strings.Contains(err.Error(), "unknown policy version") {
+		es, _ := m.batch()
+		if err := m.post(es); err == nil || !strings.Contains(err.Error(), "unknown policy version") {
 			t.Errorf("HTTP %d: post = %v, want an error to retry on", status, err)
 		}
 		if n := len(outboxNow(t, m).linked); n != 2 {
@@ -423,8 +423,8 @@ func TestRefusedReceiptKeptUnlessMalformed(t *testing.T) {
 	m.emit(consent.EventWithdrawn, s, "api", time.Now())
 	m.link()
 	for _, status = range []int{409, 400} {
-		ids, body, _ := m.batch()
-		if err := m.post(ids, body); err != nil {
+		es, _ := m.batch()
+		if err := m.post(es); err != nil {
 			t.Errorf("HTTP %d: post = %v, want the receipts dropped", status, err)
 		}
 		if n := len(outboxNow(t, m).linked); n != 0 {
@@ -599,9 +599,9 @@ func TestOutboxMigratesLocalStorage(t *testing.T) {
 		store(outboxKey+".tab1", string(appendLine(appendLine(nil, lineOpen, open), lineOpen, spilled)))
 	}
 	put()
-	m.migrate()
+	m.openOutbox()
 	put() // an older module's tab writes it all again
-	m.migrate()
+	m.openOutbox()
 	b := outboxNow(t, m)
 	if len(b.history) != 1 || b.history[0] != acked || len(b.linked) != 1 || b.linked[0] != linked ||
 		len(b.open) != 2 || b.last != last || b.subject != "pre" {
