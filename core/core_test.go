@@ -465,7 +465,7 @@ func TestMessagesMatchTypeScript(t *testing.T) {
 	if got := section("Event"); !reflect.DeepEqual(got, events) {
 		t.Errorf("messages.d.ts declares events %v, the core handles %v", got, events)
 	}
-	page := []string{"listening", "beacon", "download", "refresh"} // the host's own, and one it completes
+	page := []string{"listening", "beacon", "download", "refresh", "spilled"} // the host's own, and one it completes
 	for _, e := range []Effect{SetCookie{}, Storage{}, Show{}, Remove{}, Close{}, SetAttr{}, Release{}, ConsentMode{},
 		Dispatch{}, StateNow{}, Settle{}, Log{}, OnHide{}, AskBrowser{}} {
 		page = append(page, Kind(e))

@@ -45,7 +45,6 @@ func (h *host) handle(msg safejs.Value) {
 	case core.EvClosed:
 		ev.View = r.str(msg, "view")
 	case core.EvHide:
-		defer h.m.link(false)
 	case core.EvDeleted, core.EvFailed:
 		ev.Name, ev.Result = r.str(msg, "name"), r.str(msg, "result")
 	case core.EvAdded:
@@ -72,7 +71,7 @@ func (h *host) start(msg safejs.Value) error {
 		return err
 	}
 	h.m = &module{cfg: cfg, now: time.Now}
-	if err := h.m.startReceipts(base); err != nil {
+	if err := h.m.startReceipts(base, readStrings(&r, msg, "spilled")); err != nil {
 		return err
 	}
 	h.core = core.New(&cfg.core, core.Env{Now: time.Now, NewID: newID})

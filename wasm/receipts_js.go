@@ -15,18 +15,20 @@ import (
 )
 
 // Every event becomes a receipt. A receipt waits in the outbox, in
-// localStorage (it survives reloads, closed tabs, offline periods and server
-// outages), until the server acknowledges it; then it moves, with the
-// server's signed Ack, to the person's history, also in localStorage, which
-// the preferences centre downloads and consent.history() returns.
+// IndexedDB (see outbox_js.go: it survives reloads, closed tabs, offline
+// periods and server outages, and any number of tabs share it safely), until
+// the server acknowledges it; then it moves, with the server's signed Ack,
+// to the person's history, in the same database, which the preferences
+// centre downloads and consent.history() returns.
 //
 // Each receipt carries the SHA-256 of the same person's previous one (Prev)
 // and is signed by this browser's receipt key: an ECDSA P-256 key WebCrypto
 // made non-extractable, kept in IndexedDB (consent.keys), one per origin,
 // which the server binds the consent to (see the README's threat model).
 // Hashes and signatures come from WebCrypto, as promises, so a receipt is
-// linked and signed after it is made: made at once (never waiting, safe in a
-// JS callback), then linked and signed by the sender goroutine. (Go's
+// linked and signed after it is made: made and stored at once (never
+// waiting, safe in a JS callback), then linked and signed by the sender
+// goroutine of whichever tab holds the outbox's Web Lock. (Go's
 // crypto/sha256 and crypto/ecdsa would cost every visitor ~40 KB and more.)
 // A browser without WebCrypto or IndexedDB sends its receipts unlinked and
 // unsigned, with one console warning: the server accepts those only for a
@@ -34,8 +36,8 @@ import (
 // so a receipt sent twice (by a beacon and again by a retry) is stored once.
 
 const (
-	outboxKey    = "consent.outbox"
-	historyKey   = "consent.receipts"
+	outboxKey    = "consent.outbox"   // localStorage: an older module's outbox, and receipts spilled as a page hid (outboxKey + ".…")
+	historyKey   = "consent.receipts" // localStorage: an older module's history
 	receiptsPath = "/v1/receipts"
 	cookiePath   = "/v1/cookie"
 	maxOutbox    = 500 // receipts waiting; beyond it the oldest are dropped, with a console error
@@ -49,25 +51,15 @@ const (
 // the receipt is in the history.
 type entry struct{ id, subject, wire, ack string }
 
-// outbox is the stored outbox.
-type outbox struct {
-	// subject is the pseudonymous id of receipts made before a first choice
-	// (banner shown); the first choice takes it as the consent id.
-	subject string
-	// last describes the newest linked receipt: its subject and wire form,
-	// and in ack that form's SHA-256 ("" until computed). The same subject's
-	// next receipt links to that hash.
-	last   entry
-	open   []entry // not linked yet: Prev unset
-	linked []entry // linked, waiting for the server's acknowledgement
-}
-
-// The outbox and the history are stored as lines of text, not JSON: the
-// module then needs no JSON encoder (encoding/json costs every visitor
-// hundreds of KB) and no object building, which costs more code than these
-// few lines of parsing. A wire form is JSON on one line: its strings escape
-// control characters. Lines are "KIND ID SUBJECT ACK WIRE", "-" for empty
-// fields; anything else is skipped.
+// Stored receipts are lines of text, not JSON: the module then needs no
+// JSON encoder (encoding/json costs every visitor hundreds of KB) and no
+// object building, which costs more code than these few lines of parsing. A
+// wire form is JSON on one line: its strings escape control characters.
+// Lines are "KIND ID SUBJECT ACK WIRE", "-" for empty fields; anything else
+// is skipped. An older module kept its whole outbox in one localStorage
+// string of such lines: "subject" (the pre-choice subject in ID), "last"
+// (the newest linked receipt, its hash in ACK), "open" and "linked"
+// receipts; and its history, "acked" lines, in another.
 
 const (
 	lineSubject = "subject"
@@ -105,25 +97,46 @@ func parseLines(text string, fn func(kind string, e entry)) {
 
 // receipts is the module's delivery state.
 type receipts struct {
-	mu  sync.Mutex // guards box and every read-modify-write of the stored outbox
-	box outbox     // the last outbox read or written: used where storage is unavailable
-	url string     // the receipts endpoint, on the loader's origin
-	// cookieURL is POST /v1/cookie on the loader's origin (see refreshCookie);
-	// ignore is a function that ignores its argument: a failed refresh's.
+	// mu guards the fields below it; never held while waiting.
+	mu sync.Mutex
+	// idb is the outbox's database once open; nil: box and hist, in this
+	// page's memory, are the outbox and the history (no IndexedDB). db
+	// names the database (outboxDB when "": tests name others).
+	idb  *idbOutbox
+	db   string
+	box  outbox
+	hist []entry
+	// ready says that pending has been stored once and subject read from
+	// the store: from then on a receipt is stored as it is made. opened is
+	// closed once the sender has opened the outbox (nil: no sender).
+	ready  bool
+	opened chan struct{}
+	// subject is the pre-choice subject (outbox.subject) as this page knows
+	// it; taken says a choice took it before the store was read.
+	subject string
+	taken   bool
+	// pending are receipts not stored yet (made before the store was open,
+	// or whose write failed), oldest first; writing those whose write has
+	// started and not ended yet.
+	pending []entry
+	writing []entry
+	// beacon is the body of the next batch, kept ready for the pagehide
+	// beacon (which cannot wait for IndexedDB); "" when nothing waits.
+	beacon string
+	// spilled is what the page's localStorage held of the outbox (see
+	// startReceipts), until stored.
+	spilled []string
+
+	url string // the receipts endpoint, on the loader's origin
+	// cookieURL is POST /v1/cookie on the loader's origin (the executor
+	// posts it: see core.RefreshCookie).
 	cookieURL string
-	ignore    safejs.Func
-	// beaconBody is the body the executor holds for a beacon.
-	beaconBody string
-	wake       chan struct{}
-	wakeFn     safejs.Func // calls send: the sender's timer
-	noHash     bool        // no WebCrypto (an insecure context): receipts go unlinked
-	// key is this origin's receipt key once loaded; keyDone says whether
-	// loading has ended (without a key: receipts go unsigned). sig is the
-	// signature last made, of text: the sender's, for the next receipt to
-	// link.
-	key     receiptKey
-	keyDone bool
-	sig     struct{ text, sig string }
+	wake      chan struct{}
+	wakeFn    safejs.Func // calls send: the sender's timer
+	noHash    bool        // no WebCrypto (an insecure context): receipts go unlinked
+	// key is this origin's receipt key once loaded (without one, receipts
+	// go unsigned).
+	key receiptKey
 }
 
 // receiptKey is the browser's receipt signing key: the private CryptoKey
@@ -142,58 +155,100 @@ type module struct {
 }
 
 // startReceipts sets up delivery: the endpoints (on the loader's origin,
-// base), the sender, and a send when the network returns.
-func (m *module) startReceipts(base string) error {
+// base), the sender, and a send when the network returns. spilled is what
+// the page's localStorage holds of an older module's outbox and history and
+// of receipts pages spilled as they hid (the executor reads it: a worker
+// has no localStorage), stored once the outbox opens.
+func (m *module) startReceipts(base string, spilled []string) error {
 	var r jsReader
 	u, err := newJS("URL", receiptsPath, base)
 	if err != nil {
 		return err
 	}
 	m.out.url = r.str(u, "href")
-	m.out.wake = make(chan struct{}, 1)
+	m.out.wake, m.out.opened = make(chan struct{}, 1), make(chan struct{})
 	if u, err = newJS("URL", cookiePath, base); err != nil {
 		return err
 	}
 	m.out.cookieURL = r.str(u, "href")
-	if m.out.ignore, err = callback("ignore", func(safejs.Value, []safejs.Value) any { return nil }); err != nil {
-		return err
-	}
 	if m.out.wakeFn, err = callback("send", func(safejs.Value, []safejs.Value) any { m.send(); return nil }); err != nil {
 		return err
 	}
 	if _, err := safejs.Global().Call("addEventListener", "online", m.out.wakeFn); err != nil {
 		return err
 	}
+	m.out.spilled = spilled
 	go m.deliver()
 	m.send()
 	return nil
 }
 
 // emitReceipt puts receipt e, made by the core, in the outbox. pending is
-// the consent id the outbox keeps for receipts made before a first choice.
+// the consent id the outbox keeps for receipts made before a first choice
+// ("" once a choice took it). It never waits.
 func (m *module) emitReceipt(e entry, pending string) {
-	m.updateOutbox(func(b *outbox) bool {
-		b.subject = pending
-		b.open = append(b.open, e)
-		if n := len(b.linked) + len(b.open) - maxOutbox; n > 0 {
-			consoleError("consent: the receipt outbox is full; dropping its " + strconv.Itoa(n) + " oldest")
-			drop := min(n, len(b.linked))
-			b.linked, b.open = b.linked[drop:], b.open[n-drop:]
+	m.out.mu.Lock()
+	var lines []byte
+	if pending != m.out.subject {
+		m.out.subject = pending
+		lines = appendLine(lines, lineSubject, entry{id: pending})
+	}
+	if !m.out.ready {
+		m.out.pending = append(m.out.pending, e)
+		m.out.mu.Unlock()
+		m.send()
+		return
+	}
+	lines = appendLine(lines, lineOpen, e)
+	m.out.writing = append(m.out.writing, e)
+	m.out.mu.Unlock()
+	m.addLines(string(lines), func(err error) {
+		m.out.mu.Lock()
+		m.out.writing = without(m.out.writing, func(w entry) bool { return w.id == e.id })
+		if err != nil {
+			m.out.pending = append(m.out.pending, e)
 		}
-		return true
+		m.out.mu.Unlock()
+		if err != nil {
+			consoleWarn("consent: a receipt waits in this page until it can be stored: " + err.Error())
+		}
 	})
 	m.send()
 }
 
 // pendingSubject is the consent id the outbox keeps for receipts made
-// before a first choice, "" for none.
+// before a first choice, "" for none. It waits for the outbox to open.
 func (m *module) pendingSubject() string {
-	id := ""
-	m.updateOutbox(func(b *outbox) bool {
-		id = b.subject
-		return false
-	})
-	return id
+	<-m.out.opened
+	m.out.mu.Lock()
+	defer m.out.mu.Unlock()
+	return m.out.subject
+}
+
+// addLines adds lines (receipts made, the pre-choice subject) to the
+// outbox without reading it. It never waits; done, if not nil, gets the
+// outcome.
+func (m *module) addLines(lines string, done func(error)) {
+	if done == nil {
+		done = func(error) {}
+	}
+	if m.out.idb != nil {
+		m.out.idb.addLines(lines, done)
+		return
+	}
+	m.out.box.fold(lines, &m.out.hist)
+	done(nil)
+}
+
+// updateOutbox reads the stored outbox and history, lets fn change them
+// and, if fn reports a change, stores them, in one transaction (see
+// outbox_js.go). fn must not wait. It waits: call it from a goroutine.
+func (m *module) updateOutbox(fn func(b *outbox, hist *[]entry) bool) error {
+	if m.out.idb != nil {
+		return m.out.idb.update(fn)
+	}
+	fn(&m.out.box, &m.out.hist)
+	return nil
 }
 
 // send wakes the sender. It never waits.
@@ -204,36 +259,112 @@ func (m *module) send() {
 	}
 }
 
-// deliver is the sender: it links waiting receipts and posts them in
-// batches, backing off exponentially, with jitter, while posts fail.
+// openOutbox opens the store (IndexedDB, else this page's memory, with a
+// console warning), moves into it what localStorage holds (migrate) and
+// stores the receipts made meanwhile (flush). It waits: the sender's first
+// step.
+func (m *module) openOutbox() {
+	s := &idbOutbox{name: m.out.db, db: safejs.Undefined()}
+	if s.name == "" {
+		s.name = outboxDB
+	}
+	if err := s.open(); err != nil {
+		consoleWarn("consent: the receipt outbox is kept in this page only: " + err.Error())
+	} else {
+		m.out.idb = s
+	}
+	if err := m.flush(m.out.spilled); err != nil {
+		consoleError("consent: keep receipts: " + err.Error())
+		return
+	}
+	if len(m.out.spilled) > 0 {
+		// Stored: the page may forget them (web/executor.js).
+		post([]any{map[string]any{"t": "spilled"}})
+	}
+	m.out.spilled = nil
+}
+
+// flush stores the pending receipts and what texts hold (see migrate); the
+// first flush reads the stored pre-choice subject (unless a choice took one
+// already) and makes the module ready.
+func (m *module) flush(texts []string) error {
+	var took []entry
+	err := m.updateOutbox(func(b *outbox, hist *[]entry) bool {
+		migrate(b, hist, texts)
+		m.out.mu.Lock()
+		defer m.out.mu.Unlock()
+		if !m.out.ready {
+			if m.out.taken {
+				b.subject = ""
+			}
+			m.out.subject = b.subject
+		}
+		took, m.out.pending = m.out.pending, nil
+		b.open = append(b.open, took...)
+		m.out.subject, m.out.ready = b.subject, true
+		return true
+	})
+	if err != nil {
+		m.out.mu.Lock()
+		m.out.pending = append(took, m.out.pending...)
+		m.out.mu.Unlock()
+	}
+	return err
+}
+
+// deliver is the sender: it opens the outbox, then links waiting receipts
+// and posts them in batches, backing off exponentially, with jitter, while
+// posts fail. Linking and posting hold the outbox's Web Lock: one tab at a
+// time does them, for every tab's receipts.
 func (m *module) deliver() {
+	m.openOutbox()
+	close(m.out.opened)
 	key, err := loadReceiptKey()
 	if err != nil {
 		consoleWarn("consent: receipts go unsigned: " + err.Error())
 	}
-	m.out.mu.Lock()
-	m.out.key, m.out.keyDone = key, true
-	m.out.mu.Unlock()
+	m.out.key = key
 	for fails := 0; ; {
-		m.link(true)
-		m.beacon()
-		ids, body := m.batch()
-		if len(ids) == 0 {
+		var err error
+		locked(lockName, func() { err = m.round() })
+		if err == nil {
+			fails = 0
 			<-m.out.wake
 			continue
 		}
-		if err := m.post(ids, body); err != nil {
-			fails++
-			wait := retryDelay(fails)
-			consoleWarn("consent: " + strconv.Itoa(len(ids)) + " receipts not delivered yet (" + err.Error() +
-				"); retrying in " + strconv.Itoa(int(wait/time.Second)) + " s")
-			// A JS timer, not time.After: its channel of time.Time would link
-			// Go's time formatting into the module (~10 KB brotli).
-			safejs.Global().Call("setTimeout", m.out.wakeFn, wait.Milliseconds())
-			<-m.out.wake // the timer, a new receipt or the network coming back
-			continue
+		fails++
+		wait := retryDelay(fails)
+		consoleWarn("consent: receipts not delivered yet (" + err.Error() +
+			"); retrying in " + strconv.Itoa(int(wait/time.Second)) + " s")
+		// A JS timer, not time.After: its channel of time.Time would link
+		// Go's time formatting into the module (~10 KB brotli).
+		safejs.Global().Call("setTimeout", m.out.wakeFn, wait.Milliseconds())
+		<-m.out.wake // the timer, a new receipt or the network coming back
+	}
+}
+
+// round stores what is pending, links what waits and posts it, batch after
+// batch, until nothing waits or a step fails.
+func (m *module) round() error {
+	m.out.mu.Lock()
+	pending := len(m.out.pending) > 0
+	m.out.mu.Unlock()
+	if pending {
+		if err := m.flush(nil); err != nil {
+			return err
 		}
-		fails = 0
+	}
+	for {
+		if err := m.link(); err != nil {
+			return err
+		}
+		es, err := m.batch()
+		if err != nil || len(es) == 0 {
+			return err
+		}
+		if err := m.post(es); err != nil {
+			return err
+		}
 	}
 }
 
@@ -253,24 +384,121 @@ func retryDelay(n int) time.Duration {
 	return time.Duration(float64(d) * f)
 }
 
-// batch returns up to maxBatch linked receipts, oldest first, as a batch
-// body ({"receipts":[…]}), and their ids.
-func (m *module) batch() (ids []string, body string) {
-	b := []byte(`{"receipts":[`)
-	m.updateOutbox(func(o *outbox) bool {
-		for i, e := range o.linked[:min(len(o.linked), maxBatch)] {
-			if i > 0 {
-				b = append(b, ',')
+// link links the open receipts to their predecessors and signs them, in
+// order, and computes the newest one's hash for the next. Hashing and
+// signing await WebCrypto, outside any transaction, so the result is stored
+// only if nothing changed meanwhile (another tab linking without the Web
+// Lock): else it starts again from what is stored. It waits.
+func (m *module) link() error {
+	for {
+		var todo []entry
+		var last entry
+		err := m.updateOutbox(func(b *outbox, _ *[]entry) bool {
+			n := len(b.linked) + len(b.open) - maxOutbox
+			if n > 0 {
+				consoleError("consent: the receipt outbox is full; dropping its " + strconv.Itoa(n) + " oldest")
+				drop := min(n, len(b.linked))
+				b.linked, b.open = b.linked[drop:], b.open[n-drop:]
 			}
-			b = append(b, e.wire...)
-			ids = append(ids, e.id)
+			todo, last = append([]entry(nil), b.open...), b.last
+			return n > 0
+		})
+		if err != nil {
+			return err
 		}
-		return false
-	})
-	return ids, string(append(b, "]}"...))
+		if len(todo) == 0 && (last.wire == "" || last.ack != "" || m.out.noHash) {
+			return nil
+		}
+		was := last.wire
+		for i, e := range todo {
+			prev := ""
+			if e.subject == last.subject && last.wire != "" && !m.out.noHash {
+				prev = m.hashOf(&last)
+			}
+			e.wire = consent.LinkReceiptJSON(e.wire, prev)
+			if k := m.out.key.public; k != "" {
+				text := consent.ReceiptSignedJSON(e.wire, k)
+				if sig, err := m.out.key.sign(text); err != nil {
+					consoleWarn("consent: receipts go unsigned: " + err.Error())
+					m.out.key = receiptKey{}
+				} else {
+					e.wire = consent.ReceiptWithSigJSON(text, sig)
+				}
+			}
+			todo[i], last = e, e
+		}
+		m.hashOf(&last) // ready for the next receipt
+		swapped := false
+		err = m.updateOutbox(func(b *outbox, _ *[]entry) bool {
+			if b.last.wire != was || len(b.open) < len(todo) {
+				return false
+			}
+			for i, e := range todo {
+				if b.open[i].id != e.id {
+					return false
+				}
+			}
+			b.open, b.linked, b.last, swapped = b.open[len(todo):], append(b.linked, todo...), last, true
+			return true
+		})
+		if err != nil || swapped {
+			return err
+		}
+	}
 }
 
-// post sends the receipts ids (the batch body) and files the server's
+// hashOf returns e's SHA-256 (in e.ack), computing it if unknown. Without
+// WebCrypto it returns "": receipts go unlinked from then on.
+func (m *module) hashOf(e *entry) string {
+	if e.ack != "" || m.out.noHash {
+		return e.ack
+	}
+	h, err := sha256Hex(e.wire)
+	if err != nil {
+		consoleWarn("consent: receipts go unlinked: " + err.Error())
+		m.out.noHash = true
+		return ""
+	}
+	e.ack = h
+	return h
+}
+
+// batch returns up to maxBatch linked receipts, oldest first, and keeps
+// their batch body for the beacon.
+func (m *module) batch() (es []entry, err error) {
+	err = m.updateOutbox(func(o *outbox, _ *[]entry) bool {
+		es = append(es, o.linked[:min(len(o.linked), maxBatch)]...)
+		return false
+	})
+	body := ""
+	if len(es) > 0 {
+		body = batchBody(es)
+	}
+	m.out.mu.Lock()
+	changed := body != m.out.beacon
+	m.out.beacon = body
+	m.out.mu.Unlock()
+	if changed {
+		// The executor holds it for the beacon as the page hides, which
+		// cannot wait for the worker.
+		post([]any{map[string]any{"t": "beacon", "url": m.out.url, "body": body}})
+	}
+	return es, err
+}
+
+// batchBody is the body posting es: {"receipts":[…]}.
+func batchBody(es []entry) string {
+	b := []byte(`{"receipts":[`)
+	for i, e := range es {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, e.wire...)
+	}
+	return string(append(b, "]}"...))
+}
+
+// post sends the receipts es (a batch) and files the server's
 // acknowledgements. A batch the server refuses (400, 403, 413, 422) is sent
 // again a receipt at a time, so that one bad receipt (edited in storage, say)
 // cannot hold back the others. A receipt refused on its own as malformed
@@ -282,12 +510,12 @@ func (m *module) batch() (ids []string, body string) {
 // configured for this origin refuses it. A receipt is never dropped for its
 // clock. Any other failure (network, 404, 429, 5xx) is returned too: retry
 // later.
-func (m *module) post(ids []string, body string) error {
+func (m *module) post(es []entry) error {
 	var r jsReader
 	p, err := safejs.Global().Call("fetch", m.out.url, map[string]any{
 		// With credentials: the server's enrolment cookie (HttpOnly) lets the
 		// site's other origins enrol their keys for the same consent.
-		"method": "POST", "body": body, "keepalive": true, "credentials": "include",
+		"method": "POST", "body": batchBody(es), "keepalive": true, "credentials": "include",
 		"headers": map[string]any{"Content-Type": "text/plain;charset=UTF-8"},
 	})
 	if err != nil {
@@ -309,10 +537,10 @@ func (m *module) post(ids []string, body string) error {
 		}
 		return nil
 	case 400, 403, 409, 413, 422: // refused: malformed, forbidden, in conflict, too large or invalid
-		if len(ids) > 1 {
+		if len(es) > 1 {
 			var held error
-			for _, id := range ids {
-				if err := m.postOne(id); err != nil && held == nil {
+			for _, e := range es {
+				if err := m.post([]entry{e}); err != nil && held == nil {
 					held = err
 				}
 			}
@@ -323,41 +551,29 @@ func (m *module) post(ids []string, body string) error {
 			// Perhaps the server's fault (older than the site: an unknown
 			// policy version; its clock: a version not yet in effect; not yet
 			// configured for this origin): kept, and tried again.
-			return errors.New("the server refused receipt " + ids[0] + ": " + msg)
+			return errors.New("the server refused receipt " + es[0].id + ": " + msg)
 		}
 		// Malformed, too large, or its id stored with other content (409):
 		// sending it again cannot help.
-		consoleError("consent: the server refused receipt " + ids[0] + " (HTTP " + strconv.Itoa(status) + ": " + msg + "); dropped")
-		m.updateOutbox(func(b *outbox) bool {
-			b.linked = without(b.linked, func(e entry) bool { return e.id == ids[0] })
-			return true
-		})
-		return nil
+		consoleError("consent: the server refused receipt " + es[0].id + " (HTTP " + strconv.Itoa(status) + ": " + msg + "); dropped")
+		return m.drop(es[0].id)
 	default:
 		return errors.New("HTTP " + strconv.Itoa(status))
 	}
 }
 
-// postOne posts the linked receipt id alone.
-func (m *module) postOne(id string) error {
-	wire := ""
-	m.updateOutbox(func(b *outbox) bool {
-		for _, e := range b.linked {
-			if e.id == id {
-				wire = e.wire
-			}
-		}
-		return false
+// drop removes the linked receipt id from the outbox.
+func (m *module) drop(id string) error {
+	return m.updateOutbox(func(b *outbox, _ *[]entry) bool {
+		b.linked = without(b.linked, func(e entry) bool { return e.id == id })
+		return true
 	})
-	if wire == "" {
-		return nil // acknowledged meanwhile (another tab)
-	}
-	return m.post([]string{id}, `{"receipts":[`+wire+"]}")
 }
 
 // file moves the receipts the server acknowledged (answer.acks) from the
 // outbox to the history, each with its Ack, and returns how many it moved.
-func (m *module) file(answer safejs.Value) (n int) {
+// Beyond maxHistory the oldest go.
+func (m *module) file(answer safejs.Value) int {
 	var r jsReader
 	acks := map[string]string{}
 	for _, a := range r.list(answer, "acks") {
@@ -365,31 +581,25 @@ func (m *module) file(answer safejs.Value) (n int) {
 			acks[r.str(a, "id")], _ = text.String()
 		}
 	}
-	m.updateOutbox(func(b *outbox) bool {
-		var filed []byte
+	moved := 0
+	err := m.updateOutbox(func(b *outbox, hist *[]entry) bool {
+		n := len(*hist)
 		b.linked = without(b.linked, func(e entry) bool {
 			e.ack = acks[e.id]
 			if e.ack != "" {
-				filed = appendLine(filed, lineAcked, e)
-				n++
+				*hist = append(*hist, e)
 			}
 			return e.ack != ""
 		})
-		if filed == nil {
-			return false
-		}
-		// Oldest first; beyond maxHistory the oldest go.
-		hist := append([]byte(storedText(historyKey)), filed...)
-		for n := strings.Count(string(hist), "\n"); n > maxHistory; n-- {
-			_, rest, _ := strings.Cut(string(hist), "\n")
-			hist = []byte(rest)
-		}
-		if err := store(historyKey, string(hist)); err != nil {
-			consoleError("consent: keep receipts: " + err.Error())
-		}
-		return true
+		moved = len(*hist) - n
+		*hist = (*hist)[max(0, len(*hist)-maxHistory):]
+		return moved > 0
 	})
-	return n
+	if err != nil {
+		consoleError("consent: keep receipts: " + err.Error())
+		return 0
+	}
+	return moved
 }
 
 // without returns es without the entries drop returns true for.
@@ -403,131 +613,155 @@ func without(es []entry, drop func(entry) bool) []entry {
 	return out
 }
 
-// link links open receipts to their predecessors and signs them, in order.
-// With wait it computes the hashes and signatures it lacks (WebCrypto
-// promises: never in a callback), the newest receipt's hash included, so
-// that the next can be linked at once. Without wait it links as far as known
-// hashes and signatures allow: as the page hides, a receipt made then waits
-// in the outbox for the next page.
-func (m *module) link(wait bool) {
-	for {
-		need, sign := "", ""
-		m.updateOutbox(func(b *outbox) bool {
-			if !m.out.keyDone {
-				return false // sign from the first receipt on, or never
-			}
-			changed := false
-			for len(b.open) > 0 {
-				e := b.open[0]
-				prev := ""
-				if e.subject == b.last.subject && !m.out.noHash {
-					if b.last.ack == "" {
-						need = b.last.wire
-						return changed
-					}
-					prev = b.last.ack
-				}
-				e.wire = consent.LinkReceiptJSON(e.wire, prev)
-				if k := m.out.key.public; k != "" {
-					text := consent.ReceiptSignedJSON(e.wire, k)
-					if m.out.sig.text != text {
-						sign = text
-						return changed
-					}
-					e.wire = consent.ReceiptWithSigJSON(text, m.out.sig.sig)
-				}
-				b.open, b.linked = b.open[1:], append(b.linked, e)
-				b.last = e
-				changed = true
-			}
-			if b.last.ack == "" && !m.out.noHash {
-				need = b.last.wire
-			}
-			return changed
-		})
-		if (need == "" && sign == "") || !wait {
-			return
-		}
-		if sign != "" {
-			sig, err := m.out.key.sign(sign)
-			m.out.mu.Lock()
-			if err != nil {
-				consoleWarn("consent: receipts go unsigned: " + err.Error())
-				m.out.key = receiptKey{}
-			}
-			m.out.sig.text, m.out.sig.sig = sign, sig
-			m.out.mu.Unlock()
-			continue
-		}
-		h, err := sha256Hex(need)
-		if err != nil {
-			consoleWarn("consent: receipts go unlinked: " + err.Error())
-			m.out.noHash = true
-			continue
-		}
-		m.updateOutbox(func(b *outbox) bool {
-			if b.last.wire != need {
-				return false
-			}
-			b.last.ack = h
-			return true
-		})
-	}
-}
-
-// beacon gives the executor what waits, linked, as the body it sends with
-// a beacon if the page hides (sendBeacon exists only on the page, and the
-// page cannot wait for the worker then). It never waits.
-func (m *module) beacon() {
-	ids, body := m.batch()
-	if len(ids) == 0 {
-		body = ""
-	}
-	if body == m.out.beaconBody {
+// migrate folds texts (localOutbox) into the outbox b and the history, each
+// receipt once: a person upgrading from the module that kept them in
+// localStorage keeps every receipt waiting.
+func migrate(b *outbox, hist *[]entry, texts []string) {
+	if len(texts) == 0 {
 		return
 	}
-	m.out.beaconBody = body
-	post([]any{map[string]any{"t": "beacon", "url": m.out.url, "body": body}})
+	have := map[string]bool{}
+	for _, es := range [][]entry{*hist, b.linked, b.open} {
+		for _, e := range es {
+			have[e.id] = true
+		}
+	}
+	var in outbox
+	var inHist []entry
+	for _, t := range texts {
+		in.fold(t, &inHist)
+	}
+	if b.subject == "" {
+		b.subject = in.subject
+	}
+	if b.last.wire == "" {
+		b.last = in.last
+	}
+	// An id seen twice is kept where it got furthest: acked, linked, open.
+	*hist = append(*hist, withoutIDs(inHist, have)...)
+	b.linked = append(b.linked, withoutIDs(in.linked, have)...)
+	b.open = append(b.open, withoutIDs(in.open, have)...)
+}
+
+// withoutIDs returns es without those whose id is in have, and adds theirs.
+func withoutIDs(es []entry, have map[string]bool) []entry {
+	var out []entry
+	for _, e := range es {
+		if !have[e.id] {
+			have[e.id] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// storedText is localStorage[key], "" when missing or unavailable.
+func storedText(key string) string {
+	v, err := call("localStorage", "getItem", key)
+	if err != nil || v.Type() != safejs.TypeString {
+		return ""
+	}
+	s, _ := v.String()
+	return s
+}
+
+func store(key, text string) error {
+	_, err := call("localStorage", "setItem", key, text)
+	return err
+}
+
+// historyJSON is the JSON array consent.history() resolves to: the person's
+// receipts on this browser, oldest first, each with the server's
+// acknowledgement (ack: {id, seq, hash, sig}) or, while it waits in the
+// outbox, ack null; wire is the exact text the server hashed and signed. It
+// waits on the store: call it from a goroutine.
+func (m *module) historyJSON() string {
+	if m.out.opened != nil {
+		<-m.out.opened // what earlier pages stored too
+	}
+	var all []entry
+	m.out.mu.Lock()
+	ready := m.out.ready
+	m.out.mu.Unlock()
+	if ready {
+		err := m.updateOutbox(func(b *outbox, hist *[]entry) bool {
+			all = append(append(append(all, *hist...), b.linked...), b.open...)
+			return false
+		})
+		if err != nil {
+			consoleError("consent: read receipts: " + err.Error())
+		}
+	}
+	m.out.mu.Lock()
+	all = append(all, m.out.writing...)
+	all = append(all, m.out.pending...)
+	m.out.mu.Unlock()
+	seen := map[string]bool{}
+	out := []byte{'['}
+	for _, e := range all {
+		if seen[e.id] {
+			continue // its write ended meanwhile
+		}
+		seen[e.id] = true
+		if e.ack == "" {
+			e.ack = "null"
+		}
+		if _, err := call("JSON", "parse", "["+e.wire+","+e.ack+"]"); err != nil || !strings.HasSuffix(e.wire, "}") {
+			continue // damaged in storage
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		w, _ := call("JSON", "stringify", e.wire)
+		quoted, _ := w.String()
+		out = append(append(append(append(append(out, e.wire[:len(e.wire)-1]...), `,"wire":`...), quoted...), `,"ack":`...), e.ack...)
+		out = append(out, '}')
+	}
+	return string(append(out, ']'))
 }
 
 
 // sha256Hex is the SHA-256 of s's UTF-8 bytes, in hex, from WebCrypto. It
 // waits on a promise: never call it from a callback.
 func sha256Hex(s string) (string, error) {
-	var r jsReader
-	subtle := r.get(r.get(safejs.Global(), "crypto"), "subtle")
-	if r.err != nil || subtle.Type() != safejs.TypeObject {
-		return "", errors.New("no crypto.subtle (it needs a secure context: https)")
-	}
-	arr, err := newJS("Uint8Array", len(s))
-	if err != nil {
-		return "", err
-	}
-	if _, err := safejs.CopyBytesToJS(arr, []byte(s)); err != nil {
-		return "", err
-	}
-	p, err := subtle.Call("digest", "SHA-256", arr)
-	if err != nil {
-		return "", err
-	}
-	buf, err := await(p)
-	if err != nil {
-		return "", err
-	}
-	sum, err := newJS("Uint8Array", buf)
-	if err != nil {
-		return "", err
-	}
-	var b [32]byte
-	if _, err := safejs.CopyBytesToGo(b[:], sum); err != nil {
-		return "", err
-	}
+	b, err := subtle("digest", "SHA-256", safejs.Undefined(), s)
 	const digits = "0123456789abcdef"
-	out := make([]byte, 64)
+	out := make([]byte, 2*len(b))
 	for i, c := range b {
 		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
 	}
-	return string(out), nil
+	return string(out), err
+}
+
+// subtle is crypto.subtle[method](alg, key (unless undefined), text's UTF-8
+// bytes), the bytes its promise resolves to. It waits: never call it from a
+// callback.
+func subtle(method string, alg any, key safejs.Value, text string) ([]byte, error) {
+	var r jsReader
+	s := r.get(r.get(safejs.Global(), "crypto"), "subtle")
+	if r.err != nil || s.Type() != safejs.TypeObject {
+		return nil, errors.New("no crypto.subtle (it needs a secure context: https)")
+	}
+	arr, err := newJS("Uint8Array", len(text))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := safejs.CopyBytesToJS(arr, []byte(text)); err != nil {
+		return nil, err
+	}
+	args := []any{alg, key, arr}
+	if key.IsUndefined() {
+		args = []any{alg, arr}
+	}
+	p, err := s.Call(method, args...)
+	if err != nil {
+		return nil, err
+	}
+	buf, err := await(p)
+	if err != nil {
+		return nil, errors.New(method + ": " + err.Error())
+	}
+	return jsBytes(buf)
 }
 
 // The receipt key's IndexedDB database, its object store and the key's
@@ -546,47 +780,16 @@ const (
 func loadReceiptKey() (receiptKey, error) {
 	var r jsReader
 	subtle := r.get(r.get(safejs.Global(), "crypto"), "subtle")
-	idb := r.get(safejs.Global(), "indexedDB")
-	if r.err != nil || subtle.Type() != safejs.TypeObject || idb.Type() != safejs.TypeObject {
-		return receiptKey{}, errors.New("no crypto.subtle or indexedDB (WebCrypto needs a secure context: https)")
+	if r.err != nil || subtle.Type() != safejs.TypeObject {
+		return receiptKey{}, errors.New("no crypto.subtle (WebCrypto needs a secure context: https)")
 	}
-	open, err := idb.Call("open", keysDB, 1)
+	db, err := openDB(keysDB, func(db safejs.Value) { db.Call("createObjectStore", keysStore) })
 	if err != nil {
 		return receiptKey{}, err
-	}
-	upgrade, err := callback("keys upgrade", func(safejs.Value, []safejs.Value) any {
-		if db, err := open.Get("result"); err == nil {
-			db.Call("createObjectStore", keysStore)
-		}
-		return nil
-	})
-	if err != nil {
-		return receiptKey{}, err
-	}
-	defer upgrade.Release()
-	open.Set("onupgradeneeded", upgrade)
-	db, err := idbResult(open)
-	if err != nil {
-		return receiptKey{}, errors.New("open " + keysDB + ": " + err.Error())
 	}
 	defer db.Call("close")
-	objects := func(mode string) (safejs.Value, error) {
-		tx, err := db.Call("transaction", keysStore, mode)
-		if err != nil {
-			return tx, err
-		}
-		return tx.Call("objectStore", keysStore)
-	}
 	read := func() (receiptKey, error) {
-		s, err := objects("readonly")
-		if err != nil {
-			return receiptKey{}, err
-		}
-		get, err := s.Call("get", keysRecord)
-		if err != nil {
-			return receiptKey{}, err
-		}
-		rec, err := idbResult(get)
+		rec, err := idbDo(db, "readonly", "get", keysRecord)
 		if err != nil || rec.Type() != safejs.TypeObject {
 			return receiptKey{}, err
 		}
@@ -617,48 +820,60 @@ func loadReceiptKey() (receiptKey, error) {
 		return receiptKey{}, err
 	}
 	k := receiptKey{private: r.get(pair, "privateKey"), public: base64URL(pub)}
-	s, err := objects("readwrite")
-	if err != nil {
-		return receiptKey{}, err
-	}
-	add, err := s.Call("add", map[string]any{"private": k.private, "public": k.public}, keysRecord)
-	if err != nil {
-		return receiptKey{}, err
-	}
-	if _, err := idbResult(add); err != nil {
+	if _, err := idbDo(db, "readwrite", "add", map[string]any{"private": k.private, "public": k.public}, keysRecord); err != nil {
 		return read() // another tab stored one first
 	}
 	return k, r.err
 }
 
+// idbDo runs keysStore's method(args...) in a transaction of its own on db,
+// in mode, and waits for its result.
+func idbDo(db safejs.Value, mode, method string, args ...any) (safejs.Value, error) {
+	tx, err := db.Call("transaction", keysStore, mode)
+	if err != nil {
+		return tx, err
+	}
+	st, err := tx.Call("objectStore", keysStore)
+	if err != nil {
+		return st, err
+	}
+	req, err := st.Call(method, args...)
+	if err != nil {
+		return req, err
+	}
+	return idbResult(req)
+}
+
 // sign is the key's ECDSA P-256 SHA-256 signature of text's UTF-8 bytes, r‖s,
 // base64url. It waits on a promise: never call it from a callback.
 func (k receiptKey) sign(text string) (string, error) {
-	arr, err := newJS("Uint8Array", len(text))
+	sig, err := subtle("sign", map[string]any{"name": "ECDSA", "hash": "SHA-256"}, k.private, text)
+	return base64URL(sig), err
+}
+
+// openDB opens the IndexedDB database name, version 1, letting upgrade
+// create its object stores the first time. It waits: call it from a
+// goroutine.
+func openDB(name string, upgrade func(db safejs.Value)) (safejs.Value, error) {
+	req, err := call("indexedDB", "open", name, 1)
 	if err != nil {
-		return "", err
+		return req, errors.New("no IndexedDB")
 	}
-	if _, err := safejs.CopyBytesToJS(arr, []byte(text)); err != nil {
-		return "", err
-	}
-	var r jsReader
-	subtle := r.get(r.get(safejs.Global(), "crypto"), "subtle")
-	if r.err != nil {
-		return "", r.err
-	}
-	p, err := subtle.Call("sign", map[string]any{"name": "ECDSA", "hash": "SHA-256"}, k.private, arr)
+	up, err := callback("upgrade", func(safejs.Value, []safejs.Value) any {
+		db, _ := req.Get("result")
+		upgrade(db)
+		return nil
+	})
 	if err != nil {
-		return "", err
+		return req, err
 	}
-	buf, err := await(p)
+	defer up.Release()
+	req.Set("onupgradeneeded", up)
+	db, err := idbResult(req)
 	if err != nil {
-		return "", errors.New("sign a receipt: " + err.Error())
+		return db, errors.New("open " + name + ": " + err.Error())
 	}
-	sig, err := jsBytes(buf)
-	if err != nil {
-		return "", err
-	}
-	return base64URL(sig), nil
+	return db, nil
 }
 
 // idbResult waits for an IndexedDB request and returns its result. It must be
@@ -702,102 +917,6 @@ func jsBytes(buf safejs.Value) ([]byte, error) {
 	b := make([]byte, n)
 	_, err = safejs.CopyBytesToGo(b, arr)
 	return b, err
-}
-
-// updateOutbox reads the stored outbox (the one in memory where storage is
-// unavailable), lets fn change it and, if fn reports a change, stores it.
-// Reading afresh each time keeps what another tab of the site stored.
-func (m *module) updateOutbox(fn func(b *outbox) bool) {
-	m.out.mu.Lock()
-	defer m.out.mu.Unlock()
-	if t := storedText(outboxKey); t != "" {
-		b := outbox{}
-		parseLines(t, func(kind string, e entry) {
-			switch kind {
-			case lineSubject:
-				b.subject = e.id
-			case lineLast:
-				b.last = e
-			case lineOpen:
-				b.open = append(b.open, e)
-			case lineLinked:
-				b.linked = append(b.linked, e)
-			}
-		})
-		m.out.box = b
-	}
-	if !fn(&m.out.box) {
-		return
-	}
-	b := m.out.box
-	text := appendLine(appendLine(nil, lineSubject, entry{id: b.subject}), lineLast, b.last)
-	for _, e := range b.linked {
-		text = appendLine(text, lineLinked, e)
-	}
-	for _, e := range b.open {
-		text = appendLine(text, lineOpen, e)
-	}
-	if err := store(outboxKey, string(text)); err != nil {
-		consoleWarn("consent: the receipt outbox is kept in this page only: " + err.Error())
-	}
-}
-
-// memory holds what would be stored where localStorage is unavailable (in
-// the worker).
-var memory = map[string]string{}
-
-// storedText is localStorage[key], "" when missing; in memory where
-// localStorage is unavailable.
-func storedText(key string) string {
-	v, err := call("localStorage", "getItem", key)
-	if err != nil || v.Type() != safejs.TypeString {
-		return memory[key]
-	}
-	s, _ := v.String()
-	return s
-}
-
-func store(key, text string) error {
-	if ls, err := global("localStorage"); err != nil || ls.Type() != safejs.TypeObject {
-		memory[key] = text
-		return nil
-	}
-	_, err := call("localStorage", "setItem", key, text)
-	return err
-}
-
-// historyJSON is the JSON array consent.history() resolves to: the person's
-// receipts on this browser, oldest first, each with the server's
-// acknowledgement (ack: {id, seq, hash, sig}) or, while it waits in the
-// outbox, ack null; wire is the exact text the server hashed and signed.
-func (m *module) historyJSON() string {
-	var all []entry
-	parseLines(storedText(historyKey), func(kind string, e entry) {
-		if kind == lineAcked {
-			all = append(all, e)
-		}
-	})
-	m.updateOutbox(func(b *outbox) bool {
-		all = append(append(all, b.linked...), b.open...)
-		return false
-	})
-	out := []byte{'['}
-	for _, e := range all {
-		if e.ack == "" {
-			e.ack = "null"
-		}
-		if _, err := call("JSON", "parse", "["+e.wire+","+e.ack+"]"); err != nil || !strings.HasSuffix(e.wire, "}") {
-			continue // damaged in storage
-		}
-		if len(out) > 1 {
-			out = append(out, ',')
-		}
-		w, _ := call("JSON", "stringify", e.wire)
-		quoted, _ := w.String()
-		out = append(append(append(append(append(out, e.wire[:len(e.wire)-1]...), `,"wire":`...), quoted...), `,"ack":`...), e.ack...)
-		out = append(out, '}')
-	}
-	return string(append(out, ']'))
 }
 
 // history parses historyJSON.

@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,24 +20,61 @@ import (
 	"workly.ai/consent"
 )
 
-// receiptModule is a test module with an empty outbox and history.
+// receiptModule is a test module with an empty outbox and history, open, in
+// a database of the test's own (other tests' modules keep sending in the
+// background, as other tabs would).
 func receiptModule(t *testing.T) *module {
 	t.Helper()
-	m := testModule(t)
-	m.cfg.policies.Versions = []consent.Version{{ID: "2022-01-01", SHA256: strings.Repeat("a", 64)}}
-	withKey(t, m)
-	for _, k := range []string{outboxKey, historyKey} {
-		call("localStorage", "removeItem", k)
-		t.Cleanup(func() { call("localStorage", "removeItem", k) })
-	}
-	return m
+	clearLocalOutbox()
+	t.Cleanup(clearLocalOutbox)
+	deleteOutboxDB(t)
+	t.Cleanup(func() { deleteOutboxDB(t) })
+	return receiptModuleKeeping(t)
 }
 
-// outboxNow is the stored outbox.
-func outboxNow(m *module) outbox {
-	var b outbox
-	m.updateOutbox(func(o *outbox) bool { b = *o; return false })
-	return b
+// testDB is the test's outbox database.
+func testDB(t *testing.T) string { return outboxDB + "." + t.Name() }
+
+// clearLocalOutbox removes what an older module, or a page that hid, kept
+// in localStorage.
+func clearLocalOutbox() {
+	var r jsReader
+	ls, _ := global("localStorage")
+	for i := r.int(ls, "length") - 1; i >= 0; i-- {
+		k, _ := ls.Call("key", i)
+		if name, _ := k.String(); strings.HasPrefix(name, outboxKey) || name == historyKey {
+			ls.Call("removeItem", name)
+		}
+	}
+}
+
+// deleteOutboxDB deletes the test's outbox database; the modules that have
+// it open close it (and would open it again).
+func deleteOutboxDB(t *testing.T) {
+	t.Helper()
+	req, err := call("indexedDB", "deleteDatabase", testDB(t))
+	if err == nil {
+		_, err = idbResult(req)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// stored is the stored outbox and history.
+type stored struct {
+	outbox
+	history []entry
+}
+
+// outboxNow is the stored outbox and history.
+func outboxNow(t *testing.T, m *module) stored {
+	t.Helper()
+	var s stored
+	if err := m.updateOutbox(func(b *outbox, h *[]entry) bool { s = stored{*b, *h}; return false }); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // decodeWire reads a stored wire form with the browser's JSON.parse (the
@@ -83,9 +121,8 @@ func verifySig(t *testing.T, r consent.Receipt) {
 	}
 }
 
-// Receipts wait in localStorage, each linked to the same person's previous
-// one by the SHA-256 of its wire form; a receipt made in a callback (no
-// waiting) is linked at once when its predecessor's hash is known.
+// Receipts wait in IndexedDB, each linked to the same person's previous
+// one by the SHA-256 of its wire form, and signed.
 func TestReceiptsChainPerPerson(t *testing.T) {
 	m := receiptModule(t)
 	at := time.UnixMilli(1767225600123)
@@ -93,25 +130,26 @@ func TestReceiptsChainPerPerson(t *testing.T) {
 	first := m.firstID() // the first choice takes the banner's subject
 	s := consent.State{ID: first, Policy: "2022-01-01", Granted: []string{"analytics"}}
 	m.emit(consent.EventConsentGiven, s, "banner", at)
-	if b := outboxNow(m); len(b.open) != 2 || b.open[0].subject != first || b.subject != "" {
+	if b := outboxNow(t, m); len(b.open) != 2 || b.open[0].subject != first || b.subject != "" {
 		t.Fatalf("outbox after two events: %+v", b)
 	}
-	m.link(true)
-	m.emit(consent.EventContinuedUse, s, "notice", at)
-	m.link(false) // as on pagehide: it needs a signature (a promise), so it waits
-	if b := outboxNow(m); len(b.open) != 1 || len(b.linked) != 2 {
-		t.Fatalf("linking without waiting: %d open, %d linked; want the new receipt still open", len(b.open), len(b.linked))
+	if err := m.link(); err != nil {
+		t.Fatal(err)
 	}
+	m.emit(consent.EventContinuedUse, s, "notice", at)
 	other := consent.State{ID: newID(), Policy: "2022-01-01"}
 	m.emit(consent.EventConsentRefused, other, "api", at)
-	m.link(true)
+	if err := m.link(); err != nil {
+		t.Fatal(err)
+	}
 
-	b := outboxNow(m)
+	b := outboxNow(t, m)
 	if len(b.open) != 0 || len(b.linked) != 4 {
 		t.Fatalf("after linking: %d open, %d linked", len(b.open), len(b.linked))
 	}
 	prevOf := map[string]string{}
-	for i, e := range b.linked {
+	for i, r := range b.linked {
+		e := r
 		r := decodeWire(t, e.wire)
 		if r.ID != e.id || r.Subject != e.subject {
 			t.Errorf("entry %d: id/subject %s/%s, wire says %s/%s", i, e.id, e.subject, r.ID, r.Subject)
@@ -134,16 +172,73 @@ func TestReceiptsChainPerPerson(t *testing.T) {
 	}
 
 	// Another page of the site (a new module) finds them all.
-	if got := outboxNow(receiptModuleKeeping(t)); len(got.linked) != 4 {
+	if got := outboxNow(t, receiptModuleKeeping(t)); len(got.linked) != 4 {
 		t.Fatalf("a reload finds %d receipts", len(got.linked))
 	}
 }
 
-// receiptModuleKeeping is a test module that keeps what is stored.
+// Receipts made before the outbox is open (the banner, as the module
+// starts) wait in memory and take the subject stored by an earlier page,
+// or the consent id of a choice made before it opened.
+func TestReceiptsBeforeTheOutboxOpens(t *testing.T) {
+	m := receiptModule(t)
+	m.emit(consent.EventBannerShown, consent.State{}, "banner", time.Now())
+	stored := outboxNow(t, m).subject
+	if stored == "" {
+		t.Fatal("no pre-choice subject stored")
+	}
+
+	next := testModule(t) // the next page, not open yet
+	next.cfg.policies, next.out.db = m.cfg.policies, m.out.db
+	next.emit(consent.EventBannerShown, consent.State{}, "banner", time.Now())
+	if h := historyOf(t, next); len(h) != 1 || h[0].Subject != "" {
+		t.Fatalf("before the outbox opens, history() lists %+v", h)
+	}
+	next.openOutbox()
+	b := outboxNow(t, next)
+	if len(b.open) != 2 || b.open[1].subject != stored {
+		t.Fatalf("the next page's banner receipt: %+v, want subject %s", b.open, stored)
+	}
+
+	// A choice made before the outbox opens takes the pending receipts.
+	third := testModule(t)
+	third.cfg.policies, third.out.db = m.cfg.policies, m.out.db
+	third.emit(consent.EventBannerShown, consent.State{}, "banner", time.Now())
+	id := third.firstID()
+	third.openOutbox()
+	b = outboxNow(t, third)
+	if len(b.open) != 3 || b.open[2].subject != id || b.subject != "" {
+		t.Fatalf("a choice before the outbox opened: consent id %s, outbox %+v (subject %q)", id, b.open, b.subject)
+	}
+}
+
+// historyOf is m's history().
+func historyOf(t *testing.T, m *module) []consent.Receipt {
+	t.Helper()
+	v, err := m.history()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []consent.Receipt
+	var r jsReader
+	for _, e := range r.list(v, "") {
+		out = append(out, consent.Receipt{ID: r.str(e, "id"), Subject: r.str(e, "subject"), Event: consent.Event(r.str(e, "event")), Prev: r.str(e, "prev")})
+	}
+	return out
+}
+
+// receiptModuleKeeping is a test module (another tab of the site) that
+// keeps what is stored, with the outbox open.
 func receiptModuleKeeping(t *testing.T) *module {
+	t.Helper()
 	m := testModule(t)
 	m.cfg.policies.Versions = []consent.Version{{ID: "2022-01-01", SHA256: strings.Repeat("a", 64)}}
 	withKey(t, m)
+	m.out.db = testDB(t)
+	m.openOutbox()
+	if m.out.idb == nil {
+		t.Fatal("the outbox is not in IndexedDB")
+	}
 	return m
 }
 
@@ -154,18 +249,20 @@ func withKey(t *testing.T, m *module) {
 	if err != nil || k.public == "" {
 		t.Fatalf("the receipt key: %+v, %v", k, err)
 	}
-	m.out.key, m.out.keyDone = k, true
+	m.out.key = k
 }
 
 // Acknowledged receipts move to the history with their acks; history()
-// lists them, then those still waiting (ack null); damaged lines are skipped.
+// lists them, then those still waiting (ack null); damaged ones are skipped.
 func TestReceiptsHistory(t *testing.T) {
 	m := receiptModule(t)
 	s := consent.State{ID: newID(), Policy: "2022-01-01", Granted: []string{"analytics"}}
 	m.emit(consent.EventConsentGiven, s, "banner", time.Now())
 	m.emit(consent.EventWithdrawn, consent.State{ID: s.ID, Policy: "2022-01-01"}, "preferences", time.Now())
-	m.link(true)
-	b := outboxNow(m)
+	if err := m.link(); err != nil {
+		t.Fatal(err)
+	}
+	b := outboxNow(t, m)
 	ack, _ := call("JSON", "parse", `{"received":1,"stored":1,"acks":[{"id":"`+b.linked[0].id+`","seq":7,"hash":"`+strings.Repeat("b", 64)+`","sig":"c2ln"}]}`)
 	if n := m.file(ack); n != 1 {
 		t.Fatalf("filed %d receipts, want 1", n)
@@ -173,10 +270,13 @@ func TestReceiptsHistory(t *testing.T) {
 	if n := m.file(ack); n != 0 {
 		t.Fatalf("filing the same ack again moved %d", n)
 	}
-	if b := outboxNow(m); len(b.linked) != 1 || b.linked[0].event() != "withdrawn" {
+	if b := outboxNow(t, m); len(b.linked) != 1 || b.linked[0].event() != "withdrawn" || len(b.history) != 1 {
 		t.Fatalf("after the ack the outbox holds %+v", b.linked)
 	}
-	store(historyKey, storedText(historyKey)+"garbage line\nacked x y z {\"id\"\nacked x y {} {broken}\n")
+	m.updateOutbox(func(_ *outbox, h *[]entry) bool {
+		*h = append(*h, entry{id: "x", subject: "y", ack: "z", wire: `{"id"`}, entry{id: "x", subject: "y", ack: "{}", wire: "{broken}"})
+		return true
+	})
 	h, err := m.history()
 	if err != nil {
 		t.Fatal(err)
@@ -204,33 +304,33 @@ func (e entry) event() string {
 // the oldest go, and the history keeps the latest maxHistory.
 func TestReceiptsBounded(t *testing.T) {
 	m := receiptModule(t)
+	m.out.key = receiptKey{} // unsigned: 500 signatures would only cost time
 	s := consent.State{ID: newID(), Policy: "2022-01-01"}
-	var first string
 	for i := 0; i < maxOutbox+3; i++ {
 		m.emit(consent.EventConsentRefused, s, "api", time.Now())
-		if i == 3 {
-			first = outboxNow(m).open[3].id // the oldest to stay
-		}
 	}
-	b := outboxNow(m)
-	if n := len(b.open) + len(b.linked); n != maxOutbox || b.open[0].id != first {
-		t.Fatalf("outbox holds %d receipts starting with %s, want %d starting with %s", n, b.open[0].id, maxOutbox, first)
+	first := outboxNow(t, m).open[3].id // the oldest to stay
+	if err := m.link(); err != nil {
+		t.Fatal(err)
+	}
+	b := outboxNow(t, m)
+	if n := len(b.open) + len(b.linked); n != maxOutbox || b.linked[0].id != first {
+		t.Fatalf("outbox holds %d receipts starting with %s, want %d starting with %s", n, b.linked[0].id, maxOutbox, first)
 	}
 
-	var hist []byte
-	for i := 0; i < maxHistory; i++ {
-		hist = appendLine(hist, lineAcked, entry{id: "old" + strconv.Itoa(i), subject: s.ID, wire: "{}", ack: "{}"})
-	}
-	store(historyKey, string(hist))
-	m.link(true)
-	b = outboxNow(m)
+	m.updateOutbox(func(_ *outbox, h *[]entry) bool {
+		for i := 0; i < maxHistory; i++ {
+			*h = append(*h, entry{id: "old" + strconv.Itoa(i), subject: s.ID, wire: "{}", ack: "{}"})
+		}
+		return true
+	})
 	ack, _ := call("JSON", "parse", `{"acks":[{"id":"`+b.linked[0].id+`","seq":1,"hash":"h","sig":"s"}]}`)
 	if n := m.file(ack); n != 1 {
 		t.Fatalf("filed %d", n)
 	}
-	text := storedText(historyKey)
-	if n := strings.Count(text, "\n"); n != maxHistory || strings.HasPrefix(text, "acked old0 ") || !strings.Contains(text, b.linked[0].id) {
-		t.Fatalf("history of %d lines (want %d: the oldest gone, the new one in)", n, maxHistory)
+	h := outboxNow(t, m).history
+	if n := len(h); n != maxHistory || h[0].id != "old1" || h[n-1].id != b.linked[0].id {
+		t.Fatalf("history of %d entries from %s to %s (want %d: the oldest gone, the new one in)", n, h[0].id, h[n-1].id, maxHistory)
 	}
 }
 
@@ -308,29 +408,284 @@ func TestRefusedReceiptKeptUnlessMalformed(t *testing.T) {
 	s := consent.State{ID: newID(), Policy: "2022-01-01"}
 	m.emit(consent.EventConsentRefused, s, "api", time.Now())
 	m.emit(consent.EventWithdrawn, s, "api", time.Now())
-	m.link(true)
+	m.link()
 	for _, status = range []int{422, 403} {
-		ids, body := m.batch()
-		if err := m.post(ids, body); err == nil || !strings.Contains(err.Error(), "unknown policy version") {
+		es, _ := m.batch()
+		if err := m.post(es); err == nil || !strings.Contains(err.Error(), "unknown policy version") {
 			t.Errorf("HTTP %d: post = %v, want an error to retry on", status, err)
 		}
-		if n := len(outboxNow(m).linked); n != 2 {
+		if n := len(outboxNow(t, m).linked); n != 2 {
 			t.Fatalf("after HTTP %d the outbox holds %d receipts, want both kept", status, n)
 		}
 	}
 	// 409: each id is stored already with other content; sending it again
 	// cannot help, so the batch is split and each dropped, as for 400.
 	m.emit(consent.EventWithdrawn, s, "api", time.Now())
-	m.link(true)
+	m.link()
 	for _, status = range []int{409, 400} {
-		ids, body := m.batch()
-		if err := m.post(ids, body); err != nil {
+		es, _ := m.batch()
+		if err := m.post(es); err != nil {
 			t.Errorf("HTTP %d: post = %v, want the receipts dropped", status, err)
 		}
-		if n := len(outboxNow(m).linked); n != 0 {
+		if n := len(outboxNow(t, m).linked); n != 0 {
 			t.Fatalf("after HTTP %d the outbox holds %d receipts, want none", status, n)
 		}
 		m.emit(consent.EventWithdrawn, s, "api", time.Now())
-		m.link(true)
+		m.link()
+	}
+}
+
+// fakeServer makes fetch answer every post as consentd does: each receipt
+// acknowledged. posted counts the posts of each receipt id.
+func fakeServer(t *testing.T) (posted map[string]int) {
+	t.Helper()
+	posted = map[string]int{}
+	seq := 0
+	real, _ := global("fetch")
+	f, err := callback("fake server", func(_ safejs.Value, args []safejs.Value) any {
+		var r jsReader
+		body, _ := call("JSON", "parse", r.str(args[1], "body"))
+		acks := []byte(`{"acks":[`)
+		for i, rec := range r.list(body, "receipts") {
+			id := r.str(rec, "id")
+			posted[id]++
+			seq++
+			if i > 0 {
+				acks = append(acks, ',')
+			}
+			acks = append(acks, `{"id":"`+id+`","seq":`+strconv.Itoa(seq)+`,"hash":"h","sig":"s"}`...)
+		}
+		resp, _ := newJS("Response", string(append(acks, "]}"...)), map[string]any{"status": 200})
+		p, _ := call("Promise", "resolve", resp)
+		return p
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	safejs.Global().Set("fetch", f)
+	t.Cleanup(func() { safejs.Global().Set("fetch", real); f.Release() })
+	return posted
+}
+
+// checkOneChain checks that the wire forms make one chain: one first (no
+// prev), every other linked to one of them, none linked to twice.
+func checkOneChain(t *testing.T, wires []string) {
+	t.Helper()
+	hashes := map[string]bool{}
+	for _, w := range wires {
+		sum := sha256.Sum256([]byte(w))
+		hashes[hex.EncodeToString(sum[:])] = true
+	}
+	firsts, gaps, forks := 0, 0, 0
+	next := map[string]int{}
+	for _, w := range wires {
+		p := decodeWire(t, w).Prev
+		switch {
+		case p == "":
+			firsts++
+		case !hashes[p]:
+			gaps++
+		}
+		if next[p]++; next[p] == 2 {
+			forks++
+		}
+	}
+	if firsts != 1 || gaps != 0 || forks != 0 {
+		t.Errorf("%d receipts: %d starts, %d gaps, %d forks; want one chain", len(wires), firsts, gaps, forks)
+	}
+}
+
+// Two tabs (two modules, each with its own connection to the database)
+// make receipts for the same person at once while both send: every receipt
+// reaches the history once, in one unbroken chain; under the Web Lock each
+// is posted once. Without the lock (a browser lacking it) the chain still
+// holds: linking is a compare-and-swap.
+func TestOutboxTwoTabs(t *testing.T) {
+	for _, withLock := range []bool{true, false} {
+		t.Run(map[bool]string{true: "lock", false: "no lock"}[withLock], func(t *testing.T) {
+			a := receiptModule(t)
+			b := receiptModuleKeeping(t)
+			posted := fakeServer(t)
+			s := consent.State{ID: newID(), Policy: "2022-01-01"}
+			const each = 40
+			var emitters, senders sync.WaitGroup
+			stop := make(chan struct{})
+			for _, m := range []*module{a, b} {
+				m.out.url, m.out.wake = "/v1/receipts", make(chan struct{}, 1)
+				round := func() {
+					if withLock {
+						locked(lockName, func() { m.round() })
+					} else {
+						m.round()
+					}
+				}
+				emitters.Add(1)
+				go func() {
+					defer emitters.Done()
+					for i := range each {
+						m.emit(consent.EventConsentRefused, s, "api", time.Now())
+						if i%4 == 0 {
+							p, _ := call("Promise", "resolve")
+							await(p) // let the other tab run
+						}
+					}
+				}()
+				senders.Add(1)
+				go func() {
+					defer senders.Done()
+					for {
+						select {
+						case <-m.out.wake:
+							round()
+						case <-stop:
+							return
+						}
+					}
+				}()
+				defer round()
+			}
+			emitters.Wait()
+			close(stop)
+			senders.Wait()
+			a.round()
+			b.round()
+
+			got := outboxNow(t, a)
+			if len(got.open)+len(got.linked) != 0 || len(got.history) != 2*each {
+				t.Fatalf("%d open, %d linked, %d in the history; want all %d in the history", len(got.open), len(got.linked), len(got.history), 2*each)
+			}
+			var wires []string
+			seen := map[string]bool{}
+			for _, r := range got.history {
+				if seen[r.id] {
+					t.Errorf("receipt %s twice in the history", r.id)
+				}
+				seen[r.id] = true
+				wires = append(wires, r.wire)
+				if withLock && posted[r.id] != 1 {
+					t.Errorf("receipt %s posted %d times", r.id, posted[r.id])
+				}
+			}
+			checkOneChain(t, wires)
+		})
+	}
+}
+
+// A person upgrading from the module that kept its outbox in localStorage
+// keeps every receipt: the outbox, the history and what pages spilled as
+// they hid move to IndexedDB, each receipt once, and the chain goes on from
+// the newest linked receipt.
+func TestOutboxMigratesLocalStorage(t *testing.T) {
+	m := receiptModule(t)
+	subject := newID()
+	mk := func(ev consent.Event, prev string) entry {
+		e := entryOf(consent.Receipt{ID: newID(), Subject: subject, Event: ev, Policy: "2022-01-01",
+			PolicySHA256: strings.Repeat("a", 64), Locale: consent.En, Granted: []string{}, Time: time.Now(), Method: "api"})
+		e.wire = consent.LinkReceiptJSON(e.wire, prev)
+		return e
+	}
+	acked := mk(consent.EventConsentGiven, "")
+	acked.ack = `{"id":"` + acked.id + `","seq":1,"hash":"h","sig":"s"}`
+	sum := sha256.Sum256([]byte(acked.wire))
+	linked := mk(consent.EventWithdrawn, hex.EncodeToString(sum[:]))
+	last := linked
+	sum = sha256.Sum256([]byte(linked.wire))
+	last.ack = hex.EncodeToString(sum[:])
+	open, spilled := mk(consent.EventConsentRefused, ""), mk(consent.EventConsentRefused, "")
+	outbox := appendLine(appendLine(appendLine(appendLine(nil, lineSubject, entry{id: "pre"}), lineLast, last), lineLinked, linked), lineOpen, open)
+	put := func() {
+		store(outboxKey, string(outbox))
+		store(historyKey, string(appendLine(nil, lineAcked, acked)))
+		store(outboxKey+".tab1", string(appendLine(appendLine(nil, lineOpen, open), lineOpen, spilled)))
+	}
+	put()
+	m.openOutbox()
+	put() // an older module's tab writes it all again
+	m.openOutbox()
+	b := outboxNow(t, m)
+	if len(b.history) != 1 || b.history[0] != acked || len(b.linked) != 1 || b.linked[0] != linked ||
+		len(b.open) != 2 || b.last != last || b.subject != "pre" {
+		t.Fatalf("after migrating: %+v", b)
+	}
+	for _, k := range []string{outboxKey, historyKey, outboxKey + ".tab1"} {
+		if storedText(k) != "" {
+			t.Errorf("localStorage still holds %s", k)
+		}
+	}
+	m.out.key = receiptKey{}
+	if err := m.link(); err != nil {
+		t.Fatal(err)
+	}
+	b = outboxNow(t, m)
+	var wires []string
+	for _, r := range append(b.history, b.linked...) {
+		wires = append(wires, r.wire)
+	}
+	checkOneChain(t, wires)
+}
+
+// A receipt made as the page hides (continued use) is written to
+// localStorage too, synchronously, while its IndexedDB write may not have
+// committed: the next page stores it, once.
+func TestOutboxSpillsAsThePageHides(t *testing.T) {
+	m := receiptModule(t)
+	s := consent.State{ID: newID(), Policy: "2022-01-01"}
+	m.emit(consent.EventContinuedUse, s, "notice", time.Now())
+	m.spill() // in the same callback: the write has not ended
+	if n := strings.Count("\n"+storedText(outboxKey+"."+m.out.tab), "\nopen "); n != 1 {
+		t.Fatalf("spilled %q", storedText(outboxKey+"."+m.out.tab))
+	}
+	next := receiptModuleKeeping(t)
+	if b := outboxNow(t, next); len(b.open) != 1 || storedText(outboxKey+"."+m.out.tab) != "" {
+		t.Fatalf("the next page has %d receipts open (want 1), and localStorage %q", len(b.open), storedText(outboxKey+"."+m.out.tab))
+	}
+	m.spill() // nothing unstored: the key goes
+	if storedText(outboxKey+"."+m.out.tab) != "" {
+		t.Error("a spill with nothing to keep left its key")
+	}
+}
+
+// Without IndexedDB (blocked, some private modes) the outbox is kept in the
+// page's memory, with one console warning, and receipts are still sent;
+// as the page hides they go to localStorage for the next page.
+func TestOutboxInMemoryWithoutIndexedDB(t *testing.T) {
+	clearLocalOutbox()
+	t.Cleanup(clearLocalOutbox)
+	desc, _ := call("Object", "getOwnPropertyDescriptor", safejs.Global(), "indexedDB")
+	call("Object", "defineProperty", safejs.Global(), "indexedDB", map[string]any{"value": safejs.Undefined(), "configurable": true})
+	t.Cleanup(func() { call("Object", "defineProperty", safejs.Global(), "indexedDB", desc) })
+	var warnings []string
+	console, _ := global("console")
+	warn, _ := console.Get("warn")
+	f, _ := callback("warn", func(_ safejs.Value, args []safejs.Value) any {
+		warnings = append(warnings, jsString(args[0]))
+		return nil
+	})
+	console.Set("warn", f)
+	t.Cleanup(func() { console.Set("warn", warn); f.Release() })
+
+	m := testModule(t)
+	m.cfg.policies.Versions = []consent.Version{{ID: "2022-01-01", SHA256: strings.Repeat("a", 64)}}
+	m.out.url = "/v1/receipts"
+	m.openOutbox()
+	if m.out.idb != nil || len(warnings) != 1 || !strings.Contains(warnings[0], "kept in this page only") {
+		t.Fatalf("in IndexedDB %v, warnings %q", m.out.idb != nil, warnings)
+	}
+	fakeServer(t)
+	s := consent.State{ID: newID(), Policy: "2022-01-01"}
+	m.emit(consent.EventConsentGiven, s, "api", time.Now())
+	if err := m.round(); err != nil {
+		t.Fatal(err)
+	}
+	m.emit(consent.EventWithdrawn, s, "api", time.Now())
+	if h := historyOf(t, m); len(h) != 2 {
+		t.Fatalf("history %+v", h)
+	}
+	m.spill()
+	if text := storedText(outboxKey + "." + m.out.tab); strings.Count("\n"+text, "\nopen ") != 1 || !strings.Contains(text, "withdrawn") {
+		t.Errorf("spilled %q", text)
+	}
+	if len(warnings) != 1 {
+		t.Errorf("warnings %q", warnings)
 	}
 }

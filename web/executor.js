@@ -33,6 +33,9 @@
   function stored(area, key) {
     try { return w[area].getItem(key); } catch (e) { return null; }
   }
+  // What localStorage holds of receipts: an older module's outbox and
+  // history, and what a page spilled as it hid. The worker stores them.
+  var spilled = keys("localStorage").filter(function (k) { return /^consent\.(outbox|receipts)(\.|$)/.test(k); });
 
   // The page as it is now, and the permissions' states (where the browser
   // can tell), followed from now on.
@@ -45,7 +48,7 @@
   }))).then(function (all) {
     var html = doc.documentElement, nav = navigator;
     early.unshift({
-      t: "start", cfg: D.cfg, base: L.base, jar: jar(), page: {
+      t: "start", cfg: D.cfg, base: L.base, jar: jar(), spilled: spilled.map(function (k) { return stored("localStorage", k); }), page: {
         host: location.hostname, path: location.pathname, https: location.protocol == "https:",
         switched: stored("sessionStorage", "consent.locale") || "", lang: html.lang, langs: nav.languages || [nav.language],
         gpc: nav.globalPrivacyControl === true, dnt: nav.doNotTrack || "", refreshed: !!stored("sessionStorage", "consent.refreshed"),
@@ -255,6 +258,7 @@
     log: function (f) { console[f.level](f.msg); },
     onhide: function (f) { hideCookie = f.cookie; },
     beacon: function (f) { beacon = f.body ? f : null; },
+    spilled: function () { spilled.forEach(function (k) { localStorage.removeItem(k); }); },
     // After the cookie effects before it: the request carries the new cookie.
     refresh: function (f) { fetch(f.url, { method: "POST", credentials: "include", keepalive: true }).catch(function () {}); },
     ask: function (f) {

@@ -71,7 +71,7 @@ export interface Page {
 
 /** Executor → worker: the core's events (core.EventKind). */
 export type Event =
-  | { t: "start"; cfg: string; base: string; page: Page; jar: Jar }
+  | { t: "start"; cfg: string; base: string; page: Page; jar: Jar; spilled: string[] }
   | { t: "click"; click: Click; jar: Jar }
   | { t: "call"; call: number; m: string; args: unknown[]; jar: Jar }
   | { t: "sweep"; jar: Jar }
@@ -100,6 +100,7 @@ export type Effect =
   | { t: "onhide"; cookie: string }
   | { t: "beacon"; url: string; body: string }
   | { t: "refresh"; url: string }
+  | { t: "spilled" }
   | { t: "ask"; call: number; kinds: string[] }
   | { t: "download"; name: string; text: string };
 // Done by the host in the worker, never posted: receipt, deletedb,

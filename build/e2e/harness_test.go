@@ -140,6 +140,21 @@ func newVisitor(t *testing.T) *visitor {
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
 	t.Cleanup(func() { cancelTimeout(); cancel() })
+	return watch(t, ctx)
+}
+
+// tab is another tab of the same person: a new target in v's browser
+// context (its cookies and storage), with its console and network recorded.
+func (v *visitor) tab() *visitor {
+	v.t.Helper()
+	ctx, cancel := chromedp.NewContext(v.ctx)
+	v.t.Cleanup(cancel)
+	return watch(v.t, ctx)
+}
+
+// watch opens about:blank in the tab of ctx and records its console.
+func watch(t *testing.T, ctx context.Context) *visitor {
+	t.Helper()
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatal(err)
 	}
