@@ -159,3 +159,7 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	return append(b, '"')
 }
+
+// AppendJSONString appends s as a JSON string, as receipts write strings:
+// the browser module's one JSON string encoder (it links no encoding/json).
+func AppendJSONString(b []byte, s string) []byte { return appendJSONString(b, s) }

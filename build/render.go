@@ -66,10 +66,10 @@ func notices(site *consent.Site, all, cur *consent.Manifest, advance bool) map[s
 // loader fetches when it needs them, the notices by version in force from
 // cur's current version on (notices), each with its advance note.
 func upcoming(site *consent.Site, all, cur *consent.Manifest) (dates [][]any, tables map[string]any) {
-	if len(cur.Versions) == len(all.Versions) {
-		return nil, nil
-	}
 	tables = map[string]any{cur.Current().ID: notices(site, all, cur, true)}
+	if len(cur.Versions) == len(all.Versions) {
+		return nil, tables
+	}
 	for _, v := range all.Versions[len(cur.Versions):] {
 		from := v.Effective.AddDate(0, 0, -site.AdvanceNoticeDays).UnixMilli()
 		if site.AdvanceNoticeDays == 0 {

@@ -29,15 +29,22 @@ func demoConfig(t *testing.T) *Config {
 		Site     consent.Site
 		Policies consent.Manifest
 		Views    map[string]map[consent.Locale]any
+		// Notices by the version in force, by the version acknowledged.
+		Notices map[string]map[string]map[consent.Locale]any
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {
 		t.Fatal(err)
 	}
 	cfg := &Config{Site: raw.Site, Policies: raw.Policies, Views: map[string]map[consent.Locale]consent.Node{}}
+	for acked, byLocale := range raw.Notices[cfg.Policies.Current().ID] {
+		raw.Views["notice:"+acked] = byLocale
+	}
 	for name, byLocale := range raw.Views {
 		cfg.Views[name] = map[consent.Locale]consent.Node{}
 		for l, tree := range byLocale {
-			cfg.Views[name][l] = node(t, tree)
+			if l == consent.ZhCN || l == consent.En {
+				cfg.Views[name][l] = node(t, tree)
+			}
 		}
 	}
 	return cfg

@@ -79,107 +79,40 @@ func (h *host) start(msg safejs.Value) error {
 }
 
 // apply does the host's effects and posts the page's to the executor, in
-// order, in one message.
+// order, in one message: a JSON array (core.AppendEffect).
 func (h *host) apply(fx []core.Effect) {
-	var page []any
+	b := []byte{'['}
 	for _, e := range fx {
 		switch e := e.(type) {
 		case core.Receipt:
 			h.m.emitReceipt(entry{id: e.ID, subject: e.Subject, wire: e.Wire}, e.Pending)
 		case core.RefreshCookie:
-			page = append(page, map[string]any{"t": "refresh", "url": h.m.out.cookieURL})
+			b = core.Object(b, "refresh").Str("url", h.m.out.cookieURL).Close()
 		case core.DeleteDatabase:
 			go h.deleteDatabase(e.Name)
 		case core.DeleteCache:
 			go deleteCache(e.Name)
 		case core.History:
-			page = append(page, map[string]any{"t": "settle", "call": e.Call, "json": h.m.historyJSON()})
+			b = core.Object(b, "settle").Int("call", e.Call).Str("json", h.m.historyJSON()).Close()
 		case core.Download:
-			page = append(page, map[string]any{"t": "download", "name": e.Name, "text": h.m.downloadText()})
+			b = core.Object(b, "download").Str("name", e.Name).Str("text", h.m.downloadText()).Close()
 		default:
-			page = append(page, effectJS(e))
+			b = core.AppendEffect(b, e)
 		}
 	}
-	if len(page) > 0 {
-		post(page)
+	if len(b) > 1 {
+		post(b)
 	}
 }
 
-// post sends effects to the executor.
-func post(effects []any) {
-	safejs.Global().Call("postMessage", effects)
+// post sends the executor a list of effects (a JSON array, without its
+// closing bracket).
+func post(list []byte) {
+	safejs.Global().Call("postMessage", string(append(list, ']')))
 }
 
-// effectJS is a page effect as its message (web/messages.d.ts, Effect).
-func effectJS(e core.Effect) map[string]any {
-	m := map[string]any{"t": core.Kind(e)}
-	switch e := e.(type) {
-	case core.SetCookie:
-		m["v"] = e.V
-	case core.Storage:
-		m["area"], m["key"], m["value"], m["remove"] = e.Area, e.Key, e.Value, e.Remove
-	case core.Show:
-		m["name"], m["tree"], m["where"], m["modal"], m["hold"], m["focus"] = e.Name, treeJS(e.Tree), e.Where, e.Modal, e.Hold, e.Focus
-	case core.Remove:
-		m["sel"] = e.Sel
-	case core.Close:
-		m["sel"] = e.Sel
-	case core.SetAttr:
-		m["sel"], m["name"], m["value"] = e.Sel, e.Name, e.Value
-	case core.Release:
-		ph := map[string]any{}
-		for k, n := range e.Placeholders {
-			ph[k] = treeJS(n)
-		}
-		m["granted"], m["known"], m["placeholders"] = jsStrings(e.Granted), jsStrings(e.Known), ph
-	case core.ConsentMode:
-		m["granted"] = jsStrings(e.Granted)
-	case core.Dispatch:
-		m["name"], m["detail"] = e.Name, e.Detail
-	case core.StateNow:
-		m["v"] = stateJS(e.V)
-	case core.Settle:
-		m["call"] = e.Call
-		if e.Err != "" {
-			m["err"] = e.Err
-		} else if s, ok := e.V.(map[string]any); ok || e.V == nil {
-			m["v"] = stateJS(s)
-		} else {
-			m["v"] = e.V
-		}
-	case core.Log:
-		m["level"], m["msg"] = e.Level, e.Msg
-	case core.OnHide:
-		m["cookie"] = e.Cookie
-	case core.AskBrowser:
-		m["call"], m["kinds"] = e.Call, jsStrings(e.Kinds)
-	}
-	return m
-}
-
-func stateJS(v map[string]any) any {
-	if v == nil {
-		return nil
-	}
-	return v
-}
-
-// treeJS is a view in the compact form the loader and the executor render:
-// [tag, [name, value, ...], child...] or a text string.
-func treeJS(n consent.Node) any {
-	if n.Tag == "" {
-		return n.Text
-	}
-	attrs := make([]any, 0, 2*len(n.Attrs))
-	for _, a := range n.Attrs {
-		attrs = append(attrs, a.Name, a.Value)
-	}
-	out := []any{n.Tag, attrs}
-	for _, k := range n.Kids {
-		out = append(out, treeJS(k))
-	}
-	return out
-}
+// effect starts a list of one effect of the host's own.
+func effect(kind string) core.JSON { return core.Object([]byte{'['}, kind) }
 
 // readTree reads a compact tree back into a view.
 func readTree(r *jsReader, v safejs.Value) consent.Node {
@@ -372,5 +305,8 @@ func deleteCache(name string) {
 
 // consoleWarn and consoleError go to the page's console (a worker's would
 // need devtools attached to the worker to be seen).
-func consoleWarn(msg string)  { post([]any{map[string]any{"t": "log", "level": "warn", "msg": msg}}) }
-func consoleError(msg string) { post([]any{map[string]any{"t": "log", "level": "error", "msg": msg}}) }
+func consoleWarn(msg string)  { logTo("warn", msg) }
+func consoleError(msg string) { logTo("error", msg) }
+
+// logTo writes to the page's console (tests replace it).
+var logTo = func(level, msg string) { post(effect("log").Str("level", level).Str("msg", msg).Close()) }

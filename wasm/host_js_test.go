@@ -38,25 +38,37 @@ func (m *module) emit(ev consent.Event, s consent.State, method string, at time.
 	v := m.cfg.policies.Current()
 	r := consent.Receipt{ID: newID(), Event: ev, Method: method, Subject: s.ID, Policy: v.ID, PolicySHA256: v.SHA256,
 		Locale: consent.ZhCN, Granted: s.Granted, Time: at}
-	pending := m.pendingSubject()
+	m.out.mu.Lock()
+	pending := m.out.subject
+	m.out.mu.Unlock()
 	if r.Subject == "" {
 		if pending == "" {
 			pending = newID()
 		}
 		r.Subject = pending
 	}
-	m.emitReceipt(entry{id: r.ID, subject: r.Subject, wire: string(consent.AppendReceiptJSON(nil, r))}, pending)
+	m.emitReceipt(entryOf(r), pending)
 }
 
 // firstID is what the core does on a first choice: it takes the pending
-// subject as the consent id.
+// subject as the consent id (the next receipt says it is taken).
 func (m *module) firstID() string {
-	id := m.pendingSubject()
-	m.updateOutbox(func(b *outbox) bool { b.subject = ""; return true })
+	m.out.mu.Lock()
+	id := m.out.subject
+	m.out.mu.Unlock()
 	if id == "" {
-		id = newID()
+		return newID()
 	}
+	m.out.mu.Lock()
+	m.out.subject = ""
+	m.out.mu.Unlock()
+	m.addLines(string(appendLine(nil, lineSubject, entry{})), nil)
 	return id
+}
+
+// entryOf is r as the outbox keeps it.
+func entryOf(r consent.Receipt) entry {
+	return entry{id: r.ID, subject: r.Subject, wire: string(consent.AppendReceiptJSON(nil, r))}
 }
 
 func TestNewID(t *testing.T) {

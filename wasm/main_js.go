@@ -37,7 +37,7 @@ func main() {
 		return
 	}
 	// Tell the executor the worker listens: it sends start then.
-	post([]any{map[string]any{"t": "listening"}})
+	post(effect("listening").Close())
 	h.run()
 }
 

@@ -112,7 +112,7 @@ type receipts struct {
 	ready  bool
 	opened chan struct{}
 	// subject is the pre-choice subject (outbox.subject) as this page knows
-	// it; taken says a choice took it before the store was read.
+	// it; taken says the core set it before the store was read (it wins).
 	subject string
 	taken   bool
 	// pending are receipts not stored yet (made before the store was open,
@@ -191,6 +191,7 @@ func (m *module) emitReceipt(e entry, pending string) {
 	var lines []byte
 	if pending != m.out.subject {
 		m.out.subject = pending
+		m.out.taken = !m.out.ready
 		lines = appendLine(lines, lineSubject, entry{id: pending})
 	}
 	if !m.out.ready {
@@ -279,7 +280,7 @@ func (m *module) openOutbox() {
 	}
 	if len(m.out.spilled) > 0 {
 		// Stored: the page may forget them (web/executor.js).
-		post([]any{map[string]any{"t": "spilled"}})
+		post(effect("spilled").Close())
 	}
 	m.out.spilled = nil
 }
@@ -295,7 +296,7 @@ func (m *module) flush(texts []string) error {
 		defer m.out.mu.Unlock()
 		if !m.out.ready {
 			if m.out.taken {
-				b.subject = ""
+				b.subject = m.out.subject
 			}
 			m.out.subject = b.subject
 		}
@@ -481,7 +482,7 @@ func (m *module) batch() (es []entry, err error) {
 	if changed {
 		// The executor holds it for the beacon as the page hides, which
 		// cannot wait for the worker.
-		post([]any{map[string]any{"t": "beacon", "url": m.out.url, "body": body}})
+		post(effect("beacon").Str("url", m.out.url).Str("body", body).Close())
 	}
 	return es, err
 }
@@ -719,7 +720,6 @@ func (m *module) historyJSON() string {
 	}
 	return string(append(out, ']'))
 }
-
 
 // sha256Hex is the SHA-256 of s's UTF-8 bytes, in hex, from WebCrypto. It
 // waits on a promise: never call it from a callback.

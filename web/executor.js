@@ -283,7 +283,7 @@
 
   var chain = Promise.resolve();
   worker.onmessage = function (e) {
-    var list = e.data;
+    var list = JSON.parse(e.data);
     chain = chain.then(function () {
       return list.some(function (f) { return f.t == "show"; }) ? styled : 0;
     }).then(function () {

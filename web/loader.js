@@ -24,9 +24,11 @@
 //   x, wk, cfg, vc  hashed URLs of the executor, of the module's worker, of
 //               the module's configuration and of its views' stylesheet,
 //               relative to this script's URL
-//   n    notices: n[acked] = {k: kind, "zh-CN": tree, en: tree}, where acked is
-//        "" (no consent) or an older version id; a tree is
-//        [tag, [name, value, ...], child...] or a text string
+//   n    the first-visit banner: n[""] = {k: kind, "zh-CN": tree, en: tree}; a
+//        tree is [tag, [name, value, ...], child...] or a text string. The
+//        notices for people who acknowledged an older version are in the
+//        module's configuration (notices[v][acked]), fetched when needed.
+//   p    the versions in force: a cookie naming another is no consent
 //   cm   Google Consent Mode: type -> category granting it ("" = always), or null
 //   dnt  whether Do Not Track counts like Global Privacy Control
 //   o    the optional categories; src: category -> origins its gated content
@@ -259,12 +261,12 @@
     // waits for them: nothing newer is assumed, nothing older is taken
     // away. (A version the manifest does not know, or not yet in force,
     // counts as no consent.)
-    known = !!state && (state.policy == D.v || !!D.n[state.policy] || state.policy == up);
+    known = !!state && (state.policy == D.v || D.p.indexOf(state.policy) >= 0);
     // The advance note, for a person whose consent is current, once due and
     // until dismissed (for good: localStorage consent.advance).
     adv = next && state && state.policy == D.v && now >= next[2] && next[1];
     try { if (localStorage.getItem(AKEY) == adv) adv = 0; } catch (e) {}
-    if (up || adv) fetch(new URL(D.cfg, base)).then(function (r) { return r.json(); }).then(function (c) { show(c.notices[D.v]); });
+    if (up || adv || state && state.policy != D.v) fetch(new URL(D.cfg, base)).then(function (r) { return r.json(); }).then(function (c) { show(c.notices[D.v]); });
     else show(D.n);
     if (known) {
       if (D.cm) gtag("consent", "update", modes(state.granted));
@@ -310,7 +312,7 @@
     live = 1;
     return {
       D: D, base: base, views: views, queue: queue, tt: tt, h: h, run: run, gated: gated, ok: vouched,
-      shown: function () { return entry ? (entry == D.n[""] ? "-" : state.policy) : ""; },
+      shown: function () { return entry ? (entry.k == "banner" ? "-" : entry.k == "advance" ? D.v : state.policy) : ""; },
       hidden: function () { return !!notice && notice.hidden; },
       set: function (s) { state = s; known = !!s; }, resolve: resolve,
       gtag: D.cm && function (g) { gtag("consent", "update", modes(g)); }

@@ -7,6 +7,6 @@
   WebAssembly.instantiateStreaming(fetch(new URL("/*WASM*/", self.location.href)), go.importObject).then(function (r) {
     go.run(r.instance);
   }).catch(function (e) {
-    postMessage([{ t: "log", level: "error", msg: "consent: module failed to load: " + e }]);
+    postMessage(JSON.stringify([{ t: "log", level: "error", msg: "consent: module failed to load: " + e }]));
   });
 })();
