@@ -115,7 +115,10 @@ func loadConfig(v safejs.Value) (*config, error) {
 	// browser's clock, as the loader counts them; their notices are under
 	// notices[the version in force].
 	c.core.Policies = c.core.Policies.InForce(time.Now())
-	cur := r.get(r.get(v, "notices"), c.core.Policies.Current().ID)
+	cur := r.get(v, "notices")
+	if cur.Type() == safejs.TypeObject {
+		cur = r.get(cur, c.core.Policies.Current().ID)
+	}
 	if cur.Type() == safejs.TypeObject {
 		for _, acked := range readStrings(&r, must(call("Object", "keys", cur)), "") {
 			c.core.Views["notice:"+acked] = map[consent.Locale]consent.Node{}

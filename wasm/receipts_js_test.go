@@ -177,41 +177,6 @@ func TestReceiptsChainPerPerson(t *testing.T) {
 	}
 }
 
-// Receipts made before the outbox is open (the banner, as the module
-// starts) wait in memory and take the subject stored by an earlier page,
-// or the consent id of a choice made before it opened.
-func TestReceiptsBeforeTheOutboxOpens(t *testing.T) {
-	m := receiptModule(t)
-	m.emit(consent.EventBannerShown, consent.State{}, "banner", time.Now())
-	stored := outboxNow(t, m).subject
-	if stored == "" {
-		t.Fatal("no pre-choice subject stored")
-	}
-
-	next := testModule(t) // the next page, not open yet
-	next.cfg.policies, next.out.db = m.cfg.policies, m.out.db
-	next.emit(consent.EventBannerShown, consent.State{}, "banner", time.Now())
-	if h := historyOf(t, next); len(h) != 1 || h[0].Subject != "" {
-		t.Fatalf("before the outbox opens, history() lists %+v", h)
-	}
-	next.openOutbox()
-	b := outboxNow(t, next)
-	if len(b.open) != 2 || b.open[1].subject != stored {
-		t.Fatalf("the next page's banner receipt: %+v, want subject %s", b.open, stored)
-	}
-
-	// A choice made before the outbox opens takes the pending receipts.
-	third := testModule(t)
-	third.cfg.policies, third.out.db = m.cfg.policies, m.out.db
-	third.emit(consent.EventBannerShown, consent.State{}, "banner", time.Now())
-	id := third.firstID()
-	third.openOutbox()
-	b = outboxNow(t, third)
-	if len(b.open) != 3 || b.open[2].subject != id || b.subject != "" {
-		t.Fatalf("a choice before the outbox opened: consent id %s, outbox %+v (subject %q)", id, b.open, b.subject)
-	}
-}
-
 // historyOf is m's history().
 func historyOf(t *testing.T, m *module) []consent.Receipt {
 	t.Helper()
