@@ -167,7 +167,7 @@ func (c *Core) start(p *Page, j *Jar) {
 			// A page script's cookie, or one tossed from a sibling subdomain:
 			// no consent (nothing is granted, so every refusal holds), and
 			// the cookie is left as it is.
-			c.warn("the consent cookie has no valid proof from the server: it grants nothing")
+			c.warn("the consent cookie has no valid proof from the server: it grants nothing (the module agrees with the loader)")
 			c.state = consent.State{}
 		}
 	}

@@ -158,7 +158,7 @@ func readPage(msg safejs.Value) *core.Page {
 		GPC: r.bool(p, "gpc"), DNT: r.str(p, "dnt"), Refreshed: r.bool(p, "refreshed"),
 		Status: r.bool(p, "status"), Permissions: r.bool(p, "permissions"),
 		Answers: r.str(p, "answers"), Started: int64(r.int(p, "started")),
-		Shown: r.str(p, "shown"), Hidden: r.bool(p, "hidden"), Browser: map[string]string{},
+		Shown: r.str(p, "shown"), Hidden: r.bool(p, "hidden"), Vouched: r.bool(p, "vouched"), Browser: map[string]string{},
 	}
 	browser := r.get(p, "browser")
 	if browser.Type() == safejs.TypeObject {

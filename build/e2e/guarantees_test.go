@@ -404,6 +404,8 @@ func TestConsentAcrossSubdomains(t *testing.T) {
 	w.ready()
 	w.do(chromedp.Click(chromedp.CSS(`dialog[data-consent-notice="material"] [data-consent-action="acknowledge"]`)))
 	w.poll(`window.consent.state().current`)
+	// The site believes it once the server has vouched for it.
+	w.poll(`/consent=1~[^;]*~2025-06-01~[^;]*~[\w-]{86}(;|$)/.test(document.cookie)`)
 	w.do(chromedp.Navigate(siteURL + "/"))
 	w.ready()
 	if n := eval[int](w, `document.querySelectorAll("[data-consent-notice]").length`); n != 0 {
