@@ -53,6 +53,14 @@ const maxTimeDigits = 16
 // (a stored receipt is read back with it); DecodeBatch does. Errors wrap
 // consent.ErrInvalid.
 func DecodeReceipt(data []byte) (consent.Receipt, error) {
+	if r, ok := canonicalReceipt(data); ok {
+		return r, nil
+	}
+	return decodeReceiptJSON(data)
+}
+
+// decodeReceiptJSON is DecodeReceipt with encoding/json, for any form.
+func decodeReceiptJSON(data []byte) (consent.Receipt, error) {
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.DisallowUnknownFields()
 	d.UseNumber()
@@ -87,6 +95,16 @@ func DecodeReceipt(data []byte) (consent.Receipt, error) {
 // consent.Receipt.Validate checks the values and Verify the signature.
 // Errors wrap consent.ErrInvalid and say which receipt and where.
 func DecodeBatch(body []byte) ([]consent.Receipt, error) {
+	if rs, ok := canonicalBatch(body); ok {
+		return rs, nil
+	}
+	return decodeBatchJSON(body)
+}
+
+// decodeBatchJSON is DecodeBatch with encoding/json: what it accepts,
+// canonicalBatch does too, alike; it is kept for what canonicalBatch
+// refuses, to say why.
+func decodeBatchJSON(body []byte) ([]consent.Receipt, error) {
 	var batch struct {
 		Receipts []json.RawMessage `json:"receipts"`
 	}
@@ -100,7 +118,7 @@ func DecodeBatch(body []byte) ([]consent.Receipt, error) {
 	}
 	rs := make([]consent.Receipt, 0, len(batch.Receipts))
 	for i, raw := range batch.Receipts {
-		r, err := DecodeReceipt(raw)
+		r, err := decodeReceiptJSON(raw)
 		if err != nil {
 			return nil, invalid("receipts[" + strconv.Itoa(i) + "]: " + err.Error())
 		}
