@@ -364,7 +364,7 @@ var benchSigner = sync.OnceValues(newReceiptSigner)
 // maxIngestRate bounds the receipts per second the bench signs ahead for a
 // load that posts as fast as answered: a load that has sent them all before
 // its time is up ends there (its rate is still what it stored per second).
-const maxIngestRate = 40000
+const maxIngestRate = 30000
 
 // ingest posts batches of batch receipts to POST /v1/receipts from conns
 // clients for d: as fast as they are answered (perSecond 0), or at a steady

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"math/big"
 	"strconv"
+	"sync"
 	"time"
 
 	"workly.ai/consent"
@@ -176,13 +177,44 @@ func Verify(r consent.Receipt) error {
 // ParseKey reads a receipt's Key: an uncompressed P-256 point (65 bytes),
 // base64url without padding. Errors wrap consent.ErrInvalid.
 func ParseKey(key string) (*ecdsa.PublicKey, error) {
+	if pub := parsedKeys.get(key); pub != nil {
+		return pub, nil
+	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(key)
 	if err == nil && len(raw) == 65 {
 		if pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), raw); err == nil {
+			parsedKeys.put(key, pub)
 			return pub, nil
 		}
 	}
 	return nil, invalid("key is not a P-256 public key (65 bytes uncompressed, base64url)")
+}
+
+// parsedKeys are the keys ParseKey read last (a browser signs all its
+// receipts with one), so that each is decoded and checked on the curve once.
+// It forgets all once it holds maxParsedKeys.
+var parsedKeys keyCache
+
+const maxParsedKeys = 4096
+
+type keyCache struct {
+	mu sync.Mutex
+	m  map[string]*ecdsa.PublicKey
+}
+
+func (c *keyCache) get(key string) *ecdsa.PublicKey {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[key]
+}
+
+func (c *keyCache) put(key string, pub *ecdsa.PublicKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxParsedKeys {
+		c.m = map[string]*ecdsa.PublicKey{}
+	}
+	c.m[key] = pub
 }
 
 type invalidError string
