@@ -18,10 +18,11 @@ var benchPeers = []string{"vanilla-cookieconsent@3.1.0", "klaro@0.7.22"}
 // bench measures the module beside its peers and writes a report. It reports;
 // it never fails on a missed budget.
 //
-//	go run ./build bench [-runs 5] [-seconds 5] [-server | -ingest [-no-postgres]] [-publish]
+//	go run ./build bench [-runs 5] [-seconds 5] [-server | -ingest [-no-postgres]] [-consentd BIN] [-publish]
 //
 // -publish copies the report and chart into testdata/bench, which the README
 // shows. -ingest measures only the receipt ingest (SQLite, PostgreSQL).
+// -consentd measures a given build of the server (an older one, say).
 func bench(root string, args []string) error {
 	fl := flag.NewFlagSet("bench", flag.ContinueOnError)
 	runs := fl.Int("runs", 5, "cold page loads per page and profile")
@@ -30,6 +31,7 @@ func bench(root string, args []string) error {
 	serverOnly := fl.Bool("server", false, "measure only the server (static files, receipt ingest), not the pages")
 	ingestOnly := fl.Bool("ingest", false, "measure only the receipt ingest (SQLite, then PostgreSQL)")
 	fl.BoolVar(&benchNoPostgres, "no-postgres", false, "measure ingest on SQLite only")
+	fl.StringVar(&benchConsentd, "consentd", "", "measure this consentd binary instead of building this tree's (to compare two builds)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}

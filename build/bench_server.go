@@ -28,9 +28,12 @@ import (
 // and the receipt stores: SQLite, and PostgreSQL when one can be had. With
 // ingestOnly, only the receipt stores.
 func benchServer(root, site string, d time.Duration, ingestOnly bool, r *benchReport) error {
-	bin, err := buildServer(root)
-	if err != nil {
-		return err
+	bin := benchConsentd
+	if bin == "" {
+		var err error
+		if bin, err = buildServer(root); err != nil {
+			return err
+		}
 	}
 	tmp, err := os.MkdirTemp("", "consent-bench-server-")
 	if err != nil {
@@ -106,6 +109,10 @@ func benchServer(root, site string, d time.Duration, ingestOnly bool, r *benchRe
 	}
 	return nil
 }
+
+// benchConsentd is the consentd binary to measure (bench -consentd), ""
+// to build this tree's.
+var benchConsentd string
 
 // benchNoPostgres skips the PostgreSQL ingest (bench -no-postgres).
 var benchNoPostgres bool
