@@ -23,7 +23,7 @@ func canonicalBatch(body []byte) (rs []consent.Receipt, ok bool) {
 	if !p.lit(open) {
 		return nil, false
 	}
-	rs = make([]consent.Receipt, 0, bytes.Count(body, []byte(`{"id":`)))
+	rs = make([]consent.Receipt, 0, min(consent.MaxReceiptsPerBatch, bytes.Count(body, []byte(`{"id":`))))
 	var buf []byte
 	for i := 0; !p.peek(']'); i++ {
 		if i > 0 && !p.lit(",") || i == consent.MaxReceiptsPerBatch {
