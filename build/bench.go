@@ -18,36 +18,56 @@ var benchPeers = []string{"vanilla-cookieconsent@3.1.0", "klaro@0.7.22"}
 // bench measures the module beside its peers and writes a report. It reports;
 // it never fails on a missed budget.
 //
-//	go run ./build bench [-runs 5] [-seconds 5] [-server] [-publish]
+//	go run ./build bench [-runs 5] [-seconds 5] [-server | -ingest [-no-postgres]] [-consentd BIN] [-publish]
 //
-// -publish copies the report and chart into testdata/bench, which the README shows.
+// -publish copies the report and chart into testdata/bench, which the README
+// shows. -ingest measures only the receipt ingest (SQLite, PostgreSQL).
+// -consentd measures a given build of the server (an older one, say).
 func bench(root string, args []string) error {
 	fl := flag.NewFlagSet("bench", flag.ContinueOnError)
 	runs := fl.Int("runs", 5, "cold page loads per page and profile")
 	seconds := fl.Int("seconds", 5, "duration of each server load, in seconds")
 	publish := fl.Bool("publish", false, "copy the report and chart into testdata/bench")
 	serverOnly := fl.Bool("server", false, "measure only the server (static files, receipt ingest), not the pages")
+	ingestOnly := fl.Bool("ingest", false, "measure only the receipt ingest (SQLite, then PostgreSQL)")
+	fl.BoolVar(&benchNoPostgres, "no-postgres", false, "measure ingest on SQLite only")
+	fl.StringVar(&benchConsentd, "consentd", "", "measure this consentd binary instead of building this tree's (to compare two builds)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
-	if *serverOnly && *publish {
-		return fmt.Errorf("-publish needs the whole report: drop -server")
+	if (*serverOnly || *ingestOnly) && *publish {
+		return fmt.Errorf("-publish needs the whole report: drop -server and -ingest")
 	}
-	if err := ensureDebian(); err != nil {
-		return err
+	*serverOnly = *serverOnly || *ingestOnly
+	if !*ingestOnly { // the browsers' packages
+		if err := ensureDebian(); err != nil {
+			return err
+		}
 	}
 	built, err := buildAll(root, os.Stdout)
 	if err != nil {
 		return err
 	}
 	out := filepath.Join(root, ".cache", "bench")
-	// One install for all: npm removes what a later --no-save install does not name.
-	if err := npmInstall(out, append(append([]string{}, benchPeers...), lighthouseVersion)); err != nil {
-		return err
-	}
-	site, err := benchSite(root, out, built)
-	if err != nil {
-		return err
+	var site string
+	if *ingestOnly {
+		// The built site alone: ingest needs its policies, not the peers.
+		dir, err := os.MkdirTemp("", "consent-bench-")
+		if err != nil {
+			return err
+		}
+		site = filepath.Join(dir, "site")
+		if err := built.write(site); err != nil {
+			return err
+		}
+	} else {
+		// One install for all: npm removes what a later --no-save install does not name.
+		if err := npmInstall(out, append(append([]string{}, benchPeers...), lighthouseVersion)); err != nil {
+			return err
+		}
+		if site, err = benchSite(root, out, built); err != nil {
+			return err
+		}
 	}
 	defer os.RemoveAll(filepath.Dir(site))
 
@@ -72,7 +92,7 @@ func bench(root string, args []string) error {
 	}
 	fmt.Println("== server: static files beside nginx, receipt store")
 	// A failed server part still leaves the report of what was measured.
-	serverErr := benchServer(root, site, time.Duration(*seconds)*time.Second, r)
+	serverErr := benchServer(root, site, time.Duration(*seconds)*time.Second, *ingestOnly, r)
 	if serverErr != nil {
 		r.Notes = append(r.Notes, "The server part stopped: "+serverErr.Error())
 	}

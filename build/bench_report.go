@@ -39,6 +39,15 @@ type ingestResult struct {
 	Posts    float64 // posts answered per second
 	Rate     float64 // receipts stored per second
 	P50, P99 time.Duration
+	CPU      time.Duration // the server's CPU time per receipt stored (0: not read)
+}
+
+// cpuCell is an ingestResult's CPU per receipt, in µs.
+func (x ingestResult) cpuCell() string {
+	if x.CPU == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f µs", float64(x.CPU)/float64(time.Microsecond))
 }
 
 func (r *benchReport) add(profile, page string, first, back []sample) {
@@ -202,9 +211,9 @@ func (r *benchReport) markdown() string {
 		}
 	}
 	if len(r.Ingest) > 0 {
-		b.WriteString("\n## Receipt ingest (POST /v1/receipts on loopback; SQLite WAL, synchronous=FULL, group commit; answered once committed)\n\n| load | posts/s | receipts stored/s | p50 | p99 |\n|---|---|---|---|---|\n")
+		b.WriteString("\n## Receipt ingest (POST /v1/receipts on loopback; SQLite WAL, synchronous=FULL, group commit; answered once committed; receipts signed before the clock starts; server CPU is consentd's user and system time per receipt stored)\n\n| load | posts/s | receipts stored/s | p50 | p99 | server CPU per receipt |\n|---|---|---|---|---|---|\n")
 		for _, x := range r.Ingest {
-			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %s | %s |\n", x.Load, x.Posts, x.Rate, x.P50.Round(10*time.Microsecond), x.P99.Round(10*time.Microsecond))
+			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %s | %s | %s |\n", x.Load, x.Posts, x.Rate, x.P50.Round(10*time.Microsecond), x.P99.Round(10*time.Microsecond), x.cpuCell())
 		}
 	}
 	if len(r.Flood) > 0 {
@@ -216,13 +225,13 @@ func (r *benchReport) markdown() string {
 		}
 	}
 	if len(r.IngestPostgres) > 0 {
-		b.WriteString("\n## Receipt ingest on PostgreSQL (the same loads; one local server, synchronous_commit on, the chain's advisory lock, group commit with COPY)\n\n| load | posts/s | receipts stored/s | p50 | p99 | SQLite receipts/s, p99 |\n|---|---|---|---|---|---|\n")
+		b.WriteString("\n## Receipt ingest on PostgreSQL (the same loads; one local server, synchronous_commit on, the chain's advisory lock, group commit with COPY)\n\n| load | posts/s | receipts stored/s | p50 | p99 | server CPU per receipt | SQLite receipts/s, p99 |\n|---|---|---|---|---|---|---|\n")
 		for i, x := range r.IngestPostgres {
 			beside := "-"
 			if i < len(r.Ingest) {
 				beside = fmt.Sprintf("%.0f, %s", r.Ingest[i].Rate, r.Ingest[i].P99.Round(10*time.Microsecond))
 			}
-			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %s | %s | %s |\n", x.Load, x.Posts, x.Rate, x.P50.Round(10*time.Microsecond), x.P99.Round(10*time.Microsecond), beside)
+			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %s | %s | %s | %s |\n", x.Load, x.Posts, x.Rate, x.P50.Round(10*time.Microsecond), x.P99.Round(10*time.Microsecond), x.cpuCell(), beside)
 		}
 	}
 	if len(r.Lighthouse) > 0 {

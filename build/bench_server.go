@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -24,11 +25,15 @@ import (
 
 // benchServer measures consentd serving the built files beside nginx serving
 // the same files (same machine, same load generator, one after the other),
-// and the receipt stores: SQLite, and PostgreSQL when one can be had.
-func benchServer(root, site string, d time.Duration, r *benchReport) error {
-	bin, err := buildServer(root)
-	if err != nil {
-		return err
+// and the receipt stores: SQLite, and PostgreSQL when one can be had. With
+// ingestOnly, only the receipt stores.
+func benchServer(root, site string, d time.Duration, ingestOnly bool, r *benchReport) error {
+	bin := benchConsentd
+	if bin == "" {
+		var err error
+		if bin, err = buildServer(root); err != nil {
+			return err
+		}
 	}
 	tmp, err := os.MkdirTemp("", "consent-bench-server-")
 	if err != nil {
@@ -45,7 +50,13 @@ func benchServer(root, site string, d time.Duration, r *benchReport) error {
 		wasm = "/assets/" + filepath.Base(e)
 	}
 	paths := []string{"/loader.js", wasm}
-	nginx, stopNginx, err := startNginx(site, tmp)
+	if ingestOnly {
+		paths = nil
+	}
+	nginx, stopNginx, err := "", func() {}, error(nil)
+	if !ingestOnly {
+		nginx, stopNginx, err = startNginx(site, tmp)
+	}
 	if err != nil {
 		r.Notes = append(r.Notes, "nginx could not be started, so static serving was not compared: "+err.Error())
 	} else {
@@ -75,10 +86,14 @@ func benchServer(root, site string, d time.Duration, r *benchReport) error {
 		}
 		r.Ingest = append(r.Ingest, res)
 	}
-	if err := benchFlood(bin, tmp, policy, d, r); err != nil {
-		return err
+	if !ingestOnly {
+		if err := benchFlood(bin, tmp, policy, d, r); err != nil {
+			return err
+		}
 	}
-	if err := benchPostgres(bin, tmp, policy, d, r); err != nil {
+	if benchNoPostgres {
+		r.Notes = append(r.Notes, "PostgreSQL ingest was not measured (-no-postgres).")
+	} else if err := benchPostgres(bin, tmp, policy, d, r); err != nil {
 		r.Notes = append(r.Notes, "PostgreSQL ingest was not measured: "+err.Error())
 		fmt.Println("   PostgreSQL ingest not measured:", err)
 	}
@@ -94,6 +109,13 @@ func benchServer(root, site string, d time.Duration, r *benchReport) error {
 	}
 	return nil
 }
+
+// benchConsentd is the consentd binary to measure (bench -consentd), ""
+// to build this tree's.
+var benchConsentd string
+
+// benchNoPostgres skips the PostgreSQL ingest (bench -no-postgres).
+var benchNoPostgres bool
 
 // quotasOff are consentd's flags that lift its quotas, for measuring what
 // the store can take (the flood measures them kept).
@@ -182,6 +204,11 @@ func startConsentd(bin, data string, flags ...string) (base string, stop func(),
 		return "", nil, err
 	}
 	stop = func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }
+	defer func() {
+		if err == nil {
+			serverPIDs.Store(base, cmd.Process.Pid)
+		}
+	}()
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -341,23 +368,37 @@ var benchReceipts atomic.Int64
 // signed receipt (a key per load was refused, 403, from the second on).
 var benchSigner = sync.OnceValues(newReceiptSigner)
 
+// maxIngestRate bounds the receipts per second the bench signs ahead for a
+// load that posts as fast as answered: a load that has sent them all before
+// its time is up ends there (its rate is still what it stored per second).
+const maxIngestRate = 30000
+
 // ingest posts batches of batch receipts to POST /v1/receipts from conns
 // clients for d: as fast as they are answered (perSecond 0), or at a steady
 // perSecond posts in all, each client on its own schedule; client c posts to
 // bases[c % len(bases)]. It returns the
 // receipts stored per second and the latency of each post, which is answered
 // only once its receipts are committed.
+//
+// Every receipt is signed as a browser signs it, so the figures include the
+// server's check of each signature; but all of them are signed and encoded
+// before the clock starts, on every core, so that the load generator, which
+// shares the machine's cores, does not spend the time it measures signing.
 func ingest(bases []string, policy consent.Version, conns, batch int, perSecond float64, d time.Duration) (ingestResult, error) {
 	res := ingestResult{Load: fmt.Sprintf("%d clients, %d receipt(s) a post, as fast as answered", conns, batch), Batch: batch}
+	posts := int(maxIngestRate*d.Seconds())/batch + conns
 	if perSecond > 0 {
 		res.Load = fmt.Sprintf("%.0f posts/s of %d receipt(s), %d clients", perSecond, batch, conns)
+		posts = int(perSecond*d.Seconds()*1.1) + conns
 	}
-	// Each receipt signed as a browser would (the load generator pays for
-	// that on the same cores), so the figures include the server's check.
-	signer, err := benchSigner()
+	t0 := time.Now()
+	bodies, err := signedBatches(policy, posts, batch)
 	if err != nil {
 		return res, err
 	}
+	fmt.Printf("   %s: %d posts signed in %s; posting for %s\n", res.Load, posts, time.Since(t0).Round(time.Millisecond), d)
+	var sent atomic.Int64
+	cpu0 := serversCPU(bases)
 	tr := &http.Transport{MaxIdleConnsPerHost: conns}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
@@ -384,14 +425,12 @@ func ingest(bases []string, policy consent.Version, conns, batch int, perSecond 
 					time.Sleep(time.Until(next))
 					next = next.Add(interval)
 				}
-				recs := make([]consent.Receipt, batch)
-				for i := range recs {
-					recs[i], _ = signer.sign(consent.Receipt{ID: fmt.Sprintf("bench%017d", benchReceipts.Add(1)), Subject: "q83vEjRWeJq83vEjRWeJqw",
-						Event: consent.EventConsentGiven, Policy: policy.ID, PolicySHA256: policy.SHA256, Locale: consent.ZhCN,
-						Granted: []string{"analytics"}, Time: time.Now(), Method: "banner"})
+				i := sent.Add(1) - 1
+				if i >= int64(len(bodies)) {
+					return
 				}
 				t := time.Now()
-				resp, err := client.Post(bases[c%len(bases)]+"/v1/receipts", "text/plain", bytes.NewReader(consent.EncodeReceipts(recs)))
+				resp, err := client.Post(bases[c%len(bases)]+"/v1/receipts", "text/plain", bytes.NewReader(bodies[i]))
 				if err != nil {
 					if ctx.Err() == nil {
 						mu.Lock()
@@ -420,11 +459,94 @@ func ingest(bases []string, policy consent.Version, conns, batch int, perSecond 
 	if firstErr != nil {
 		return res, firstErr
 	}
+	elapsed := time.Since(start)
+	cpu := serversCPU(bases) - cpu0
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	res.Posts = float64(len(lat)) / time.Since(start).Seconds()
+	if sent.Load() > int64(len(bodies)) {
+		fmt.Printf("   (%s: all %d signed posts sent in %s)\n", res.Load, len(bodies), elapsed.Round(time.Millisecond))
+	}
+	res.Posts = float64(len(lat)) / elapsed.Seconds()
 	res.Rate = res.Posts * float64(batch)
+	if n := len(lat) * batch; n > 0 && cpu > 0 {
+		res.CPU = cpu / time.Duration(n)
+	}
 	if len(lat) > 0 {
 		res.P50, res.P99 = lat[len(lat)/2], lat[len(lat)*99/100]
 	}
 	return res, nil
+}
+
+// signedBatches makes posts bodies of batch receipts each, every receipt
+// new (benchReports), for one subject, signed with benchSigner: on every
+// core, before any is sent.
+func signedBatches(policy consent.Version, posts, batch int) ([][]byte, error) {
+	signer, err := benchSigner()
+	if err != nil {
+		return nil, err
+	}
+	bodies := make([][]byte, posts)
+	first := benchReceipts.Add(int64(posts*batch)) - int64(posts*batch)
+	now := time.Now()
+	var next atomic.Int64
+	errs := make(chan error, runtime.GOMAXPROCS(0))
+	for w := 0; w < cap(errs); w++ {
+		go func() {
+			for {
+				p := int(next.Add(1) - 1)
+				if p >= posts {
+					errs <- nil
+					return
+				}
+				recs := make([]consent.Receipt, batch)
+				for i := range recs {
+					var err error
+					recs[i], err = signer.sign(consent.Receipt{ID: fmt.Sprintf("bench%017d", first+int64(p*batch+i)+1), Subject: "q83vEjRWeJq83vEjRWeJqw",
+						Event: consent.EventConsentGiven, Policy: policy.ID, PolicySHA256: policy.SHA256, Locale: consent.ZhCN,
+						Granted: []string{"analytics"}, Time: now, Method: "banner"})
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+				bodies[p] = consent.EncodeReceipts(recs)
+			}
+		}()
+	}
+	for w := 0; w < cap(errs); w++ {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+		}
+	}
+	return bodies, err
+}
+
+// serverPIDs maps the base URL of each consentd the bench started to its
+// process id.
+var serverPIDs sync.Map
+
+// serversCPU is the CPU time (user and system) the consentd processes at
+// bases have used so far, read from /proc (0 where it cannot be read).
+func serversCPU(bases []string) time.Duration {
+	var total time.Duration
+	for _, b := range bases {
+		pid, ok := serverPIDs.Load(b)
+		if !ok {
+			continue
+		}
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the command's closing parenthesis; utime and stime
+		// are the 14th and 15th of the line, in clock ticks (100 a second).
+		f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		var u, s int64
+		fmt.Sscan(f[11], &u)
+		fmt.Sscan(f[12], &s)
+		total += time.Duration(u+s) * 10 * time.Millisecond
+	}
+	return total
 }

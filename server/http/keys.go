@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"workly.ai/consent"
 )
@@ -44,6 +45,9 @@ func (s *Server) checkKeys(ctx context.Context, w http.ResponseWriter, r *http.R
 	origin := r.Header.Get("Origin")
 	bound := map[string][]consent.KeyBinding{}
 	for _, rec := range rs {
+		if rec.Key != "" && s.boundKeys.has(rec.Subject, rec.Key) {
+			continue
+		}
 		keys, ok := bound[rec.Subject]
 		if !ok {
 			var err error
@@ -61,6 +65,7 @@ func (s *Server) checkKeys(ctx context.Context, w http.ResponseWriter, r *http.R
 				" is bound to the browser that made it: an unsigned receipt for it is refused")
 			return false
 		case hasKey(keys, rec.Key):
+			s.boundKeys.add(rec.Subject, rec.Key)
 			continue
 		}
 		b := consent.KeyBinding{Subject: rec.Subject, Origin: origin, Key: rec.Key}
@@ -86,11 +91,40 @@ func (s *Server) checkKeys(ctx context.Context, w http.ResponseWriter, r *http.R
 				"(the enrolment cookie does not match consent "+rec.Subject+"): refused")
 			return false
 		}
+		s.boundKeys.add(rec.Subject, rec.Key)
 		if token != "" {
 			s.setKeyCookie(w, r, rec.Subject, token)
 		}
 	}
 	return true
+}
+
+// boundKeys remembers bindings (subject, key) the store holds, so that a
+// subject's receipts after its first cost no look-up. A binding is never
+// changed or removed (consent.KeyBinding), so what it holds stays true,
+// whichever server of a shared store made it. It forgets all once it holds
+// maxBoundKeys.
+type boundKeys struct {
+	mu   sync.Mutex
+	keys map[[2]string]struct{}
+}
+
+const maxBoundKeys = 1 << 16
+
+func (b *boundKeys) has(subject, key string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, ok := b.keys[[2]string{subject, key}]
+	return ok
+}
+
+func (b *boundKeys) add(subject, key string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.keys == nil || len(b.keys) >= maxBoundKeys {
+		b.keys = make(map[[2]string]struct{})
+	}
+	b.keys[[2]string{subject, key}] = struct{}{}
 }
 
 func hasKey(keys []consent.KeyBinding, key string) bool {

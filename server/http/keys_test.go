@@ -1,10 +1,12 @@
 package http
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -171,5 +173,49 @@ func TestReceiptsCanonicalOnly(t *testing.T) {
 	store.Entries(t.Context(), 1, func(body []byte, _ consent.Ack) error { stored = body; return nil })
 	if w.Code != 200 || "{\"receipts\":["+string(stored)+"]}" != good {
 		t.Fatalf("stored %s for %s", stored, good)
+	}
+}
+
+// countingKeys counts the store's key look-ups.
+type countingKeys struct {
+	consent.ReceiptStore
+	lookups atomic.Int64
+}
+
+func (c *countingKeys) Keys(ctx context.Context, subject string) ([]consent.KeyBinding, error) {
+	c.lookups.Add(1)
+	return c.ReceiptStore.Keys(ctx, subject)
+}
+
+// A subject's binding to a key, once seen, is not read from the store again
+// for each receipt (bindings are never changed or removed); and what is
+// remembered of one subject lets no other subject's receipts in.
+func TestReceiptKeysRemembered(t *testing.T) {
+	_, db := ingestServer(t, Ingest{})
+	store := &countingKeys{ReceiptStore: db}
+	h := ingestServerWith(t, Ingest{}, store)
+	person, other := newBrowserKey(t), newBrowserKey(t)
+	const alice, bob = "q83vEjRWeJq83vEjRWeJqw", "AAAAAAAAAAAAAAAAAAAAAg"
+	if w := post(h, batch(person.sign(t, testReceiptFor(id1, alice)))); w.Code != 200 {
+		t.Fatalf("alice's first receipt: %d %s", w.Code, w.Body.String())
+	}
+	if w := post(h, batch(other.sign(t, testReceiptFor("BBBBBBBBBBBBBBBBBBBBBg", bob)))); w.Code != 200 {
+		t.Fatalf("bob's first receipt: %d %s", w.Code, w.Body.String())
+	}
+	before := store.lookups.Load()
+	for _, id := range []string{"CCCCCCCCCCCCCCCCCCCCCA", "CCCCCCCCCCCCCCCCCCCCCQ", "CCCCCCCCCCCCCCCCCCCCCg"} {
+		if w := post(h, batch(person.sign(t, testReceiptFor(id, alice)))); w.Code != 200 {
+			t.Fatalf("alice's next receipt: %d %s", w.Code, w.Body.String())
+		}
+	}
+	if n := store.lookups.Load() - before; n != 0 {
+		t.Errorf("alice's known key was looked up %d times for 3 receipts, want 0", n)
+	}
+	// Alice's key is remembered, for alice: bob's consent is bound to his.
+	if w := post(h, batch(person.sign(t, testReceiptFor("DDDDDDDDDDDDDDDDDDDDDA", bob)))); w.Code != 403 {
+		t.Fatalf("bob's receipt signed with alice's key: %d %s, want 403", w.Code, w.Body.String())
+	}
+	if w := post(h, batch(testReceiptFor("DDDDDDDDDDDDDDDDDDDDDQ", alice))); w.Code != 403 {
+		t.Fatalf("an unsigned receipt for alice: %d %s, want 403", w.Code, w.Body.String())
 	}
 }

@@ -41,6 +41,8 @@ type Server struct {
 	site     *consent.Site     // from the built v1/site.json; nil before a build
 	policies *consent.Manifest // from the built v1/policies.json
 	metrics  *metrics
+	// boundKeys are the bindings of subjects to keys seen in the store.
+	boundKeys boundKeys
 }
 
 // New returns a server for the built site in assets, storing receipts in store.

@@ -42,6 +42,8 @@ type DB struct {
 	// The head of the global chain; only the committer touches them.
 	lastSeq  int64
 	lastHash string
+	// The committer's statements, prepared once, by query (stmt).
+	stmts map[string]*sql.Stmt
 }
 
 // formulaVersion is the schema version from which the chain has the formula
@@ -247,13 +249,13 @@ func (s *DB) write(group [][]consent.Receipt) ([]groupcommit.Result, error) {
 		return nil, fmt.Errorf("put receipts: %w", err)
 	}
 	defer tx.Rollback()
-	insert, err := tx.PrepareContext(ctx, `INSERT INTO receipts (id, subject, event, policy, time, received, body)
+	insert, err := s.stmt(ctx, tx, `INSERT INTO receipts (id, subject, event, policy, time, received, body)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return nil, fmt.Errorf("put receipts: %w", err)
 	}
 	defer insert.Close()
-	link, err := tx.PrepareContext(ctx, `INSERT INTO chain (seq, id, hash, sig) VALUES (?, ?, ?, ?)`)
+	link, err := s.stmt(ctx, tx, `INSERT INTO chain (seq, id, hash, sig) VALUES (?, ?, ?, ?)`)
 	if err != nil {
 		return nil, fmt.Errorf("put receipts: %w", err)
 	}
@@ -319,6 +321,23 @@ func (s *DB) write(group [][]consent.Receipt) ([]groupcommit.Result, error) {
 	return results, nil
 }
 
+// stmt returns query prepared (once, on the store) for tx. Only the
+// committer calls it.
+func (s *DB) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	st, ok := s.stmts[query]
+	if !ok {
+		var err error
+		if st, err = s.db.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		if s.stmts == nil {
+			s.stmts = map[string]*sql.Stmt{}
+		}
+		s.stmts[query] = st
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
 // readStored adds to known every receipt of group already stored, by id.
 func (s *DB) readStored(ctx context.Context, tx *sql.Tx, group [][]consent.Receipt, known map[string]groupcommit.Stored) error {
 	var ids []any
@@ -327,11 +346,15 @@ func (s *DB) readStored(ctx context.Context, tx *sql.Tx, group [][]consent.Recei
 			ids = append(ids, r.ID)
 		}
 	}
-	const chunk = 500 // well below SQLite's limit on parameters
+	const chunk = 64 // well below SQLite's limit on parameters; one statement per size up to it
 	for len(ids) > 0 {
 		n := min(chunk, len(ids))
-		rows, err := tx.QueryContext(ctx, `SELECT r.id, r.body, c.seq, c.hash, c.sig, r.received FROM receipts r JOIN chain c ON c.id = r.id
-			WHERE r.id IN (?`+strings.Repeat(",?", n-1)+`)`, ids[:n]...)
+		query, err := s.stmt(ctx, tx, `SELECT r.id, r.body, c.seq, c.hash, c.sig, r.received FROM receipts r JOIN chain c ON c.id = r.id
+			WHERE r.id IN (?`+strings.Repeat(",?", n-1)+`)`)
+		if err != nil {
+			return err
+		}
+		rows, err := query.QueryContext(ctx, ids[:n]...)
 		if err != nil {
 			return err
 		}
@@ -432,6 +455,9 @@ func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 // file.
 func (s *DB) Close() error {
 	s.committer.Close()
+	for _, st := range s.stmts {
+		st.Close()
+	}
 	err := errors.Join(s.keys.Close(), s.db.Close())
 	if s.lock != nil {
 		s.lock.Close()

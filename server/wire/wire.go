@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"math/big"
 	"strconv"
+	"sync"
 	"time"
 
 	"workly.ai/consent"
@@ -53,6 +54,14 @@ const maxTimeDigits = 16
 // (a stored receipt is read back with it); DecodeBatch does. Errors wrap
 // consent.ErrInvalid.
 func DecodeReceipt(data []byte) (consent.Receipt, error) {
+	if r, ok := canonicalReceipt(data); ok {
+		return r, nil
+	}
+	return decodeReceiptJSON(data)
+}
+
+// decodeReceiptJSON is DecodeReceipt with encoding/json, for any form.
+func decodeReceiptJSON(data []byte) (consent.Receipt, error) {
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.DisallowUnknownFields()
 	d.UseNumber()
@@ -87,6 +96,16 @@ func DecodeReceipt(data []byte) (consent.Receipt, error) {
 // consent.Receipt.Validate checks the values and Verify the signature.
 // Errors wrap consent.ErrInvalid and say which receipt and where.
 func DecodeBatch(body []byte) ([]consent.Receipt, error) {
+	if rs, ok := canonicalBatch(body); ok {
+		return rs, nil
+	}
+	return decodeBatchJSON(body)
+}
+
+// decodeBatchJSON is DecodeBatch with encoding/json: what it accepts,
+// canonicalBatch does too, alike; it is kept for what canonicalBatch
+// refuses, to say why.
+func decodeBatchJSON(body []byte) ([]consent.Receipt, error) {
 	var batch struct {
 		Receipts []json.RawMessage `json:"receipts"`
 	}
@@ -100,7 +119,7 @@ func DecodeBatch(body []byte) ([]consent.Receipt, error) {
 	}
 	rs := make([]consent.Receipt, 0, len(batch.Receipts))
 	for i, raw := range batch.Receipts {
-		r, err := DecodeReceipt(raw)
+		r, err := decodeReceiptJSON(raw)
 		if err != nil {
 			return nil, invalid("receipts[" + strconv.Itoa(i) + "]: " + err.Error())
 		}
@@ -158,13 +177,44 @@ func Verify(r consent.Receipt) error {
 // ParseKey reads a receipt's Key: an uncompressed P-256 point (65 bytes),
 // base64url without padding. Errors wrap consent.ErrInvalid.
 func ParseKey(key string) (*ecdsa.PublicKey, error) {
+	if pub := parsedKeys.get(key); pub != nil {
+		return pub, nil
+	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(key)
 	if err == nil && len(raw) == 65 {
 		if pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), raw); err == nil {
+			parsedKeys.put(key, pub)
 			return pub, nil
 		}
 	}
 	return nil, invalid("key is not a P-256 public key (65 bytes uncompressed, base64url)")
+}
+
+// parsedKeys are the keys ParseKey read last (a browser signs all its
+// receipts with one), so that each is decoded and checked on the curve once.
+// It forgets all once it holds maxParsedKeys.
+var parsedKeys keyCache
+
+const maxParsedKeys = 4096
+
+type keyCache struct {
+	mu sync.Mutex
+	m  map[string]*ecdsa.PublicKey
+}
+
+func (c *keyCache) get(key string) *ecdsa.PublicKey {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[key]
+}
+
+func (c *keyCache) put(key string, pub *ecdsa.PublicKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxParsedKeys {
+		c.m = map[string]*ecdsa.PublicKey{}
+	}
+	c.m[key] = pub
 }
 
 type invalidError string

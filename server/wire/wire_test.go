@@ -181,3 +181,70 @@ func FuzzDecodeBatch(f *testing.F) {
 		}
 	})
 }
+
+// The hand-written decoder of the canonical form and the encoding/json one
+// agree: on every input both accept, alike, or both refuse.
+func FuzzDecodersAgree(f *testing.F) {
+	key := newKey(f)
+	r := testReceipt()
+	f.Add(consent.EncodeReceipts([]consent.Receipt{r}))
+	f.Add(consent.EncodeReceipts([]consent.Receipt{sign(f, key, r), r}))
+	p := r
+	p.Event, p.Permission, p.Answer, p.DNT, p.GPC, p.Granted = consent.EventPermissionAnswered, "camera", "granted", true, true, nil
+	p.Prev, p.ID = strings.Repeat("ab", 32), "a\"b\\c\nd\te\x01\u2028é"
+	f.Add(consent.EncodeReceipts([]consent.Receipt{p, sign(f, key, p)}))
+	p.Time = time.UnixMilli(-12345678901234567)
+	f.Add(consent.EncodeReceipts([]consent.Receipt{p}))
+	f.Add([]byte(`{"receipts":[]}`))
+	f.Add([]byte(`{"receipts":[{"id":"\u0041"}]}`))
+	f.Add(consent.AppendReceiptJSON(nil, p))
+	f.Add(consent.AppendReceiptJSON(nil, sign(f, key, r)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, fastOK := canonicalBatch(data)
+		slow, err := decodeBatchJSON(data)
+		if fastOK != (err == nil) {
+			t.Fatalf("hand-written decoder ok %v, encoding/json's error %v, on %q", fastOK, err, data)
+		}
+		if fastOK && !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("the decoders differ on %q:\n%#v\n%#v", data, fast, slow)
+		}
+		// A stored receipt is read back alike too.
+		one, oneOK := canonicalReceipt(data)
+		two, err := decodeReceiptJSON(data)
+		if oneOK && (err != nil || !reflect.DeepEqual(one, two)) {
+			t.Fatalf("the receipt decoders differ on %q: %v\n%#v\n%#v", data, err, one, two)
+		}
+	})
+}
+
+// The decoders of a batch of ten signed receipts; go test -bench Decode.
+func BenchmarkDecodeBatch(b *testing.B) {
+	key := newKey(b)
+	rs := make([]consent.Receipt, 10)
+	for i := range rs {
+		rs[i] = sign(b, key, testReceipt())
+	}
+	body := consent.EncodeReceipts(rs)
+	for _, d := range []struct {
+		name   string
+		decode func([]byte) ([]consent.Receipt, error)
+	}{{"hand-written", DecodeBatch}, {"encoding-json", decodeBatchJSON}} {
+		b.Run(d.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := d.decode(body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// Verifying one signed receipt; go test -bench Verify.
+func BenchmarkVerify(b *testing.B) {
+	r := sign(b, newKey(b), testReceipt())
+	for b.Loop() {
+		if err := Verify(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
