@@ -30,13 +30,14 @@ func bench(root string, args []string) error {
 	publish := fl.Bool("publish", false, "copy the report and chart into testdata/bench")
 	serverOnly := fl.Bool("server", false, "measure only the server (static files, receipt ingest), not the pages")
 	ingestOnly := fl.Bool("ingest", false, "measure only the receipt ingest (SQLite, then PostgreSQL)")
+	pagesOnly := fl.Bool("pages", false, "measure only the pages (time to banner, Lighthouse, long tasks), not the server")
 	fl.BoolVar(&benchNoPostgres, "no-postgres", false, "measure ingest on SQLite only")
 	fl.StringVar(&benchConsentd, "consentd", "", "measure this consentd binary instead of building this tree's (to compare two builds)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
-	if (*serverOnly || *ingestOnly) && *publish {
-		return fmt.Errorf("-publish needs the whole report: drop -server and -ingest")
+	if (*serverOnly || *ingestOnly || *pagesOnly) && *publish {
+		return fmt.Errorf("-publish needs the whole report: drop -server, -ingest and -pages")
 	}
 	*serverOnly = *serverOnly || *ingestOnly
 	if !*ingestOnly { // the browsers' packages
@@ -90,11 +91,14 @@ func bench(root string, args []string) error {
 			return err
 		}
 	}
-	fmt.Println("== server: static files beside nginx, receipt store")
-	// A failed server part still leaves the report of what was measured.
-	serverErr := benchServer(root, site, time.Duration(*seconds)*time.Second, *ingestOnly, r)
-	if serverErr != nil {
-		r.Notes = append(r.Notes, "The server part stopped: "+serverErr.Error())
+	var serverErr error
+	if !*pagesOnly {
+		fmt.Println("== server: static files beside nginx, receipt store")
+		// A failed server part still leaves the report of what was measured.
+		serverErr = benchServer(root, site, time.Duration(*seconds)*time.Second, *ingestOnly, r)
+		if serverErr != nil {
+			r.Notes = append(r.Notes, "The server part stopped: "+serverErr.Error())
+		}
 	}
 	report, chart := r.markdown(), r.svg()
 	for _, dir := range publishDirs(root, out, *publish) {

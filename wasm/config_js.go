@@ -53,10 +53,12 @@ func fetchConfig(path, base string) (safejs.Value, error) {
 	return await(p)
 }
 
-// loadConfig reads the configuration from its parsed JSON. It does not
-// validate again what the build validated: the module carries only the code
-// it needs.
-func loadConfig(v safejs.Value) (*config, error) {
+// loadConfig reads the configuration from its parsed JSON: what the core
+// decides by (names and paths to match, categories, versions and their
+// kinds of change), not the texts, which the views the build pre-rendered
+// carry. It does not validate again what the build validated: the module
+// carries only the code it needs.
+func loadConfig(v safejs.Value, now time.Time) (*config, error) {
 	if v.Type() != safejs.TypeObject {
 		return nil, errors.New("configuration: not an object")
 	}
@@ -64,13 +66,11 @@ func loadConfig(v safejs.Value) (*config, error) {
 	c := &config{}
 	c.site, c.policies = &c.core.Site, &c.core.Policies
 	site := r.get(v, "site")
-	c.core.Site.Name = readText(&r, site, "name")
 	cookie := r.get(site, "cookie")
 	c.core.Site.Cookie = consent.CookieConfig{Name: r.str(cookie, "name"), Domain: r.str(cookie, "domain"), MaxAgeDays: r.int(cookie, "maxAgeDays")}
 	for _, cv := range r.list(site, "categories") {
 		cat := consent.Category{
 			ID: r.str(cv, "id"), Required: r.bool(cv, "required"),
-			Title: readText(&r, cv, "title"), Purpose: readText(&r, cv, "purpose"),
 			Cookies: readItems(&r, cv, "cookies"), Storage: readItems(&r, cv, "storage"),
 			IndexedDB: readItems(&r, cv, "indexedDB"), Caches: readItems(&r, cv, "caches"),
 		}
@@ -98,10 +98,10 @@ func loadConfig(v safejs.Value) (*config, error) {
 		}
 	}
 	for _, vv := range r.list(r.get(v, "policies"), "versions") {
-		ver := consent.Version{ID: r.str(vv, "id"), Title: readText(&r, vv, "title"), SHA256: r.str(vv, "sha256"),
+		ver := consent.Version{ID: r.str(vv, "id"), SHA256: r.str(vv, "sha256"),
 			Effective: time.Unix(int64(r.int(vv, "e")), 0)}
 		for _, ch := range r.list(vv, "changes") {
-			ver.Changes = append(ver.Changes, consent.Change{Kind: consent.Kind(r.str(ch, "kind")), Summary: readText(&r, ch, "summary")})
+			ver.Changes = append(ver.Changes, consent.Change{Kind: consent.Kind(r.str(ch, "kind"))})
 		}
 		c.core.Policies.Versions = append(c.core.Policies.Versions, ver)
 	}
@@ -114,7 +114,7 @@ func loadConfig(v safejs.Value) (*config, error) {
 	// Versions published ahead of their date count from that day, by this
 	// browser's clock, as the loader counts them; their notices are under
 	// notices[the version in force].
-	c.core.Policies = c.core.Policies.InForce(time.Now())
+	c.core.Policies = c.core.Policies.InForce(now)
 	cur := r.get(v, "notices")
 	if cur.Type() == safejs.TypeObject {
 		cur = r.get(cur, c.core.Policies.Current().ID)
@@ -130,19 +130,10 @@ func loadConfig(v safejs.Value) (*config, error) {
 	return c, r.err
 }
 
-func readText(r *jsReader, v safejs.Value, key string) consent.Text {
-	t := r.get(v, key)
-	if t.IsUndefined() {
-		return consent.Text{}
-	}
-	return consent.Text{ZhCN: r.str(t, string(consent.ZhCN)), En: r.str(t, string(consent.En))}
-}
-
 func readItems(r *jsReader, v safejs.Value, key string) []consent.Item {
 	var out []consent.Item
 	for _, it := range r.list(v, key) {
-		out = append(out, consent.Item{Name: r.str(it, "name"), Path: r.str(it, "path"), Provider: r.str(it, "provider"),
-			Purpose: readText(r, it, "purpose"), Lifetime: readText(r, it, "lifetime")})
+		out = append(out, consent.Item{Name: r.str(it, "name"), Path: r.str(it, "path")})
 	}
 	return out
 }

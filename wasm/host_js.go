@@ -62,19 +62,26 @@ func (h *host) handle(msg safejs.Value) {
 func (h *host) start(msg safejs.Value) error {
 	var r jsReader
 	base := r.str(msg, "base")
+	// The page's clock is the module's: the worker's is the same machine's,
+	// but a page may set its own (the tests freeze it).
+	offset := time.Duration(int64(r.int(r.get(msg, "page"), "now"))-time.Now().UnixMilli()) * time.Millisecond
+	if r.int(r.get(msg, "page"), "now") == 0 {
+		offset = 0
+	}
+	now := func() time.Time { return time.Now().Add(offset) }
 	v, err := fetchConfig(r.str(msg, "cfg"), base)
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(v)
+	cfg, err := loadConfig(v, now())
 	if err != nil {
 		return err
 	}
-	h.m = &module{cfg: cfg, now: time.Now}
+	h.m = &module{cfg: cfg, now: now}
 	if err := h.m.startReceipts(base, readStrings(&r, msg, "spilled")); err != nil {
 		return err
 	}
-	h.core = core.New(&cfg.core, core.Env{Now: time.Now, NewID: newID})
+	h.core = core.New(&cfg.core, core.Env{Now: now, NewID: newID})
 	return nil
 }
 

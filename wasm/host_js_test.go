@@ -131,7 +131,7 @@ func TestCallbackRecovers(t *testing.T) {
 func TestLoadConfig(t *testing.T) {
 	c, err := loadConfig(parse(t, `{"site":{"name":{"zh-CN":"亿洽","en":"Yiqia"},"cookie":{"maxAgeDays":30},`+
 		`"categories":[{"id":"necessary","required":true},{"id":"analytics","cookies":[{"name":"_ga"}]}]},`+
-		`"policies":{"versions":[{"id":"2022-01-01","sha256":"ab","changes":[]},{"id":"2023-06-01","changes":[{"kind":"recipients","summary":{"zh-CN":"推送","en":"push"}}]}]},"views":{}}`))
+		`"policies":{"versions":[{"id":"2022-01-01","sha256":"ab","changes":[]},{"id":"2023-06-01","changes":[{"kind":"recipients","summary":{"zh-CN":"推送","en":"push"}}]}]},"views":{}}`), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestLoadConfig(t *testing.T) {
 		t.Errorf("policies read as %+v", c.policies)
 	}
 	for _, bad := range []string{`"text"`, `{"site":{}}`, `[]`, `null`} {
-		if _, err := loadConfig(parse(t, bad)); err == nil {
+		if _, err := loadConfig(parse(t, bad), time.Now()); err == nil {
 			t.Errorf("loadConfig(%s) accepted it", bad)
 		}
 	}

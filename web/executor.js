@@ -54,7 +54,7 @@
         gpc: nav.globalPrivacyControl === true, dnt: nav.doNotTrack || "", refreshed: !!stored("sessionStorage", "consent.refreshed"),
         status: !!doc.querySelector("[data-consent-status]"), permissions: !!doc.querySelector("[data-consent-permissions]"),
         browser: browser, answers: stored("localStorage", "consent.permissions") || "",
-        queue: L.queue, started: Math.round(performance.timeOrigin), shown: L.shown(), hidden: L.hidden(), vouched: all[0]
+        queue: L.queue, started: Math.round(performance.timeOrigin), now: Date.now(), shown: L.shown(), hidden: L.hidden(), vouched: all[0]
       }
     });
     started = true;

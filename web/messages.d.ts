@@ -67,6 +67,8 @@ export interface Page {
   status: boolean; permissions: boolean;
   browser: Record<string, PermissionState>; answers: string;
   queue: Click[]; started: number; shown: string; hidden: boolean; vouched: boolean;
+  /** The page's clock (Date.now()): the core's, and the one policy dates are read by. */
+  now: number;
 }
 
 /** Executor → worker: the core's events (core.EventKind). */
