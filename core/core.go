@@ -511,12 +511,12 @@ func (c *Core) hide() {
 // onHide prepares what the executor does as the page hides, without the
 // worker: the continued-use cookie while the minor-change note is shown.
 func (c *Core) onHide() {
-	cookie := ""
+	var h OnHide
 	if c.minorShown && !c.state.IsZero() && c.state.Policy != c.current().ID {
 		next := consent.Decide(c.state, &c.cfg.Site, c.state.Granted, c.current().ID, c.now(), c.env.NewID)
 		if v, err := consent.EncodeCookie(next); err == nil {
-			cookie = c.consentCookie(v)
+			h = OnHide{Cookie: c.consentCookie(v), Written: v}
 		}
 	}
-	c.do(OnHide{cookie})
+	c.do(h)
 }

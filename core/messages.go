@@ -206,8 +206,9 @@ type Settle struct {
 type Log struct{ Level, Msg string }
 
 // OnHide is what the executor does as the page hides, prepared in advance:
-// set Cookie (the continued-use acknowledgement) if not "".
-type OnHide struct{ Cookie string }
+// set Cookie (the continued-use acknowledgement) if not "", and remember
+// its value, Written, as the cookie this origin's module wrote last.
+type OnHide struct{ Cookie, Written string }
 
 // AskBrowser asks the browser for Kinds (getUserMedia, Notification,
 // geolocation, storage.persist); the answer comes back as an answer event

@@ -128,10 +128,13 @@
 
   // As the page hides: what the core prepared (the continued-use cookie) and
   // the beacon with the receipts that wait, without waiting for the worker.
-  var hideCookie = "", beacon = null;
+  var onhide = {}, beacon = null;
   function leaving(ev) {
     if (ev.type == "pagehide") {
-      if (hideCookie) doc.cookie = hideCookie;
+      if (onhide.cookie) {
+        doc.cookie = onhide.cookie;
+        try { localStorage.setItem("consent.written", onhide.written); } catch (e) {}
+      }
       send({ t: "hide" });
     } else if (doc.visibilityState != "hidden") return;
     // A string body goes as text/plain: no preflight, even cross-origin.
@@ -256,7 +259,7 @@
       }
     },
     log: function (f) { console[f.level](f.msg); },
-    onhide: function (f) { hideCookie = f.cookie; },
+    onhide: function (f) { onhide = f; },
     beacon: function (f) { beacon = f.body ? f : null; },
     spilled: function () { spilled.forEach(function (k) { localStorage.removeItem(k); }); },
     // After the cookie effects before it: the request carries the new cookie.

@@ -193,7 +193,7 @@ func TestCookieRefreshOnlyVouched(t *testing.T) {
 	fields := func(cats string, updated int64) string {
 		return "1~" + id + "~2025-06-01~" + cats + "~" + strconv.FormatInt(now-60, 10) + "~" + strconv.FormatInt(updated, 10)
 	}
-	good := vouched(t, fields("analytics", now))
+	good := vouchedFor(t, fields("analytics", now), 30*24*time.Hour)
 	forged := fields("analytics", now) + "~" + strconv.FormatInt(now+86400, 10) + "~" + strings.Repeat("A", 86)
 	for name, value := range map[string]string{
 		"forged proof":     forged,

@@ -381,12 +381,18 @@ func (v *visitor) screenshot(name string) {
 // returning visitor's cookie, as the server vouched for it.
 func vouched(t *testing.T, v string) string {
 	t.Helper()
+	// Valid for 400 days: beyond the clocks the upcoming-version tests set.
+	return vouchedFor(t, v, 400*24*time.Hour)
+}
+
+// vouchedFor is vouched with a proof valid for d from now.
+func vouchedFor(t *testing.T, v string, d time.Duration) string {
+	t.Helper()
 	k, err := cookiekey.Load(cookiekey.Dev(root))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Valid for 400 days: beyond the clocks the upcoming-version tests set.
-	out, err := k.Sign(v + "~" + strconv.FormatInt(time.Now().Add(400*24*time.Hour).Unix(), 10))
+	out, err := k.Sign(v + "~" + strconv.FormatInt(time.Now().Add(d).Unix(), 10))
 	if err != nil {
 		t.Fatal(err)
 	}
