@@ -254,7 +254,11 @@
     entry = !state ? n[""] : state.policy == D.v ? adv && n[D.v] : n[state.policy] || n[""];
     if (entry) paint(locale());
   }
-  vouched.then(function (ok) {
+  // decided settles once the loader has painted what it paints (after a
+  // fetch of the notices, for a returning visitor): the executor tells the
+  // module what was shown only then. Its value is whether the cookie is
+  // vouched for.
+  var decided = vouched.then(function (ok) {
     if (state && !ok) console.warn("consent: the consent cookie has no valid proof from the server: it grants nothing");
     if (!ok) state = null;
     // A person who chose before keeps their choice while a newer policy
@@ -266,12 +270,13 @@
     // until dismissed (for good: localStorage consent.advance).
     adv = next && state && state.policy == D.v && now >= next[2] && next[1];
     try { if (localStorage.getItem(AKEY) == adv) adv = 0; } catch (e) {}
-    if (up || adv || state && state.policy != D.v) fetch(new URL(D.cfg, base)).then(function (r) { return r.json(); }).then(function (c) { show(c.notices[D.v]); });
-    else show(D.n);
+    var painted = up || adv || state && state.policy != D.v ?
+      fetch(new URL(D.cfg, base)).then(function (r) { return r.json(); }).then(function (c) { show(c.notices[D.v]); }) : show(D.n);
     if (known) {
       if (D.cm) gtag("consent", "update", modes(state.granted));
       release(state.granted);
     }
+    return Promise.resolve(painted).then(function () { return ok; }, function () { return ok; });
   });
 
   // Clicks on the notice's controls (made by the person: isTrusted), until
@@ -311,7 +316,7 @@
     delete api._boot;
     live = 1;
     return {
-      D: D, base: base, views: views, queue: queue, tt: tt, h: h, run: run, gated: gated, ok: vouched,
+      D: D, base: base, views: views, queue: queue, tt: tt, h: h, run: run, gated: gated, ok: decided,
       shown: function () { return entry ? (entry.k == "banner" ? "-" : entry.k == "advance" ? D.v : state.policy) : ""; },
       hidden: function () { return !!notice && notice.hidden; },
       set: function (s) { state = s; known = !!s; }, resolve: resolve,

@@ -28,7 +28,8 @@ export interface Loader {
   shown(): string;
   /** A queued click hid the notice. */
   hidden(): boolean;
-  /** Whether the consent cookie is vouched for (its proof verifies, or this origin's module wrote it). */
+  /** Settles once the loader has painted what it paints (shown() is final then), to whether the
+   *  consent cookie is vouched for (its proof verifies, or this origin's module wrote it). */
   ok: Promise<boolean>;
   /** Sets what consent.state() and granted() answer. */
   set(state: State | null): void;
