@@ -51,8 +51,7 @@ type Core struct {
 	minorShown bool   // the minor-change note is shown: leaving is continued use
 	prefsOpen  bool
 	perm       permissions
-	early      []Event  // events before start, handled after it
-	failed     []string // the kinds of effects the executor could not apply, in order
+	early      []Event // events before start, handled after it
 }
 
 // New returns a core for the site and policies in cfg.
@@ -107,9 +106,7 @@ func (c *Core) handle(ev Event) {
 		c.hide()
 	case EvFailed:
 		// Never dropped in silence: the page's console says what did not
-		// happen, and the core knows (a storage effect failing means the
-		// person's state is kept in this page only).
-		c.failed = append(c.failed, ev.Name)
+		// happen.
 		c.error(ev.Name + " failed: " + ev.Result)
 	case EvDeleted:
 		if ev.Result == "blocked" {

@@ -312,7 +312,11 @@
   });
 
   // What the executor takes over, once (web/messages.d.ts, Loader).
+  // Only the executor's own script, while it runs, gets it: a page script
+  // that calls it first gets nothing (and takes nothing from the module).
   api._boot = function () {
+    var me = doc.currentScript;
+    if (!me || me.src != new URL(D.x, base).href) return null;
     delete api._boot;
     live = 1;
     return {

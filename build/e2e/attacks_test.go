@@ -78,6 +78,17 @@ func TestInjectedControlsCannotChoose(t *testing.T) {
 		t.Errorf("a scripted click chose: %v", s)
 	}
 
+	// A page script that asks for the loader's hand-over before the
+	// executor does gets nothing, and the module starts as usual.
+	z := newVisitor(t)
+	z.beforeLoader(`document.addEventListener("DOMContentLoaded", () => { window.__stolen = window.consent._boot ? window.consent._boot() : "absent"; })`)
+	z.open("/")
+	z.ready()
+	if got := eval[any](z, `window.__stolen`); got != nil {
+		t.Errorf("a page script took the loader's hand-over: %v", got)
+	}
+	z.noProblems()
+
 	// A queue forged in sessionStorage (where the loader once kept clicks)
 	// counts for nothing.
 	y := newVisitor(t)
