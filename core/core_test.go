@@ -515,3 +515,32 @@ func TestUnvouchedCookieGrantsNothing(t *testing.T) {
 		t.Errorf("receipts %+v, want the banner's", rs)
 	}
 }
+
+// Every page effect is valid JSON with its kind, and texts (markup, quotes,
+// control characters) come back as they went in: the executor parses what
+// the core writes.
+func TestEffectsAsJSON(t *testing.T) {
+	hostile := "</script><b onclick=\"x\">\u2028\x01'"
+	tree := consent.El("p", consent.A("title", hostile), consent.T(hostile))
+	for _, e := range []Effect{SetCookie{hostile}, Storage{Area: "local", Key: hostile, Value: hostile},
+		Show{Name: "n", Tree: tree, Where: "body", Modal: true}, Remove{hostile}, Close{hostile}, SetAttr{hostile, "a", hostile},
+		Release{Granted: []string{"a"}, Known: []string{"a", "b"}, Placeholders: map[string]consent.Node{"b": tree}},
+		ConsentMode{[]string{}}, Dispatch{"consent:change", map[string]any{"id": hostile, "granted": []any{"a"}, "given": int64(1)}},
+		StateNow{nil}, Settle{Call: 3, V: "granted"}, Settle{Call: 4, Err: hostile}, Log{"warn", hostile},
+		OnHide{hostile, hostile}, AskBrowser{Call: 5, Kinds: []string{"camera"}}} {
+		b := AppendEffect([]byte{'['}, e)
+		var got []map[string]any
+		if err := json.Unmarshal(append(b, ']'), &got); err != nil || len(got) != 1 || got[0]["t"] != Kind(e) {
+			t.Fatalf("%T: %s: %v", e, b, err)
+		}
+		if s, ok := e.(Show); ok {
+			want := []any{"p", []any{"title", hostile}, hostile}
+			if !reflect.DeepEqual(got[0]["tree"], want) || s.Name != got[0]["name"] {
+				t.Errorf("show: tree %v", got[0]["tree"])
+			}
+		}
+		if _, ok := e.(Log); ok && got[0]["msg"] != hostile {
+			t.Errorf("log: %q", got[0]["msg"])
+		}
+	}
+}
