@@ -267,7 +267,13 @@ func eval[T any](v *visitor, expr string) T {
 // poll waits until a JS expression is truthy.
 func (v *visitor) poll(expr string) {
 	v.t.Helper()
-	if _, err := chromedp.Run(v.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+	_, err := chromedp.Run(v.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(20*time.Second)))
+	if err != nil && strings.Contains(err.Error(), "Cannot find context with specified id") {
+		// The page's execution context was replaced under the poll (seen
+		// once right after a navigation): poll again in the new one.
+		_, err = chromedp.Run(v.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(20*time.Second)))
+	}
+	if err != nil {
 		v.t.Fatalf("waiting for %s: %v", expr, err)
 	}
 }
