@@ -47,8 +47,9 @@ type Core struct {
 	locale  consent.Locale
 	subject string // the pending subject: the consent id of receipts made before a first choice
 
-	noticeFor  string // the version the open notice is for ("-" the banner), "" for none
-	minorShown bool   // the minor-change note is shown: leaving is continued use
+	noticeFor  string   // the version the open notice is for ("-" the banner), "" for none
+	minorShown bool     // the minor-change note is shown: leaving is continued use
+	leaving    *leaving // what leaving the page records now (nil: nothing)
 	prefsOpen  bool
 	perm       permissions
 	early      []Event // events before start, handled after it
@@ -75,6 +76,7 @@ func (c *Core) Handle(ev Event) []Effect {
 			c.handle(e)
 		}
 	}
+	c.prepareLeaving()
 	return c.fx
 }
 
@@ -202,7 +204,6 @@ func (c *Core) start(p *Page, j *Jar) {
 	if c.page.Permissions {
 		c.showPermissions()
 	}
-	c.onHide()
 	c.do(StateNow{c.stateValue()})
 }
 
@@ -396,7 +397,6 @@ func (c *Core) choose(granted []string, method string, at time.Time) {
 	c.release()
 	c.do(ConsentMode{c.grantedNow()})
 	c.showStatus()
-	c.onHide()
 	c.do(StateNow{c.stateValue()}, Dispatch{"consent:change", c.stateValue()})
 }
 
@@ -437,8 +437,12 @@ func (c *Core) firstID() string {
 // emit makes receipt r (its event, method and, for permissions, permission
 // and answer set) for the state now, at time at.
 func (c *Core) emit(r consent.Receipt, at time.Time) {
+	c.do(c.receipt(c.state, r, at))
+}
+
+// receipt completes r, made at at under state s, into its effect.
+func (c *Core) receipt(s consent.State, r consent.Receipt, at time.Time) Receipt {
 	v := c.current()
-	s := c.state
 	r.ID, r.Subject, r.Policy, r.PolicySHA256, r.Locale, r.Granted, r.Time = c.env.NewID(), s.ID, v.ID, v.SHA256, c.locale, s.Granted, at
 	r.GPC = c.page.GPC
 	r.DNT = c.cfg.Site.HonorDNT && c.page.DNT == "1"
@@ -448,7 +452,7 @@ func (c *Core) emit(r consent.Receipt, at time.Time) {
 		}
 		r.Subject = c.subject
 	}
-	c.do(Receipt{ID: r.ID, Subject: r.Subject, Wire: string(consent.AppendReceiptJSON(nil, r)), Pending: c.subject})
+	return Receipt{ID: r.ID, Subject: r.Subject, Wire: string(consent.AppendReceiptJSON(nil, r)), Pending: c.subject}
 }
 
 // acknowledge accepts the current policy version, keeping every choice as it
@@ -494,26 +498,47 @@ func cookieValue(jar, name string) string {
 	return ""
 }
 
-// hide is the page being hidden: with the minor-change note shown, leaving
-// is continued use (policy section 8(三)), which acknowledges the revised
-// version. The executor has set the prepared cookie (OnHide) already.
-func (c *Core) hide() {
-	if !c.minorShown || c.state.IsZero() || c.state.Policy == c.current().ID {
-		return
-	}
-	c.minorShown = false
-	c.record(c.state.Granted, consent.EventContinuedUse, "notice", c.now())
+// leaving is continued use prepared in advance: the state it decides and
+// its receipt.
+type leaving struct {
+	state   consent.State
+	receipt Receipt
 }
 
-// onHide prepares what the executor does as the page hides, without the
-// worker: the continued-use cookie while the minor-change note is shown.
-func (c *Core) onHide() {
-	var h OnHide
-	if c.minorShown && !c.state.IsZero() && c.state.Policy != c.current().ID {
-		next := consent.Decide(c.state, &c.cfg.Site, c.state.Granted, c.current().ID, c.now(), c.env.NewID)
-		if v, err := consent.EncodeCookie(next); err == nil {
-			h = OnHide{Cookie: c.consentCookie(v), Written: v}
-		}
+// hide is the page being hidden: with the minor-change note shown, leaving
+// is continued use (policy section 8(三)), which acknowledges the revised
+// version. The executor has set the prepared cookie and kept the prepared
+// receipt already (OnHide); this is the same receipt, for this page's
+// outbox.
+func (c *Core) hide() {
+	if c.leaving == nil {
+		return
 	}
-	c.do(h)
+	c.state = c.leaving.state
+	c.do(c.leaving.receipt, OnHide{})
+	c.leaving, c.minorShown = nil, false
+}
+
+// prepareLeaving keeps the executor's OnHide in step with the page: while
+// the minor-change note is shown, the continued-use cookie and receipt,
+// made once (their time is when the note was shown: what leaving the page
+// accepts); once it is not, nothing.
+func (c *Core) prepareLeaving() {
+	due := c.minorShown && !c.state.IsZero() && c.state.Policy != c.current().ID
+	if due == (c.leaving != nil) {
+		return
+	}
+	if !due {
+		c.leaving = nil
+		c.do(OnHide{})
+		return
+	}
+	at := c.now()
+	next := consent.Decide(c.state, &c.cfg.Site, c.state.Granted, c.current().ID, at, c.env.NewID)
+	v, err := consent.EncodeCookie(next)
+	if err != nil {
+		return
+	}
+	c.leaving = &leaving{next, c.receipt(next, consent.Receipt{Event: consent.EventContinuedUse, Method: "notice"}, at)}
+	c.do(OnHide{Cookie: c.consentCookie(v), Written: v, Receipt: c.leaving.receipt})
 }

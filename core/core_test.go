@@ -192,7 +192,7 @@ func TestFirstVisitAndAcceptAll(t *testing.T) {
 	}
 	// The consent cookie, its receipt, the notices gone, the identifiers now
 	// granted, the gated content, Consent Mode, then the page is told.
-	want := []string{"cookie", "storage", "receipt", "refresh", "remove", "cookie", "release", "mode", "onhide", "state", "dispatch"}
+	want := []string{"cookie", "storage", "receipt", "refresh", "remove", "cookie", "release", "mode", "state", "dispatch"}
 	var got []string
 	for _, k := range kinds(fx) {
 		if k != "cookie" || len(got) == 0 || got[len(got)-1] != "cookie" {
@@ -516,6 +516,50 @@ func TestUnvouchedCookieGrantsNothing(t *testing.T) {
 	}
 }
 
+// Leaving the page with the minor-change note shown is continued use. The
+// executor gets the cookie and the receipt before the page hides (its
+// worker may be stopped first); hearing of the hide, the core makes that
+// same receipt, so the outbox keeps one. Acknowledging first leaves
+// nothing to do on hiding.
+func TestContinuedUsePreparedBeforeHide(t *testing.T) {
+	const minor = consent.CookieName + "=1~q83vEjRWeJq83vEjRWeJqw~2024-03-01~analytics~1767225600~1767225600"
+	v := newVisit(t)
+	p := page()
+	p.Shown = "2024-03-01"
+	fx := v.start(p, minor)
+	h := find[OnHide](fx)
+	if len(h) != 1 || !strings.Contains(h[0].Cookie, "~2025-06-01~analytics~") || !strings.Contains(h[0].Cookie, h[0].Written) {
+		t.Fatalf("prepared %+v", h)
+	}
+	if rs := receipts(t, []Effect{h[0].Receipt}); len(rs) != 1 || rs[0].Event != consent.EventContinuedUse ||
+		rs[0].Policy != "2025-06-01" || rs[0].Subject != "q83vEjRWeJq83vEjRWeJqw" || !slices.Equal(rs[0].Granted, []string{"analytics"}) {
+		t.Fatalf("prepared receipt %+v", rs)
+	}
+	if len(find[OnHide](v.handle(Event{Kind: EvSweep, Jar: &Jar{Cookie: minor}}))) != 0 {
+		t.Error("prepared again: a second receipt id")
+	}
+	fx = v.handle(Event{Kind: EvHide})
+	if r := find[Receipt](fx); len(r) != 1 || r[0] != h[0].Receipt {
+		t.Errorf("on hide %+v, want the prepared %+v", r, h[0].Receipt)
+	}
+	if got := v.core.State(); got.Policy != "2025-06-01" {
+		t.Errorf("after leaving, the state is %+v", got)
+	}
+	if len(receipts(t, v.handle(Event{Kind: EvHide}))) != 0 {
+		t.Error("hiding again recorded again")
+	}
+
+	w := newVisit(t)
+	w.start(p, minor)
+	fx = w.click(consent.ActionAcknowledge, "notice")
+	if h := find[OnHide](fx); len(h) != 1 || h[0].Cookie != "" || h[0].Receipt.ID != "" {
+		t.Errorf("after acknowledging, on hide %+v", h)
+	}
+	if rs := receipts(t, w.handle(Event{Kind: EvHide})); len(rs) != 0 {
+		t.Errorf("hiding after acknowledging recorded %+v", rs)
+	}
+}
+
 // Every page effect is valid JSON with its kind, and texts (markup, quotes,
 // control characters) come back as they went in: the executor parses what
 // the core writes.
@@ -527,7 +571,7 @@ func TestEffectsAsJSON(t *testing.T) {
 		Release{Granted: []string{"a"}, Known: []string{"a", "b"}, Placeholders: map[string]consent.Node{"b": tree}},
 		ConsentMode{[]string{}}, Dispatch{"consent:change", map[string]any{"id": hostile, "granted": []any{"a"}, "given": int64(1)}},
 		StateNow{nil}, Settle{Call: 3, V: "granted"}, Settle{Call: 4, Err: hostile}, Log{"warn", hostile},
-		OnHide{hostile, hostile}, AskBrowser{Call: 5, Kinds: []string{"camera"}}} {
+		OnHide{Cookie: hostile, Written: hostile, SpillKey: hostile, Spill: hostile}, AskBrowser{Call: 5, Kinds: []string{"camera"}}} {
 		b := AppendEffect([]byte{'['}, e)
 		var got []map[string]any
 		if err := json.Unmarshal(append(b, ']'), &got); err != nil || len(got) != 1 || got[0]["t"] != Kind(e) {

@@ -150,7 +150,7 @@ func AppendEffect(b []byte, e Effect) []byte {
 	case Log:
 		j = j.Str("level", e.Level).Str("msg", e.Msg)
 	case OnHide:
-		j = j.Str("cookie", e.Cookie).Str("written", e.Written)
+		j = j.Str("cookie", e.Cookie).Str("written", e.Written).Str("spillKey", e.SpillKey).Str("spill", e.Spill)
 	case AskBrowser:
 		j = j.Int("call", e.Call).List("kinds", e.Kinds)
 	}

@@ -205,10 +205,19 @@ type Settle struct {
 // Log writes Msg to the console at Level ("warn" or "error").
 type Log struct{ Level, Msg string }
 
-// OnHide is what the executor does as the page hides, prepared in advance:
-// set Cookie (the continued-use acknowledgement) if not "", and remember
-// its value, Written, as the cookie this origin's module wrote last.
-type OnHide struct{ Cookie, Written string }
+// OnHide is what the executor does as the page hides, prepared in advance
+// (a worker may be stopped before it hears of the hide): set Cookie (the
+// continued-use acknowledgement) if not "", remember its value, Written, as
+// the cookie this origin's module wrote last, and keep Spill in
+// localStorage at SpillKey, for the next page's outbox. Receipt is the
+// continued-use receipt; the host turns it into Spill, its stored form, and
+// the core makes the same receipt (same id) when it hears of the hide, so
+// the outbox keeps one.
+type OnHide struct {
+	Cookie, Written string
+	Receipt         Receipt
+	SpillKey, Spill string
+}
 
 // AskBrowser asks the browser for Kinds (getUserMedia, Notification,
 // geolocation, storage.persist); the answer comes back as an answer event

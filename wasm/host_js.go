@@ -93,6 +93,12 @@ func (h *host) apply(fx []core.Effect) {
 		switch e := e.(type) {
 		case core.Receipt:
 			h.m.emitReceipt(entry{id: e.ID, subject: e.Subject, wire: e.Wire}, e.Pending)
+		case core.OnHide:
+			if r := e.Receipt; r.ID != "" {
+				// Spilled as the page hides, stored by the next page (migrate).
+				e.SpillKey, e.Spill = outboxKey+".hide."+r.ID, string(appendLine(nil, lineOpen, entry{id: r.ID, subject: r.Subject, wire: r.Wire}))
+			}
+			b = core.AppendEffect(b, e)
 		case core.RefreshCookie:
 			b = core.Object(b, "refresh").Str("url", h.m.out.cookieURL).Close()
 		case core.DeleteDatabase:

@@ -126,14 +126,19 @@
   if (w.cookieStore) cookieStore.addEventListener("change", sweep);
   else setInterval(sweep, 3000);
 
-  // As the page hides: what the core prepared (the continued-use cookie) and
-  // the beacon with the receipts that wait, without waiting for the worker.
+  // As the page hides: what the core prepared (the continued-use cookie and
+  // receipt) and the beacon with the receipts that wait, without waiting for the worker.
   var onhide = {}, beacon = null;
   function leaving(ev) {
     if (ev.type == "pagehide") {
       if (onhide.cookie) {
         doc.cookie = onhide.cookie;
-        try { localStorage.setItem("consent.written", onhide.written); } catch (e) {}
+        try {
+          localStorage.setItem("consent.written", onhide.written);
+          // The receipt too: this page's worker may be stopped before it
+          // stores it; the next page's stores it once.
+          localStorage.setItem(onhide.spillKey, onhide.spill);
+        } catch (e) {}
       }
       send({ t: "hide" });
     } else if (doc.visibilityState != "hidden") return;

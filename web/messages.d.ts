@@ -100,7 +100,7 @@ export type Effect =
   | { t: "state"; v: State | null }
   | { t: "settle"; call: number; v?: unknown; json?: string; err?: string }
   | { t: "log"; level: "warn" | "error"; msg: string }
-  | { t: "onhide"; cookie: string; written: string }
+  | { t: "onhide"; cookie: string; written: string; spillKey: string; spill: string }
   | { t: "beacon"; url: string; body: string }
   | { t: "refresh"; url: string }
   | { t: "spilled" }

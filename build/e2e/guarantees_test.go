@@ -343,7 +343,12 @@ func TestAnonymousIdentifiers(t *testing.T) {
 	v.open("/")
 	v.ready()
 	if got := v.cookies()["yq_aid"]; got == old || id.Due(got, time.Now().Unix()) {
-		t.Errorf("a 91-day-old identifier was not replaced: %q", got)
+		var warned []string
+		for len(v.warnings) > 0 {
+			warned = append(warned, <-v.warnings)
+		}
+		t.Errorf("a 91-day-old identifier was not replaced: %q\ncookies %v\nwritten %q\nwarnings %q", got, v.cookies(),
+			eval[string](v, `localStorage.getItem("consent.written") || ""`), warned)
 	}
 	// Withdrawal deletes it.
 	v.do(chromedp.Click(chromedp.CSS(`footer [data-consent-action="open-preferences"]`)),

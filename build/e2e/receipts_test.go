@@ -258,6 +258,33 @@ func TestReceiptsForEveryEvent(t *testing.T) {
 	w.noProblems()
 }
 
+// Continued use counts even when the page's worker never hears that the
+// page hid (a browser stops a leaving page's worker when it likes): the
+// executor keeps the receipt the core prepared, and the next page stores
+// and sends it, once.
+func TestContinuedUseWithoutTheWorker(t *testing.T) {
+	v := newVisitor(t)
+	v.acked("2024-03-01")
+	v.open("/")
+	v.ready()
+	// The fault: the worker hears nothing more from this page.
+	v.do(chromedp.Evaluate[chromedp.Void](`Worker.prototype.postMessage = function () {}`))
+	v.open("/app/")
+	v.ready()
+	h := v.delivered(2)
+	if got := events(h); !slices.Equal(got, []string{"notice_displayed", "continued_use"}) {
+		t.Errorf("events %v", got)
+	}
+	if !strings.Contains(v.cookies()[consent.CookieName], "~2025-06-01~") {
+		t.Errorf("the cookie after continued use: %q", v.cookies()[consent.CookieName])
+	}
+	if left := eval[[]string](v, `Object.keys(localStorage).filter(k => k.startsWith("consent.outbox"))`); len(left) != 0 {
+		t.Errorf("localStorage still holds %v once the outbox stored it", left)
+	}
+	checkChain(t, h)
+	v.noProblems()
+}
+
 // Receipts made while the server is down wait in the browser, through a
 // page change, and arrive exactly once when it is back: sent again by a
 // later page, or by the page itself retrying with back-off.
