@@ -20,13 +20,19 @@ type benchPage struct {
 	Name   string
 	Path   string
 	Banner string // CSS selector of its first-visit banner
-	Accept string // CSS selector of its "accept all" control
+	Accept string // CSS selector of its "accept all" control ("": no choice to make)
+	// Scripts matches the URLs of the manager's own scripts (a JavaScript
+	// regular expression): their time on the main thread is the manager's.
+	Scripts string
 }
 
 var benchPages = []benchPage{
-	{"this module", "/bench/ours.html", `[data-consent-notice="banner"]`, `[data-consent-action="accept-all"]`},
-	{"vanilla-cookieconsent 3.1", "/bench/vcc.html", `#cc-main .cm`, `#cc-main .cm [data-role="all"]`},
-	{"Klaro 0.7", "/bench/klaro.html", `.klaro .cookie-notice`, `.klaro .cookie-notice .cm-btn-success`},
+	{"this module", "/bench/ours.html", `[data-consent-notice="banner"]`, `[data-consent-action="accept-all"]`, `/(loader|executor)[\w.-]*\.js`},
+	{"vanilla-cookieconsent 3.1", "/bench/vcc.html", `#cc-main .cm`, `#cc-main .cm [data-role="all"]`, `cookieconsent|vcc-config`},
+	{"Klaro 0.7", "/bench/klaro.html", `.klaro .cookie-notice`, `.klaro .cookie-notice .cm-btn-success`, `klaro`},
+	// The same page without a consent manager: its "banner" is its content,
+	// and its long tasks are the page's own, the baseline of the others'.
+	{"no consent manager", "/bench/none.html", `main`, "", ""},
 }
 
 // benchProfile is a device: its network and CPU.
@@ -44,15 +50,26 @@ var benchProfiles = []benchProfile{
 
 // probe runs in the page before anything else: it records when the banner
 // first has a box (performance.now(), from navigation start), the layout
-// shift, and when a gated script ran (granted.js sets __grantedAt).
+// shift, the long tasks, and, for each long animation frame (over 50 ms),
+// how long the manager's own scripts ran in it (their entries' durations,
+// forced style and layout included: what the manager caused; the frame's
+// own rendering is the page's); and when a gated script ran (granted.js sets
+// __grantedAt).
 const probe = `(() => {
-  const t = window.__bench = { cls: 0, long: [] };
+  const t = window.__bench = { cls: 0, long: [], own: [] }, mine = %[1]q ? new RegExp(%[1]q) : null;
   new PerformanceObserver(l => { for (const e of l.getEntries()) if (!e.hadRecentInput) t.cls += e.value; })
     .observe({ type: "layout-shift", buffered: true });
   new PerformanceObserver(l => { for (const e of l.getEntries()) t.long.push(e.duration); })
     .observe({ type: "longtask", buffered: true });
+  new PerformanceObserver(l => {
+    for (const e of l.getEntries()) {
+      let own = 0;
+      for (const s of e.scripts) if (mine && mine.test(s.sourceURL)) own += s.duration;
+      t.own.push(own);
+    }
+  }).observe({ type: "long-animation-frame", buffered: true });
   const check = () => {
-    const el = document.querySelector(%q);
+    const el = document.querySelector(%[2]q);
     if (el) {
       const r = el.getBoundingClientRect(), s = getComputedStyle(el);
       if (r.width > 0 && r.height > 0 && s.visibility !== "hidden" && s.display !== "none") { t.banner = performance.now(); return; }
@@ -79,10 +96,27 @@ type sample struct {
 	// Longest main-thread task (ms; long tasks are over 50 ms) while the
 	// page loaded, and after the choice (first visits only).
 	Longest, LongestChoice float64
+	// Own, OwnChoice: the most the manager's own scripts ran in one long
+	// animation frame, at the same moments.
+	Own, OwnChoice float64
 }
 
-// longest reads and resets the longest task the probe saw.
-const longest = `(() => { const l = window.__bench.long; window.__bench.long = []; return Math.max(0, ...l); })()`
+// longest reads and resets the longest task the probe saw; own the most
+// the manager's scripts took of one long frame.
+const (
+	longest = `(() => { const l = window.__bench.long; window.__bench.long = []; return Math.max(0, ...l); })()`
+	own     = `(() => { const l = window.__bench.own; window.__bench.own = []; return Math.max(0, ...l); })()`
+)
+
+// worst reads the longest task and the manager's most in one long frame.
+func worst(ctx context.Context, longestTask, ownInFrame *float64) error {
+	var err error
+	if *longestTask, err = chromedp.Run(ctx, chromedp.Evaluate[float64](longest)); err != nil {
+		return err
+	}
+	*ownInFrame, err = chromedp.Run(ctx, chromedp.Evaluate[float64](own))
+	return err
+}
 
 func benchBrowser(site string, runs int, r *benchReport) error {
 	h, err := consenthttp.Static(os.DirFS(site))
@@ -114,7 +148,9 @@ func benchBrowser(site string, runs int, r *benchReport) error {
 					return fmt.Errorf("%s, %s: %w", p.Name, prof.Name, err)
 				}
 				first = append(first, s[0])
-				back = append(back, s[1])
+				if p.Accept != "" {
+					back = append(back, s[1])
+				}
 			}
 			r.add(prof.Name, p.Name, first, back)
 			fmt.Printf("   %-8s %-27s banner %s\n", prof.Name, p.Name, spread(first, func(s sample) float64 { return s.Banner }, "ms"))
@@ -154,7 +190,7 @@ func loadOnce(browser context.Context, base string, p benchPage, prof benchProfi
 			return err
 		},
 		func() error {
-			_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: fmt.Sprintf(probe, p.Banner)})
+			_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: fmt.Sprintf(probe, p.Scripts, p.Banner)})
 			return err
 		},
 	}
@@ -194,8 +230,11 @@ func loadOnce(browser context.Context, base string, p benchPage, prof benchProfi
 	if out[0].CLS, err = chromedp.Run(ctx, chromedp.Evaluate[float64](`window.__bench.cls`)); err != nil {
 		return out, err
 	}
-	if out[0].Longest, err = chromedp.Run(ctx, chromedp.Evaluate[float64](longest)); err != nil {
+	if err := worst(ctx, &out[0].Longest, &out[0].Own); err != nil {
 		return out, err
+	}
+	if p.Accept == "" {
+		return out, nil
 	}
 	// Accept all, wait until the choice is stored, then come back.
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(p.Accept))); err != nil {
@@ -205,7 +244,7 @@ func loadOnce(browser context.Context, base string, p benchPage, prof benchProfi
 		return out, fmt.Errorf("the choice was not stored: %w", err)
 	}
 	time.Sleep(500 * time.Millisecond) // the rest of the choice's work (clearing, receipts)
-	if out[0].LongestChoice, err = chromedp.Run(ctx, chromedp.Evaluate[float64](longest)); err != nil {
+	if err := worst(ctx, &out[0].LongestChoice, &out[0].OwnChoice); err != nil {
 		return out, err
 	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+p.Path)); err != nil {
@@ -220,7 +259,7 @@ func loadOnce(browser context.Context, base string, p benchPage, prof benchProfi
 		}
 	}
 	time.Sleep(time.Second) // the module's start after ready
-	if out[1].Longest, err = chromedp.Run(ctx, chromedp.Evaluate[float64](longest)); err != nil {
+	if err := worst(ctx, &out[1].Longest, &out[1].Own); err != nil {
 		return out, err
 	}
 	return out, nil

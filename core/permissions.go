@@ -46,7 +46,7 @@ type asking struct {
 func (p *permissions) load(stored string, browser map[string]string) {
 	p.answers, p.browser, p.recorded = map[string]answer{}, map[string]string{}, map[string]string{}
 	for _, line := range strings.Split(stored, "\n") {
-		if f := strings.Fields(line); len(f) == 3 {
+		if f := strings.Split(line, " "); len(f) == 3 {
 			at, _ := strconv.ParseInt(f[2], 10, 64)
 			p.answers[f[0]] = answer{f[1], at}
 		}
