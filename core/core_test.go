@@ -367,6 +367,22 @@ func TestRefusalClears(t *testing.T) {
 	}
 }
 
+// Clearing writes only deletions that can matter (each is a
+// document.cookie write on the main thread): none for a cookie this page
+// would see and does not, one for each variant of a cookie on a path
+// outside this page's, which it cannot see.
+func TestClearingSkipsAbsentCookies(t *testing.T) {
+	v := newVisit(t)
+	var names []string
+	for _, c := range find[SetCookie](v.start(page(), "")) {
+		name, _, _ := strings.Cut(c.V, "=")
+		names = append(names, name)
+	}
+	if slices.Contains(names, "_ga") || !slices.Contains(names, "lang") {
+		t.Errorf("a first visit with no cookies deleted %v: want lang (declared on /app) only", names)
+	}
+}
+
 // A malformed consent cookie is no consent, and is replaced.
 func TestMalformedCookie(t *testing.T) {
 	v := newVisit(t)

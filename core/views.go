@@ -231,7 +231,12 @@ func (c *Core) clearRefused() {
 		for _, it := range cat.Cookies {
 			var del []string
 			if !strings.HasSuffix(it.Name, "*") {
-				del = append(del, it.Name)
+				// Only what may exist: a cookie this page could see is in
+				// the jar; one on a path outside this page's may be there
+				// unseen. (Each deletion is a document.cookie write.)
+				if visible[it.Name] || !within(c.page.Path, it.Path) {
+					del = append(del, it.Name)
+				}
 			} else {
 				for _, name := range names {
 					if it.Matches(name) {
@@ -318,6 +323,13 @@ func (c *Core) ensureIdentifiers(reset string) {
 		c.do(SetCookie{id.Name + "=" + val + "; Path=/; Max-Age=" + strconv.Itoa(id.RotateDays*86400) + c.scope()})
 		c.jar.Cookie = setJar(c.jar.Cookie, id.Name, val)
 	}
+}
+
+// within reports whether a page at path sees the cookies of cookie path p
+// (RFC 6265 path-match; "" is "/").
+func within(path, p string) bool {
+	p = strings.TrimSuffix(p, "/")
+	return p == "" || path == p || strings.HasPrefix(path, p+"/")
 }
 
 func splitJar(jar string) []string {
