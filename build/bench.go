@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -19,10 +20,14 @@ var benchPeers = []string{"vanilla-cookieconsent@3.1.0", "klaro@0.7.22"}
 // it never fails on a missed budget.
 //
 //	go run ./build bench [-runs 5] [-seconds 5] [-server | -ingest [-no-postgres]] [-consentd BIN] [-publish]
+//	go run ./build bench -console N [-console-dir DIR]
 //
 // -publish copies the report and chart into testdata/bench, which the README
 // shows. -ingest measures only the receipt ingest (SQLite, PostgreSQL).
 // -consentd measures a given build of the server (an older one, say).
+// -console measures only the privacy team's console over a SQLite store of
+// N generated receipts, kept in DIR (default .cache/bench/console) for the
+// next run: the figures built from the whole chain, and each page's view.
 func bench(root string, args []string) error {
 	fl := flag.NewFlagSet("bench", flag.ContinueOnError)
 	runs := fl.Int("runs", 5, "cold page loads per page and profile")
@@ -33,8 +38,23 @@ func bench(root string, args []string) error {
 	pagesOnly := fl.Bool("pages", false, "measure only the pages (time to banner, Lighthouse, long tasks), not the server")
 	fl.BoolVar(&benchNoPostgres, "no-postgres", false, "measure ingest on SQLite only")
 	fl.StringVar(&benchConsentd, "consentd", "", "measure this consentd binary instead of building this tree's (to compare two builds)")
+	consoleN := fl.Int64("console", 0, "measure only the console, over a store of this many receipts")
+	consoleDir := fl.String("console-dir", filepath.Join(root, ".cache", "bench", "console"), "where -console keeps its store")
 	if err := fl.Parse(args); err != nil {
 		return err
+	}
+	if *consoleN > 0 {
+		built, err := buildAll(root, io.Discard)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("== console over %d receipts (store in %s)\n", *consoleN, *consoleDir)
+		c, err := benchConsole(built, *consoleDir, *consoleN)
+		if err != nil {
+			return err
+		}
+		fmt.Print(c.markdown())
+		return os.WriteFile(filepath.Join(*consoleDir, "report.md"), []byte(c.markdown()), 0o644)
 	}
 	if (*serverOnly || *ingestOnly || *pagesOnly) && *publish {
 		return fmt.Errorf("-publish needs the whole report: drop -server, -ingest and -pages")
