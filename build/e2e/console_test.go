@@ -213,6 +213,7 @@ func TestConsole(t *testing.T) {
 		{"versions", "/admin/versions", "#h-notices"},
 		{"permissions", "/admin/permissions", "#h-perms"},
 		{"delivery", "/admin/delivery", "#h-lag"},
+		{"discovered", "/admin/discovered", "h1"},
 		{"person", "/admin/person?id=" + someone, "#h-record"},
 	}
 	for _, scheme := range []string{"light", "dark"} {

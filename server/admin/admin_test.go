@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/discovery"
 	"workly.ai/consent/server/proof"
 	"workly.ai/consent/server/sqlite"
 	"workly.ai/consent/server/stats"
@@ -143,7 +144,7 @@ func (f *fixture) login(secret string) *httptest.ResponseRecorder {
 	return w
 }
 
-var protected = []string{"/admin/", "/admin/versions", "/admin/permissions", "/admin/delivery",
+var protected = []string{"/admin/", "/admin/versions", "/admin/permissions", "/admin/delivery", "/admin/discovered",
 	"/admin/person?id=" + alice, "/admin/person/receipts.jsonl?id=" + alice, "/admin/export?format=jsonl"}
 
 // Without a secret made, the console does not exist.
@@ -453,5 +454,46 @@ func TestConsolePastedHistory(t *testing.T) {
 	}
 	if w := f.do("GET", "/admin/person/export?format=csv&id="+alice, nil); w.Code != http.StatusBadRequest {
 		t.Errorf("an unknown format: %d", w.Code)
+	}
+}
+
+// The listener's page: what visitors' browsers reported undeclared, per
+// day and per name (newest first), with its chart; and a clear word when
+// the listener is off.
+func TestConsoleDiscovered(t *testing.T) {
+	f := newFixture(t)
+	f.login(f.secret())
+	if page := f.do("GET", "/admin/discovered", nil).Body.String(); !strings.Contains(page, "The listener is off") {
+		t.Errorf("with no listener the page says:\n%s", page)
+	}
+	d, err := sqlite.OpenDiscovered(filepath.Join(t.TempDir(), "discovered.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx := context.Background()
+	day1, day2 := time.Date(2024, 3, 3, 9, 0, 0, 0, time.UTC), time.Date(2024, 3, 4, 9, 0, 0, 0, time.UTC)
+	hj, cdn := discovery.Name{Kind: discovery.Cookie, Name: "_hjSession"}, discovery.Name{Kind: discovery.ScriptHost, Name: "cdn.example.net"}
+	for _, rec := range []struct {
+		at    time.Time
+		names []discovery.Name
+	}{{day1, []discovery.Name{hj, cdn}}, {day1.Add(time.Hour), []discovery.Name{hj}}, {day2, []discovery.Name{hj}}} {
+		if err := d.Record(ctx, rec.at, rec.names); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.console.c.Discovered = d
+	page := f.do("GET", "/admin/discovered", nil).Body.String()
+	if got, want := strings.Join(cells(t, page, "2024-03-03"), " "), "3 2"; got != want {
+		t.Errorf("day row: %s, want %s", got, want)
+	}
+	if got, want := strings.Join(cells(t, page, "<code>_hjSession</code>"), " "), "cookie 3 2 2024-03-03 09:00:00 UTC 2024-03-04 09:00:00 UTC"; got != want {
+		t.Errorf("name row: %s, want %s", got, want)
+	}
+	if a, b := strings.Index(page, "_hjSession"), strings.Index(page, "cdn.example.net"); a < 0 || b < 0 || a > b {
+		t.Error("the most recently seen name does not come first")
+	}
+	if !strings.Contains(page, "<svg") || strings.Contains(page, "<script") {
+		t.Error("the page has no chart, or a script")
 	}
 }

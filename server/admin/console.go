@@ -28,6 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/discovery"
 	"workly.ai/consent/server/stats"
 )
 
@@ -42,7 +43,10 @@ type Config struct {
 	Policies  *consent.Manifest
 	// Metrics is the server's registry, for delivery health; may be nil.
 	Metrics prometheus.Gatherer
-	Log     *slog.Logger
+	// Discovered is the listener's counts of what visitors' browsers found
+	// undeclared (POST /v1/discovered); nil when the listener is off.
+	Discovered discovery.Store
+	Log        *slog.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
 	// SessionTTL (default 8 h) and IdleTTL (default 30 min) end sessions.
@@ -114,6 +118,7 @@ func (con *Console) Handler() http.Handler {
 	mux.Handle("GET /admin/versions", con.signedIn(con.versions))
 	mux.Handle("GET /admin/permissions", con.signedIn(con.permissions))
 	mux.Handle("GET /admin/delivery", con.signedIn(con.delivery))
+	mux.Handle("GET /admin/discovered", con.signedIn(con.discovered))
 	mux.Handle("GET /admin/person", con.signedIn(con.person))
 	mux.Handle("POST /admin/person", con.signedIn(con.personPasted))
 	mux.Handle("GET /admin/person/receipts.jsonl", con.signedIn(con.personExport))

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"workly.ai/consent"
+	"workly.ai/consent/server/discovery"
 	"workly.ai/consent/server/proof"
 	"workly.ai/consent/server/stats"
 	"workly.ai/consent/server/wire"
@@ -277,6 +279,97 @@ func (con *Console) delivery(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Rejected.Series = []series{rej}
 	con.page(w, "delivery", p)
+}
+
+type discoveredPage struct {
+	Frame
+	Off    bool
+	Days   []discoveredDay
+	PerDay chart
+	Names  []discoveredName
+}
+
+type discoveredDay struct {
+	Day            string
+	Reports, Names int64
+}
+
+// discoveredName is one name's counts over the days kept.
+type discoveredName struct {
+	Kind        discovery.Kind
+	Name        string
+	Count, Days int64
+	First, Last time.Time
+}
+
+// discovered: what visitors' browsers reported undeclared (the listener),
+// per day and per name, the most recently seen first.
+func (con *Console) discovered(w http.ResponseWriter, r *http.Request) {
+	p := discoveredPage{Frame: con.catchUp(r, "discovered"), Off: con.c.Discovered == nil}
+	if !p.Off {
+		counts, err := con.c.Discovered.Counts(r.Context())
+		if err != nil {
+			con.fail(w, err)
+			return
+		}
+		p.Days, p.Names = foldDiscovered(counts)
+	}
+	p.PerDay = chart{ID: "per-day", Title: "每日未声明名称的报告 · Undeclared names reported per day",
+		Desc: "Bars per day: how many times visitors' browsers reported an undeclared name. The table gives every value."}
+	reports := series{Name: "报告 reports"}
+	for _, d := range p.Days {
+		p.PerDay.Labels = append(p.PerDay.Labels, d.Day[5:])
+		reports.Values = append(reports.Values, float64(d.Reports))
+	}
+	p.PerDay.Series = []series{reports}
+	con.page(w, "discovered", p)
+}
+
+// foldDiscovered sums the store's per-day counts by day (oldest first, at
+// most maxDays) and by name (the most recently seen first).
+func foldDiscovered(counts []discovery.Count) ([]discoveredDay, []discoveredName) {
+	days := map[string]*discoveredDay{}
+	names := map[discovery.Name]*discoveredName{}
+	for _, c := range counts {
+		d := days[c.Day]
+		if d == nil {
+			d = &discoveredDay{Day: c.Day}
+			days[c.Day] = d
+		}
+		d.Reports += c.Count
+		d.Names++
+		k := discovery.Name{Kind: c.Kind, Name: c.Name}
+		n := names[k]
+		if n == nil {
+			n = &discoveredName{Kind: c.Kind, Name: c.Name, First: c.First, Last: c.Last}
+			names[k] = n
+		}
+		n.Count += c.Count
+		n.Days++
+		if c.First.Before(n.First) {
+			n.First = c.First
+		}
+		if c.Last.After(n.Last) {
+			n.Last = c.Last
+		}
+	}
+	var outDays []discoveredDay
+	for _, d := range days {
+		outDays = append(outDays, *d)
+	}
+	slices.SortFunc(outDays, func(a, b discoveredDay) int { return strings.Compare(a.Day, b.Day) })
+	outDays = outDays[max(0, len(outDays)-maxDays):]
+	var outNames []discoveredName
+	for _, n := range names {
+		outNames = append(outNames, *n)
+	}
+	slices.SortFunc(outNames, func(a, b discoveredName) int {
+		if c := b.Last.Compare(a.Last); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.Kind)+a.Name, string(b.Kind)+b.Name)
+	})
+	return outDays, outNames
 }
 
 func labels(m *dto.Metric) string {

@@ -16,6 +16,7 @@ import (
 	"workly.ai/consent"
 	"workly.ai/consent/server/admin"
 	"workly.ai/consent/server/assets"
+	"workly.ai/consent/server/discovery"
 	consenthttp "workly.ai/consent/server/http"
 	"workly.ai/consent/server/stats"
 )
@@ -91,7 +92,7 @@ func builtConfig(assetsDir string) (*consent.Site, *consent.Manifest, error) {
 // its figures in DATA/stats.db kept up to date in the background until ctx
 // ends or the returned func is called. The console stays closed until consentd admin-token has made a
 // secret.
-func withConsole(ctx context.Context, srv *consenthttp.Server, store consent.ReceiptStore, key ed25519.PrivateKey,
+func withConsole(ctx context.Context, srv *consenthttp.Server, store consent.ReceiptStore, discovered discovery.Store, key ed25519.PrivateKey,
 	dataDir string, log *slog.Logger) (http.Handler, func(), error) {
 	st, err := stats.Open(filepath.Join(dataDir, stats.FileName), store, srv.Policies())
 	if err != nil {
@@ -105,6 +106,7 @@ func withConsole(ctx context.Context, srv *consenthttp.Server, store consent.Rec
 	}()
 	con := admin.New(admin.Config{TokenFile: filepath.Join(dataDir, admin.TokenFileName), Stats: st, Store: store,
 		PublicKey: key.Public().(ed25519.PublicKey), Site: srv.Site(), Policies: srv.Policies(), Metrics: srv.Metrics(), Log: log,
+		Discovered: discovered,
 		ClientAddr: srv.ClientAddr, Scheme: srv.Scheme})
 	mux := http.NewServeMux()
 	mux.Handle(admin.Prefix, con.Handler())

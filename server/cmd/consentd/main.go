@@ -237,7 +237,7 @@ func run(args []string, listening func(addr string)) error {
 		return err
 	}
 
-	handler, closeConsole, err := withConsole(ctx, srv, store, key, *dataDir, log)
+	handler, closeConsole, err := withConsole(ctx, srv, store, ingest.Discovered, key, *dataDir, log)
 	if err != nil {
 		return err
 	}
