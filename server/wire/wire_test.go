@@ -53,7 +53,9 @@ func TestDecodeBatchRoundTrip(t *testing.T) {
 	unlinked.Prev, unlinked.Granted = "", []string{}
 	dnt := testReceipt()
 	dnt.ID, dnt.DNT = "Dd9-_aaaaaaaaaaaaaaaaa", true
-	in := []consent.Receipt{r, perm, signed, unlinked, dnt}
+	sep := testReceipt()
+	sep.ID, sep.Event, sep.Separate, sep.Answer, sep.StatementSHA256 = "Se9-_aaaaaaaaaaaaaaaaa", consent.EventSeparateAnswered, "location", consent.AnswerWithdrawn, strings.Repeat("5", 64)
+	in := []consent.Receipt{r, perm, signed, unlinked, dnt, sep}
 	got, err := DecodeBatch(consent.EncodeReceipts(in))
 	if err != nil || !reflect.DeepEqual(got, in) {
 		t.Fatalf("round trip: %v\n got %+v\nwant %+v", err, got, in)
@@ -64,6 +66,13 @@ func TestDecodeBatchRoundTrip(t *testing.T) {
 	}
 	if rs, err := DecodeBatch(bytes.TrimSuffix(golden, []byte("\n"))); err != nil || len(rs) != 4 {
 		t.Fatalf("the golden batch: %d receipts, %v", len(rs), err)
+	}
+	golden, err = os.ReadFile("../../testdata/receipts/separate.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs, err := DecodeBatch(bytes.TrimSuffix(golden, []byte("\n"))); err != nil || len(rs) != 2 || rs[1].Answer != consent.AnswerWithdrawn || rs[0].Separate != "location" {
+		t.Fatalf("the golden separate-consent batch: %+v, %v", rs, err)
 	}
 	if rs, err := DecodeBatch([]byte(`{"receipts":[]}`)); err != nil || len(rs) != 0 {
 		t.Fatalf("an empty batch: %v, %v", rs, err)
@@ -95,6 +104,8 @@ func TestDecodeBatchRefuses(t *testing.T) {
 		"unknown field":      strings.Replace(good, `"gpc":true`, `"gpc":true,"name":"张三"`, 1),
 		"missing field":      strings.Replace(good, `,"gpc":true`, ``, 1),
 		"empty permission":   strings.Replace(good, `"gpc":true`, `"gpc":true,"permission":"","answer":""`, 1),
+		"separate without hash": strings.Replace(good, `"gpc":true`, `"gpc":true,"separate":"location","answer":"granted"`, 1),
+		"separate reordered":    strings.Replace(good, `"gpc":true`, `"gpc":true,"answer":"granted","separate":"location","statementSha256":""`, 1),
 		"dnt false written":  strings.Replace(good, `"gpc":true`, `"gpc":true,"dnt":false`, 1),
 		"null granted":       strings.Replace(good, `"granted":["analytics","marketing"]`, `"granted":null`, 1),
 		"prev not a string":  strings.Replace(good, `"prev":"`+strings.Repeat("c", 64)+`"`, `"prev":null`, 1),
