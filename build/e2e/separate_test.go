@@ -37,7 +37,9 @@ func (v *visitor) waitSeparateReceipts(hash string, want ...string) {
 }
 
 // status is the web client's status line.
-func (v *visitor) status() string { return eval[string](v, `document.querySelector('[data-demo="status"]').textContent`) }
+func (v *visitor) status() string {
+	return eval[string](v, `document.querySelector('[data-demo="status"]').textContent`)
+}
 
 // serverHas waits until consentd's export holds n separate_answered receipts
 // of this person with the answers want, in order.
