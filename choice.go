@@ -75,4 +75,9 @@ const (
 	ActionAllowPermission  Action = "allow-permission"
 	ActionRefusePermission Action = "refuse-permission"
 	ActionPermissionOff    Action = "permission-off"
+	// The separate-consent dialog's answers (单独同意), and withdrawing a
+	// separate consent in the privacy settings.
+	ActionAllowSeparate    Action = "allow-separate"
+	ActionRefuseSeparate   Action = "refuse-separate"
+	ActionWithdrawSeparate Action = "withdraw-separate"
 )

@@ -70,6 +70,16 @@ func (s *Site) BackoffDays() int {
 	return s.PermissionBackoffDays
 }
 
+// SeparateBackoff is how long the module waits, after a person refused a
+// separate consent, before it asks again: SeparateBackoffDays, else
+// BackoffDays.
+func (s *Site) SeparateBackoff() int {
+	if s.SeparateBackoffDays == 0 {
+		return s.BackoffDays()
+	}
+	return s.SeparateBackoffDays
+}
+
 // The pre-prompt's and the privacy settings' texts.
 var (
 	textAllowTitle  = Text{"允许使用%s？", "Allow %s?"}

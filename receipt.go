@@ -20,6 +20,7 @@ const (
 	EventContinuedUse       Event = "continued_use"
 	EventIdentifierReset    Event = "identifier_reset"
 	EventPermissionAnswered Event = "permission_answered"
+	EventSeparateAnswered   Event = "separate_answered"
 )
 
 // Receipt is the proof of one event: who (pseudonymously), what they were
@@ -56,6 +57,12 @@ type Receipt struct {
 	// which permission (PermissionKinds) and the answer (PermissionAnswers).
 	Permission string `json:"permission,omitempty"`
 	Answer     string `json:"answer,omitempty"`
+	// Separate and StatementSHA256 are set on separate_answered receipts
+	// only: the separate-consent item (单独同意, the registry's id), whose
+	// answer is Answer (SeparateAnswers), and the SHA-256 (hex) of the exact
+	// statement text shown (Registry.Statement).
+	Separate        string `json:"separate,omitempty"`
+	StatementSHA256 string `json:"statementSha256,omitempty"`
 	// Prev is the SHA-256 (hex) of the same subject's previous receipt in its
 	// wire form (AppendReceiptJSON): a chain per person. Empty for the first.
 	Prev string `json:"prev"`
@@ -73,12 +80,20 @@ type Receipt struct {
 
 // Events lists every event a receipt can record.
 var Events = []Event{EventBannerShown, EventConsentGiven, EventConsentRefused, EventWithdrawn, EventNoticeDisplayed,
-	EventAcknowledged, EventContinuedUse, EventIdentifierReset, EventPermissionAnswered}
+	EventAcknowledged, EventContinuedUse, EventIdentifierReset, EventPermissionAnswered, EventSeparateAnswered}
+
+// The answers a separate_answered receipt records: granted or refused in the
+// module's dialog (Esc refuses), withdrawn in the privacy settings. Append
+// only.
+const AnswerWithdrawn = "withdrawn"
+
+// SeparateAnswers lists every answer to a separate consent.
+var SeparateAnswers = []string{AnswerGranted, AnswerRefused, AnswerWithdrawn}
 
 // Methods lists how a choice can be collected.
 // "page" is a control on the site's own page outside the module's views
 // (a footer link, the archive's status line). Append only.
-// "prompt" is the module's permission pre-prompt, "browser" the browser's own
+// "prompt" is the module's permission pre-prompt or separate-consent dialog, "browser" the browser's own
 // permission prompt or settings.
 var Methods = []string{"banner", "preferences", "notice", "api", "placeholder", "prompt", "page", "browser"}
 
@@ -112,8 +127,16 @@ func (r Receipt) Validate(site *Site, m *Manifest, now time.Time) error {
 		return bad("a permission is named on permission_answered receipts, and only there")
 	case r.Permission != "" && !containsString(PermissionKinds, r.Permission):
 		return bad("unknown permission " + strconv.Quote(r.Permission))
-	case r.Permission != "" && !containsString(PermissionAnswers, r.Answer), r.Permission == "" && r.Answer != "":
+	case r.Permission != "" && !containsString(PermissionAnswers, r.Answer), r.Permission == "" && r.Separate == "" && r.Answer != "":
 		return bad("unknown answer " + strconv.Quote(r.Answer))
+	case (r.Event == EventSeparateAnswered) != (r.Separate != ""), r.Separate != "" && r.Permission != "":
+		return bad("a separate-consent item is named on separate_answered receipts, and only there")
+	case r.Separate != "" && !ValidCategoryID(r.Separate):
+		return bad("malformed separate-consent item " + strconv.Quote(r.Separate))
+	case r.Separate != "" && !containsString(SeparateAnswers, r.Answer):
+		return bad("unknown answer " + strconv.Quote(r.Answer) + " to a separate consent")
+	case (r.Separate != "") != (r.StatementSHA256 != ""), r.StatementSHA256 != "" && !validSHA256(r.StatementSHA256):
+		return bad("a separate_answered receipt carries the SHA-256 of the statement shown, and only it")
 	case (r.Key == "") != (r.Sig == ""):
 		return bad("a key and a signature go together")
 	case r.Key != "" && !validBase64URL(r.Key, ReceiptKeyLen):

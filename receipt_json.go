@@ -16,7 +16,8 @@ import (
 //
 // A receipt made while the browser sent Do Not Track, on a site that honours
 // it, has "dnt":true after "gpc". A permission_answered receipt has
-// "permission" and "answer" after those.
+// "permission" and "answer" after those; a separate_answered receipt has
+// "separate", "answer" and "statementSha256" there instead.
 // A signed receipt ends with "key" and "sig" after "prev":
 //
 //	…,"prev":"5b3a…89ab","key":"BHc…","sig":"Mz4…"}
@@ -68,7 +69,14 @@ func AppendReceiptJSON(b []byte, r Receipt) []byte {
 	if r.DNT {
 		b = append(b, `,"dnt":true`...)
 	}
-	if r.Permission != "" || r.Answer != "" {
+	if r.Separate != "" || r.StatementSHA256 != "" {
+		b = append(b, `,"separate":`...)
+		b = appendJSONString(b, r.Separate)
+		b = append(b, `,"answer":`...)
+		b = appendJSONString(b, r.Answer)
+		b = append(b, `,"statementSha256":`...)
+		b = appendJSONString(b, r.StatementSHA256)
+	} else if r.Permission != "" || r.Answer != "" {
 		b = append(b, `,"permission":`...)
 		b = appendJSONString(b, r.Permission)
 		b = append(b, `,"answer":`...)

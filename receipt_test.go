@@ -25,6 +25,12 @@ func TestReceiptWireGolden(t *testing.T) {
 	r4 := testReceipt()
 	r4.ID, r4.Key, r4.Sig = "Ss9-_aaaaaaaaaaaaaaaaa", testKey, testSig
 	golden(t, "receipts/batch.json", string(EncodeReceipts([]Receipt{testReceipt(), r2, r3, r4}))+"\n")
+	// Separate consent: granted in the dialog, withdrawn in the settings.
+	s1 := testReceipt()
+	s1.ID, s1.Event, s1.Method, s1.Separate, s1.Answer, s1.StatementSHA256 = "Sp9-_aaaaaaaaaaaaaaaaa", EventSeparateAnswered, "prompt", "location", AnswerGranted, strings.Repeat("5", 64)
+	s2 := s1
+	s2.ID, s2.Method, s2.Answer, s2.Locale = "Sw9-_aaaaaaaaaaaaaaaaa", "preferences", AnswerWithdrawn, En
+	golden(t, "receipts/separate.json", string(EncodeReceipts([]Receipt{s1, s2}))+"\n")
 }
 
 // A key and a signature of the right shape (the golden file pins the form;
@@ -98,6 +104,13 @@ func TestReceiptValidate(t *testing.T) {
 	if err := perm.Validate(site, m, now); err != nil {
 		t.Fatalf("valid permission receipt: %v", err)
 	}
+	for _, ans := range SeparateAnswers {
+		sep := testReceipt()
+		sep.Event, sep.Method, sep.Separate, sep.Answer, sep.StatementSHA256 = EventSeparateAnswered, "prompt", "location", ans, hash
+		if err := sep.Validate(site, m, now); err != nil {
+			t.Fatalf("valid separate-consent receipt (%s): %v", ans, err)
+		}
+	}
 	for name, mutate := range map[string]func(*Receipt){
 		"bad id":                 func(r *Receipt) { r.ID = "1" },
 		"bad subject":            func(r *Receipt) { r.Subject = "someone@example.com" },
@@ -122,6 +135,26 @@ func TestReceiptValidate(t *testing.T) {
 			r.Event, r.Permission, r.Answer = EventPermissionAnswered, "telepathy", AnswerAllowed
 		},
 		"unknown answer": func(r *Receipt) { r.Event, r.Permission, r.Answer = EventPermissionAnswered, "camera", "maybe" },
+		"separate on a choice": func(r *Receipt) {
+			r.Separate, r.Answer, r.StatementSHA256 = "location", AnswerGranted, hash
+		},
+		"separate without one": func(r *Receipt) { r.Event = EventSeparateAnswered },
+		"separate, malformed item": func(r *Receipt) {
+			r.Event, r.Separate, r.Answer, r.StatementSHA256 = EventSeparateAnswered, "Location!", AnswerGranted, hash
+		},
+		"separate, permission answer": func(r *Receipt) {
+			r.Event, r.Separate, r.Answer, r.StatementSHA256 = EventSeparateAnswered, "location", AnswerAllowed, hash
+		},
+		"separate, no statement hash": func(r *Receipt) {
+			r.Event, r.Separate, r.Answer = EventSeparateAnswered, "location", AnswerGranted
+		},
+		"separate, statement not a hash": func(r *Receipt) {
+			r.Event, r.Separate, r.Answer, r.StatementSHA256 = EventSeparateAnswered, "location", AnswerGranted, "sha"
+		},
+		"statement hash alone": func(r *Receipt) { r.StatementSHA256 = hash },
+		"separate and permission": func(r *Receipt) {
+			r.Event, r.Separate, r.Permission, r.Answer, r.StatementSHA256 = EventSeparateAnswered, "location", "camera", AnswerGranted, hash
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := testReceipt()

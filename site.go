@@ -33,6 +33,9 @@ type Site struct {
 	// PermissionBackoffDays is how long to wait before asking again after a
 	// person declined a pre-prompt (see BackoffDays).
 	PermissionBackoffDays int `json:"permissionBackoffDays,omitempty"`
+	// SeparateBackoffDays is how long to wait before asking again after a
+	// person refused a separate consent (see SeparateBackoff).
+	SeparateBackoffDays int `json:"separateBackoffDays,omitempty"`
 	// AdvanceNoticeDays is how many days before a version published ahead
 	// of its effective date the people whose consent is current see the
 	// advance note about it (0: from its publication; see Manifest.Announced).
@@ -323,6 +326,9 @@ func (s *Site) Validate() error {
 	}
 	if s.PermissionBackoffDays < 0 || s.PermissionBackoffDays > 365 {
 		bad("permissionBackoffDays", "want 1 to 365 (0 or absent: 7)")
+	}
+	if s.SeparateBackoffDays < 0 || s.SeparateBackoffDays > 365 {
+		bad("separateBackoffDays", "want 1 to 365 (0 or absent: permissionBackoffDays)")
 	}
 	if s.AdvanceNoticeDays < 0 || s.AdvanceNoticeDays > 365 {
 		bad("advanceNoticeDays", "want 1 to 365 (0 or absent: from the version's publication)")

@@ -22,7 +22,8 @@ type Config struct {
 	Policies consent.Manifest
 	// Views are the views the build pre-rendered, by name and locale:
 	// "preferences", "notice:"+acked, "status:"+acked, "placeholder:"+category,
-	// "permission:"+set, "permissions".
+	// "permission:"+set, "permissions", "separate:"+item (its
+	// data-consent-statement is the statement's SHA-256).
 	Views map[string]map[consent.Locale]consent.Node
 }
 
@@ -52,6 +53,7 @@ type Core struct {
 	leaving    *leaving // what leaving the page records now (nil: nothing)
 	prefsOpen  bool
 	perm       permissions
+	sep        separate
 	early      []Event // events before start, handled after it
 }
 
@@ -153,6 +155,7 @@ func (c *Core) start(p *Page, j *Jar) {
 	c.subject = c.page.Subject
 	c.locale = consent.ChooseLocale(append([]string{c.page.Switched, c.page.Lang}, c.page.Langs...)...)
 	c.perm.load(c.page.Answers, c.page.Browser)
+	c.sep.answers = loadAnswers(c.page.Separate)
 	if raw := cookieValue(c.jar.Cookie, c.cfg.Site.CookieName()); raw != "" {
 		s, err := consent.DecodeCookie(raw)
 		if err != nil {
@@ -292,6 +295,12 @@ func (c *Core) click(k Click) {
 		c.answerPrompt(k.Action)
 	case consent.ActionPermissionOff:
 		c.switchOff(k.Value)
+	case consent.ActionAllowSeparate:
+		c.answerSeparate(consent.AnswerGranted)
+	case consent.ActionRefuseSeparate:
+		c.answerSeparate(consent.AnswerRefused)
+	case consent.ActionWithdrawSeparate:
+		c.withdrawSeparate(k.Value)
 	case consent.ActionAcknowledge:
 		c.acknowledge(method, at)
 	case consent.ActionDismiss:
@@ -351,6 +360,8 @@ func (c *Core) call(ev Event) {
 		c.do(History{ev.Call})
 	case "requestPermission":
 		c.requestPermission(ev)
+	case "requestSeparateConsent":
+		c.requestSeparate(ev)
 	default:
 		fail("no such method")
 	}

@@ -30,6 +30,8 @@ type Event struct {
 	Set     map[string]bool
 	Kinds   []string
 	Purpose string
+	// Item is requestSeparateConsent's argument.
+	Item    string
 	BadArgs string
 
 	// answer: the browser's answer to an AskBrowser effect (Call), or a
@@ -84,6 +86,9 @@ type Page struct {
 	// tell). Answers is the stored answers (localStorage consent.permissions).
 	Browser map[string]string
 	Answers string
+	// Separate is the stored answers to separate consents (localStorage
+	// consent.separate).
+	Separate string
 	// Queue is the clicks the loader held before the module loaded, in order.
 	Queue []Click
 	// Started is when this page started loading (performance.timeOrigin, Unix

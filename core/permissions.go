@@ -30,7 +30,53 @@ type permissions struct {
 
 type answer struct {
 	state string
-	at    int64 // Unix ms
+	at    int64  // Unix ms
+	hash  string // a separate consent's: the SHA-256 of the statement answered
+}
+
+// loadAnswers reads stored answers: lines "ID STATE MS", and for separate
+// consents "ID STATE MS SHA256".
+func loadAnswers(stored string) map[string]answer {
+	m := map[string]answer{}
+	for _, line := range strings.Split(stored, "\n") {
+		if f := strings.Split(line, " "); len(f) == 3 || len(f) == 4 {
+			at, _ := strconv.ParseInt(f[2], 10, 64)
+			m[f[0]] = answer{state: f[1], at: at}
+			if len(f) == 4 {
+				m[f[0]] = answer{f[1], at, f[3]}
+			}
+		}
+	}
+	return m
+}
+
+// storeAnswers writes answers to localStorage key, in loadAnswers' form,
+// sorted.
+func (c *Core) storeAnswers(key string, answers map[string]answer) {
+	keys := sortedKeys(answers)
+	var text []byte
+	for _, k := range keys {
+		e := answers[k]
+		text = append(append(append(append(append(text, k...), ' '), e.state...), ' '), strconv.FormatInt(e.at, 10)...)
+		if e.hash != "" {
+			text = append(append(text, ' '), e.hash...)
+		}
+		text = append(text, '\n')
+	}
+	c.do(Storage{Area: "local", Key: key, Value: string(text)})
+}
+
+func sortedKeys(m map[string]answer) []string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for i := 1; i < len(keys); i++ { // a few
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
 }
 
 // asking is an open permission request: the set asked for, the calls waiting
@@ -44,13 +90,7 @@ type asking struct {
 }
 
 func (p *permissions) load(stored string, browser map[string]string) {
-	p.answers, p.browser, p.recorded = map[string]answer{}, map[string]string{}, map[string]string{}
-	for _, line := range strings.Split(stored, "\n") {
-		if f := strings.Split(line, " "); len(f) == 3 {
-			at, _ := strconv.ParseInt(f[2], 10, 64)
-			p.answers[f[0]] = answer{f[1], at}
-		}
-	}
+	p.answers, p.browser, p.recorded = loadAnswers(stored), map[string]string{}, map[string]string{}
 	for k, v := range browser {
 		p.browser[k] = v
 	}
@@ -220,27 +260,12 @@ func (c *Core) permissionAnswered(kinds []string, ans, method string) {
 		c.emit(consent.Receipt{Event: consent.EventPermissionAnswered, Permission: k, Answer: ans, Method: method}, c.now())
 		switch ans {
 		case consent.AnswerRefused, consent.AnswerOff, consent.AnswerGranted:
-			c.perm.answers[k] = answer{ans, c.now().UnixMilli()}
+			c.perm.answers[k] = answer{state: ans, at: c.now().UnixMilli()}
 		case consent.AnswerDenied, consent.AnswerReset:
 			delete(c.perm.answers, k)
 		}
 	}
-	var keys []string
-	for k := range c.perm.answers {
-		keys = append(keys, k)
-	}
-	for i := 1; i < len(keys); i++ { // sorted: a few kinds
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	var text []byte
-	for _, k := range keys {
-		e := c.perm.answers[k]
-		text = append(append(append(append(append(text, k...), ' '), e.state...), ' '), strconv.FormatInt(e.at, 10)...)
-		text = append(text, '\n')
-	}
-	c.do(Storage{Area: "local", Key: permissionsKey, Value: string(text)})
+	c.storeAnswers(permissionsKey, c.perm.answers)
 }
 
 // switchOff records that the person switched kind off in the privacy
@@ -284,19 +309,24 @@ func (c *Core) showPermissions() {
 	if !ok {
 		return
 	}
+	granted := ""
 	patch(&n, "data-state", func(e *consent.Node) {
 		if k, ok := attrOf(e, "data-consent-permission"); ok && e.Tag == "li" {
 			setAttr(e, "data-state", state[k])
 		}
+		if k, ok := attrOf(e, "data-consent-separate"); ok {
+			granted += c.listSeparate(e, k)
+		}
 	})
 	// Where the settings show already, in this locale, only the states
 	// change (focus stays on the control the person used); empty slots, and
-	// all of them after a language switch, get the view.
+	// all of them after a language switch or a change of the separate
+	// consents granted, get the view.
 	where := "[data-consent-permissions]:empty"
-	if c.perm.shown != c.locale {
+	if c.perm.shown != c.locale || c.sep.shown != granted {
 		where = "[data-consent-permissions]"
 	}
-	c.perm.shown = c.locale
+	c.perm.shown, c.sep.shown = c.locale, granted
 	c.do(Show{Name: "permissions", Tree: n, Where: where})
 	for _, p := range c.cfg.Site.Permissions {
 		c.do(SetAttr{`[data-consent-permissions] li[data-consent-permission="` + p.Kind + `"]`, "data-state", state[p.Kind]})

@@ -79,6 +79,7 @@ func (c *Core) closeNotices() {
 	if c.perm.prompt != nil {
 		c.answerPrompt(consent.ActionRefusePermission)
 	}
+	c.answerSeparate(consent.AnswerRefused)
 }
 
 // notice shows the loader's notice (for version acked, "-" for the banner) in
@@ -187,6 +188,9 @@ func (c *Core) closed(view string) {
 		c.do(Remove{`dialog[data-consent-notice="preferences"]`})
 	case "permission":
 		c.answerPrompt(consent.ActionRefusePermission)
+	case "separate":
+		c.answerSeparate(consent.AnswerRefused) // Esc; nothing once answered
+		c.do(Remove{separateSel})
 	}
 }
 

@@ -80,6 +80,7 @@ func loadConfig(v safejs.Value, now time.Time) (*config, error) {
 		c.core.Site.Permissions = append(c.core.Site.Permissions, consent.Permission{Kind: r.str(pv, "kind")})
 	}
 	c.core.Site.PermissionBackoffDays = r.int(site, "permissionBackoffDays")
+	c.core.Site.SeparateBackoffDays = r.int(site, "separateBackoffDays")
 	c.core.Site.HonorDNT = r.bool(site, "honorDNT")
 	for _, iv := range r.list(site, "identifiers") {
 		c.core.Site.Identifiers = append(c.core.Site.Identifiers, consent.Identifier{

@@ -170,7 +170,7 @@ func readPage(msg safejs.Value) *core.Page {
 		Switched: r.str(p, "switched"), Lang: r.str(p, "lang"), Langs: readStrings(&r, p, "langs"),
 		GPC: r.bool(p, "gpc"), DNT: r.str(p, "dnt"), Refreshed: r.bool(p, "refreshed"),
 		Status: r.bool(p, "status"), Permissions: r.bool(p, "permissions"),
-		Answers: r.str(p, "answers"), Started: int64(r.int(p, "started")),
+		Answers: r.str(p, "answers"), Separate: r.str(p, "separate"), Started: int64(r.int(p, "started")),
 		Shown: r.str(p, "shown"), Hidden: r.bool(p, "hidden"), Vouched: r.bool(p, "vouched"), Browser: map[string]string{},
 	}
 	browser := r.get(p, "browser")
@@ -207,6 +207,12 @@ func readCall(msg safejs.Value, ev *core.Event) {
 		for _, k := range readStrings(&r, keys, "") {
 			ev.Set[k] = r.bool(args[0], k)
 		}
+	case "requestSeparateConsent":
+		if len(args) == 0 || args[0].Type() != safejs.TypeString {
+			ev.BadArgs = `want an item id such as "location"`
+			return
+		}
+		ev.Item, _ = args[0].String()
 	case "requestPermission":
 		if len(args) > 0 {
 			list := []safejs.Value{args[0]}

@@ -23,7 +23,8 @@ export interface ConsentReceipt {
   /** The pseudonymous consent id. */
   subject: string;
   event: "banner_shown" | "consent_given" | "consent_refused" | "withdrawn" | "notice_displayed" |
-    "acknowledged" | "continued_use" | "identifier_reset" | "permission_answered";
+    "acknowledged" | "continued_use" | "identifier_reset" | "permission_answered" |
+    "separate_answered";
   /** The policy version shown, and the SHA-256 of its exact text. */
   policy: string;
   policySha256: string;
@@ -37,6 +38,10 @@ export interface ConsentReceipt {
   gpc: boolean;
   /** The browser sent Do Not Track, on a site that honours it. */
   dnt?: boolean;
+  /** separate_answered: the separate-consent item, the answer and the SHA-256 (hex) of the statement shown. */
+  separate?: string;
+  answer?: string;
+  statementSha256?: string;
   /** SHA-256 (hex) of the same person's previous receipt's wire form; "" for the first. */
   prev: string;
   /**
@@ -62,6 +67,9 @@ export type PermissionKind = "camera" | "microphone" | "notifications" | "geoloc
  * asked.
  */
 export type PermissionResult = "granted" | "denied" | "refused";
+
+/** A separate consent's answer: agreed to in the module's dialog (now or before, under the same statement), or not. */
+export type SeparateResult = "granted" | "refused";
 
 export interface ConsentAPI {
   /** Resolves with the state once the module has loaded. */
@@ -90,6 +98,17 @@ export interface ConsentAPI {
    * wrong types.
    */
   requestPermission(kind: PermissionKind | PermissionKind[], options?: { purpose?: string }): Promise<PermissionResult>;
+  /**
+   * Ask for a separate consent (单独同意, PIPL arts. 23, 25, 29, 39) when the
+   * person uses the feature that needs it: the module's dialog shows the
+   * item's statutory fields (site.json's registry.separate) with agree and
+   * do-not-agree (Esc does not agree), and records the answer as a receipt
+   * with the SHA-256 of the statement shown. Resolves at once with
+   * "granted" when granted under the same statement, with "refused" within
+   * the back-off after a refusal (separateBackoffDays). Rejects with an
+   * Error for an unknown item or while another item is being asked for.
+   */
+  requestSeparateConsent(id: string): Promise<SeparateResult>;
   /** The person's receipts on this browser, oldest first, with the server's signed acknowledgements. */
   history(): Promise<ConsentReceipt[]>;
 }
@@ -107,5 +126,7 @@ declare global {
      * browser ("granted", "denied", "reset"). Stop using it unless granted.
      */
     "consent:permission": CustomEvent<{ kind: PermissionKind; state: "off" | "granted" | "denied" | "reset" }>;
+    /** Dispatched on window when the person withdraws a separate consent in the privacy settings: stop that processing. */
+    "consent:separate": CustomEvent<{ id: string; state: "withdrawn" }>;
   }
 }

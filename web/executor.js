@@ -53,7 +53,7 @@
         switched: stored("sessionStorage", "consent.locale") || "", lang: html.lang, langs: nav.languages || [nav.language],
         gpc: nav.globalPrivacyControl === true, dnt: nav.doNotTrack || "", refreshed: !!stored("sessionStorage", "consent.refreshed"),
         status: !!doc.querySelector("[data-consent-status]"), permissions: !!doc.querySelector("[data-consent-permissions]"),
-        browser: browser, answers: stored("localStorage", "consent.permissions") || "",
+        browser: browser, answers: stored("localStorage", "consent.permissions") || "", separate: stored("localStorage", "consent.separate") || "",
         queue: L.queue, started: Math.round(performance.timeOrigin), now: Date.now(), shown: L.shown(), hidden: L.hidden(), vouched: all[0]
       }
     });
@@ -86,7 +86,7 @@
     });
     if (!c.a) {
       c.a = el.getAttribute("data-consent-action");
-      c.v = el.getAttribute("data-consent-permission") || "";
+      c.v = el.getAttribute("data-consent-permission") || el.getAttribute("data-consent-separate") || "";
       if (c.in || c.a == "open-preferences") ev.preventDefault();
     }
     if (c.a == "save") {
@@ -99,7 +99,7 @@
 
   // The API: each method is a call the core answers with a settle effect.
   var calls = {}, seq = 0;
-  ["acceptAll", "rejectAll", "set", "openPreferences", "acknowledge", "history", "requestPermission"].forEach(function (m) {
+  ["acceptAll", "rejectAll", "set", "openPreferences", "acknowledge", "history", "requestPermission", "requestSeparateConsent"].forEach(function (m) {
     api[m] = function () {
       var id = ++seq, args = [].slice.call(arguments);
       return new Promise(function (resolve, reject) {

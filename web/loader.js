@@ -65,7 +65,7 @@
   var resolve, ready = new Promise(function (r) { resolve = r; });
   api.ready = ready;
   // Calls made before the module has loaded wait for it, then run.
-  ["acceptAll", "rejectAll", "set", "openPreferences", "acknowledge", "history", "requestPermission"].forEach(function (m) {
+  ["acceptAll", "rejectAll", "set", "openPreferences", "acknowledge", "history", "requestPermission", "requestSeparateConsent"].forEach(function (m) {
     api[m] = function () {
       var args = arguments;
       return ready.then(function () { return api[m].apply(api, args); });

@@ -47,7 +47,7 @@ export interface State {
 export interface Click {
   /** data-consent-action, or the hooks "locale", "grant", "reset". */
   a: string;
-  /** The control's argument: locale, category, identifier or permission kind. */
+  /** The control's argument: locale, category, identifier, permission kind or separate-consent item. */
   v: string;
   /** data-consent-notice of the view it sits in; "" on the page. */
   n: string;
@@ -67,6 +67,8 @@ export interface Page {
   gpc: boolean; dnt: string; refreshed: boolean;
   status: boolean; permissions: boolean;
   browser: Record<string, PermissionState>; answers: string;
+  /** localStorage consent.separate: the answers to separate consents. */
+  separate: string;
   queue: Click[]; started: number; shown: string; hidden: boolean; vouched: boolean;
   /** The page's clock (Date.now()): the core's, and the one policy dates are read by. */
   now: number;

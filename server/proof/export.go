@@ -70,7 +70,7 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 		}
 	case "csv":
 		cw = csv.NewWriter(bw)
-		cw.Write([]string{"seq", "id", "subject", "event", "policy", "policy_sha256", "locale", "granted", "time", "method", "gpc", "prev", "hash", "sig", "permission", "answer", "browser_key", "browser_sig", "dnt", "received"})
+		cw.Write([]string{"seq", "id", "subject", "event", "policy", "policy_sha256", "locale", "granted", "time", "method", "gpc", "prev", "hash", "sig", "permission", "answer", "browser_key", "browser_sig", "dnt", "received", "separate", "statement_sha256"})
 	default:
 		return 0, fmt.Errorf("export: unknown format %q (want %s)", format, strings.Join(Formats, " or "))
 	}
@@ -99,7 +99,7 @@ func Export(ctx context.Context, store consent.ReceiptStore, w io.Writer, format
 			row := []string{strconv.FormatInt(a.Seq, 10), r.ID, r.Subject, string(r.Event), r.Policy, r.PolicySHA256,
 				string(r.Locale), strings.Join(r.Granted, " "), r.Time.Format(time.RFC3339Nano), r.Method,
 				strconv.FormatBool(r.GPC), r.Prev, a.Hash, a.Sig, r.Permission, r.Answer, r.Key, r.Sig, strconv.FormatBool(r.DNT),
-				time.UnixMilli(a.Received).UTC().Format(time.RFC3339Nano)}
+				time.UnixMilli(a.Received).UTC().Format(time.RFC3339Nano), r.Separate, r.StatementSHA256}
 			for i := range row {
 				row[i] = csvCell(row[i])
 			}

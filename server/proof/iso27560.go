@@ -130,7 +130,8 @@ func (t tagger) tag(rest string) string { return "tag:" + t.authority + "," + t.
 // under the new text; an acknowledgement is consent given again, explicitly;
 // continued use (a minor change) is consent given, implied; a permission
 // allowed or granted is given, refused or denied is refused, switched off is
-// withdrawn and reset (asking again) is requested. Otherwise the event
+// withdrawn and reset (asking again) is requested; a separate consent
+// granted is given, refused is refused, withdrawn is withdrawn. Otherwise the event
 // decides, and a receipt that changes nothing (identifier reset) has the
 // status of what it records as granted.
 func consentStatus(r consent.Receipt) (status string, typ string) {
@@ -143,6 +144,15 @@ func consentStatus(r consent.Receipt) (status string, typ string) {
 			return "dpv:ConsentWithdrawn", explicit
 		case consent.AnswerReset:
 			return "dpv:ConsentRequested", ""
+		}
+		return "dpv:ConsentRefused", explicit
+	}
+	if r.Event == consent.EventSeparateAnswered {
+		switch r.Answer {
+		case consent.AnswerGranted:
+			return "dpv:ConsentGiven", explicit
+		case consent.AnswerWithdrawn:
+			return "dpv:ConsentWithdrawn", explicit
 		}
 		return "dpv:ConsentRefused", explicit
 	}
@@ -197,11 +207,24 @@ func iso27560(site *consent.Site, m *consent.Manifest, r consent.Receipt, body [
 				Title: cat.Title.In(r.Locale), Description: cat.Purpose.In(r.Locale)})
 		}
 	}
-	if r.Event != consent.EventPermissionAnswered {
+	if r.Event != consent.EventPermissionAnswered && r.Event != consent.EventSeparateAnswered {
 		for _, id := range site.Optional() {
 			if !containsString(r.Granted, id) {
 				rec.Refused = append(rec.Refused, ref{t.tag("purpose/" + id)})
 			}
+		}
+	}
+	if r.Separate != "" {
+		// A separate consent (单独同意) is a purpose of its own; the notice
+		// it was given under is its statement, by the SHA-256 of the text
+		// shown.
+		rec.Separate = true
+		node := dpvNode{ID: t.tag("purpose/separate-" + r.Separate), Type: "dpv:Purpose", Identifier: "separate:" + r.Separate,
+			TextSHA256: r.StatementSHA256}
+		if r.Answer == consent.AnswerGranted {
+			rec.Purposes = append(rec.Purposes, node)
+		} else {
+			rec.Refused = append(rec.Refused, ref{node.ID})
 		}
 	}
 	if perm, ok := site.Permission(r.Permission); ok {

@@ -52,6 +52,9 @@ var isoCases = []struct {
 	{consent.Receipt{Event: consent.EventPermissionAnswered, Method: "browser", Granted: []string{}, Permission: "geolocation", Answer: consent.AnswerGranted}, "ConsentGiven"},
 	{consent.Receipt{Event: consent.EventPermissionAnswered, Method: "prompt", Granted: []string{}, Permission: "geolocation", Answer: consent.AnswerRefused}, "ConsentRefused"},
 	{consent.Receipt{Event: consent.EventPermissionAnswered, Method: "page", Granted: []string{}, Permission: "geolocation", Answer: consent.AnswerOff}, "ConsentWithdrawn"},
+	{consent.Receipt{Event: consent.EventSeparateAnswered, Method: "prompt", Granted: []string{}, Separate: "location", Answer: consent.AnswerGranted, StatementSHA256: strings.Repeat("5", 64)}, "ConsentGiven"},
+	{consent.Receipt{Event: consent.EventSeparateAnswered, Method: "prompt", Granted: []string{}, Separate: "location", Answer: consent.AnswerRefused, StatementSHA256: strings.Repeat("5", 64)}, "ConsentRefused"},
+	{consent.Receipt{Event: consent.EventSeparateAnswered, Method: "preferences", Granted: []string{}, Separate: "location", Answer: consent.AnswerWithdrawn, StatementSHA256: strings.Repeat("5", 64)}, "ConsentWithdrawn"},
 }
 
 // Every record of the iso27560 export is JSON-LD that a JSON-LD 1.1
@@ -133,17 +136,20 @@ func TestExportISO27560(t *testing.T) {
 		for _, g := range c.r.Granted {
 			want = append(want, "tag:workly.ai,2022-01-01:purpose/"+g)
 		}
-		if c.r.Answer == consent.AnswerGranted {
+		if c.r.Answer == consent.AnswerGranted && c.r.Permission != "" {
 			want = append(want, "tag:workly.ai,2022-01-01:purpose/permission-geolocation")
+		}
+		if c.r.Answer == consent.AnswerGranted && c.r.Separate != "" {
+			want = append(want, "tag:workly.ai,2022-01-01:purpose/separate-location")
 		}
 		if strings.Join(purposes, " ") != strings.Join(want, " ") {
 			t.Errorf("record %d purposes %v, want %v", i, purposes, want)
 		}
-		separate := c.r.Permission != ""
+		separate := c.r.Permission != "" || c.r.Separate != ""
 		if got := value(node, pipl+"separateConsent"); (got == true) != separate {
 			t.Errorf("record %d separate consent %v", i, got)
 		}
-		if got := value(node, pipl+"sensitivePersonalInformation"); (got == "location") != (c.r.Answer == consent.AnswerGranted) {
+		if got := value(node, pipl+"sensitivePersonalInformation"); (got == "location") != (c.r.Answer == consent.AnswerGranted && c.r.Permission != "") {
 			t.Errorf("record %d sensitive %v", i, got)
 		}
 		if c.r.Event == consent.EventConsentGiven && firstID(node, pipl+"refusedPurpose") != "tag:workly.ai,2022-01-01:purpose/marketing" {

@@ -96,5 +96,12 @@ func kantara(site *consent.Site, r consent.Receipt, body []byte, a consent.Ack, 
 			k.Sensitive, k.SPICat = true, append(k.SPICat, "location")
 		}
 	}
+	// A separate consent granted (单独同意) is a purpose of its own, withdrawn
+	// in the privacy settings.
+	if r.Separate != "" && r.Answer == consent.AnswerGranted {
+		k.Services[0].Purposes = append(k.Services[0].Purposes, kantaraPurpose{Purpose: "separate:" + r.Separate,
+			PurposeCategory: []string{"separate:" + r.Separate}, ConsentType: "EXPLICIT", PIICategory: []string{r.Separate},
+			Termination: "withdrawing it in the privacy settings"})
+	}
 	return k
 }

@@ -22,3 +22,21 @@ func TestKantaraPermission(t *testing.T) {
 		t.Fatalf("refused: purposes %+v", k.Services[0].Purposes)
 	}
 }
+
+// A separate consent granted is a Kantara purpose of its own; refused or
+// withdrawn, none.
+func TestKantaraSeparate(t *testing.T) {
+	site := &consent.Site{Name: consent.Text{ZhCN: "亿洽", En: "Yiqia"}}
+	r := consent.Receipt{ID: "r1", Subject: "s1", Event: consent.EventSeparateAnswered, Locale: consent.En, Method: "prompt",
+		Separate: "location", Answer: consent.AnswerGranted, Granted: []string{}}
+	k := kantara(site, r, consent.AppendReceiptJSON(nil, r), consent.Ack{}, "")
+	if ps := k.Services[0].Purposes; len(ps) != 1 || ps[0].PurposeCategory[0] != "separate:location" || ps[0].ConsentType != "EXPLICIT" {
+		t.Fatalf("granted: purposes %+v", ps)
+	}
+	for _, ans := range []string{consent.AnswerRefused, consent.AnswerWithdrawn} {
+		r.Answer = ans
+		if k := kantara(site, r, consent.AppendReceiptJSON(nil, r), consent.Ack{}, ""); len(k.Services[0].Purposes) != 0 {
+			t.Errorf("%s: purposes %+v", ans, k.Services[0].Purposes)
+		}
+	}
+}

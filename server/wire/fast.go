@@ -104,7 +104,11 @@ func (p *parser) receipt() (r consent.Receipt, ok bool) {
 		return r, false
 	}
 	r.DNT = p.lit(`,"dnt":true`)
-	if p.lit(`,"permission":`) {
+	if p.lit(`,"separate":`) {
+		if r.Separate, ok = p.str(); !ok || !p.field(`,"answer":`, &r.Answer) || !p.field(`,"statementSha256":`, &r.StatementSHA256) {
+			return r, false
+		}
+	} else if p.lit(`,"permission":`) {
 		if r.Permission, ok = p.str(); !ok || !p.field(`,"answer":`, &r.Answer) {
 			return r, false
 		}

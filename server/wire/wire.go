@@ -40,6 +40,8 @@ type receiptJSON struct {
 	DNT          bool           `json:"dnt"`
 	Permission   string         `json:"permission"`
 	Answer       string         `json:"answer"`
+	Separate     string         `json:"separate"`
+	Statement    string         `json:"statementSha256"`
 	Prev         string         `json:"prev"`
 	Key          string         `json:"key"`
 	Sig          string         `json:"sig"`
@@ -82,7 +84,7 @@ func decodeReceiptJSON(data []byte) (consent.Receipt, error) {
 	j := raw.receiptJSON
 	return consent.Receipt{ID: j.ID, Subject: j.Subject, Event: j.Event, Policy: j.Policy, PolicySHA256: j.PolicySHA256,
 		Locale: j.Locale, Granted: j.Granted, Time: time.UnixMilli(ms).UTC(), Method: j.Method, GPC: j.GPC, DNT: j.DNT,
-		Permission: j.Permission, Answer: j.Answer, Prev: j.Prev, Key: j.Key, Sig: j.Sig}, nil
+		Permission: j.Permission, Answer: j.Answer, Separate: j.Separate, StatementSHA256: j.Statement, Prev: j.Prev, Key: j.Key, Sig: j.Sig}, nil
 }
 
 // DecodeBatch decodes a batch {"receipts":[…]} as the browser posts it, and

@@ -53,7 +53,9 @@ func TestDecodeBatchRoundTrip(t *testing.T) {
 	unlinked.Prev, unlinked.Granted = "", []string{}
 	dnt := testReceipt()
 	dnt.ID, dnt.DNT = "Dd9-_aaaaaaaaaaaaaaaaa", true
-	in := []consent.Receipt{r, perm, signed, unlinked, dnt}
+	sep := testReceipt()
+	sep.ID, sep.Event, sep.Separate, sep.Answer, sep.StatementSHA256 = "Se9-_aaaaaaaaaaaaaaaaa", consent.EventSeparateAnswered, "location", consent.AnswerWithdrawn, strings.Repeat("5", 64)
+	in := []consent.Receipt{r, perm, signed, unlinked, dnt, sep}
 	got, err := DecodeBatch(consent.EncodeReceipts(in))
 	if err != nil || !reflect.DeepEqual(got, in) {
 		t.Fatalf("round trip: %v\n got %+v\nwant %+v", err, got, in)
@@ -64,6 +66,13 @@ func TestDecodeBatchRoundTrip(t *testing.T) {
 	}
 	if rs, err := DecodeBatch(bytes.TrimSuffix(golden, []byte("\n"))); err != nil || len(rs) != 4 {
 		t.Fatalf("the golden batch: %d receipts, %v", len(rs), err)
+	}
+	golden, err = os.ReadFile("../../testdata/receipts/separate.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs, err := DecodeBatch(bytes.TrimSuffix(golden, []byte("\n"))); err != nil || len(rs) != 2 || rs[1].Answer != consent.AnswerWithdrawn || rs[0].Separate != "location" {
+		t.Fatalf("the golden separate-consent batch: %+v, %v", rs, err)
 	}
 	if rs, err := DecodeBatch([]byte(`{"receipts":[]}`)); err != nil || len(rs) != 0 {
 		t.Fatalf("an empty batch: %v, %v", rs, err)
@@ -88,28 +97,30 @@ func TestDecodeBatchRefuses(t *testing.T) {
 		"needless escape":    strings.Replace(good, `"banner"`, `"ban\u006eer"`, 1),
 		"escaped slash":      strings.Replace(good, `"2025-06-01"`, `"2025\/06-01"`, 1),
 		// A lone surrogate a lenient decoder pairs with the next escape.
-		"lone surrogate":     strings.Replace(good, `"banner"`, `"banner\ud800\u0041"`, 1),
-		"invalid UTF-8":      strings.Replace(good, `"banner"`, "\"ban\xffner\"", 1),
-		"fields reordered":   strings.Replace(good, `"event":"consent_given","policy":"2025-06-01"`, `"policy":"2025-06-01","event":"consent_given"`, 1),
-		"field in capitals":  strings.Replace(good, `"gpc":true`, `"GPC":true`, 1),
-		"unknown field":      strings.Replace(good, `"gpc":true`, `"gpc":true,"name":"张三"`, 1),
-		"missing field":      strings.Replace(good, `,"gpc":true`, ``, 1),
-		"empty permission":   strings.Replace(good, `"gpc":true`, `"gpc":true,"permission":"","answer":""`, 1),
-		"dnt false written":  strings.Replace(good, `"gpc":true`, `"gpc":true,"dnt":false`, 1),
-		"null granted":       strings.Replace(good, `"granted":["analytics","marketing"]`, `"granted":null`, 1),
-		"prev not a string":  strings.Replace(good, `"prev":"`+strings.Repeat("c", 64)+`"`, `"prev":null`, 1),
-		"duplicate field":    strings.Replace(good, `"gpc":true`, `"gpc":false,"gpc":true`, 1),
-		"wrong type":         strings.Replace(good, `"gpc":true`, `"gpc":"yes"`, 1),
-		"float time":         strings.Replace(good, `"time":1767225600123`, `"time":1.5e12`, 1),
-		"time with exponent": strings.Replace(good, `"time":1767225600123`, `"time":1767225600123e0`, 1),
-		"huge time":          strings.Replace(good, `"time":1767225600123`, `"time":99999999999999999999`, 1),
-		"leading zero":       strings.Replace(good, `"time":1767225600123`, `"time":01767225600123`, 1),
-		"truncated":          good[:len(good)-3],
-		"trailing data":      good + `{}`,
-		"bad escape":         strings.Replace(good, `"banner"`, `"ban\qner"`, 1),
-		"raw control":        strings.Replace(good, `"banner"`, "\"ban\x01ner\"", 1),
-		"nested":             strings.Replace(good, `"gpc":true`, `"gpc":{"a":[[[]]]}`, 1),
-		"too many":           `{"receipts":[` + strings.Repeat(one+",", consent.MaxReceiptsPerBatch) + one + `]}`,
+		"lone surrogate":        strings.Replace(good, `"banner"`, `"banner\ud800\u0041"`, 1),
+		"invalid UTF-8":         strings.Replace(good, `"banner"`, "\"ban\xffner\"", 1),
+		"fields reordered":      strings.Replace(good, `"event":"consent_given","policy":"2025-06-01"`, `"policy":"2025-06-01","event":"consent_given"`, 1),
+		"field in capitals":     strings.Replace(good, `"gpc":true`, `"GPC":true`, 1),
+		"unknown field":         strings.Replace(good, `"gpc":true`, `"gpc":true,"name":"张三"`, 1),
+		"missing field":         strings.Replace(good, `,"gpc":true`, ``, 1),
+		"empty permission":      strings.Replace(good, `"gpc":true`, `"gpc":true,"permission":"","answer":""`, 1),
+		"separate without hash": strings.Replace(good, `"gpc":true`, `"gpc":true,"separate":"location","answer":"granted"`, 1),
+		"separate reordered":    strings.Replace(good, `"gpc":true`, `"gpc":true,"answer":"granted","separate":"location","statementSha256":""`, 1),
+		"dnt false written":     strings.Replace(good, `"gpc":true`, `"gpc":true,"dnt":false`, 1),
+		"null granted":          strings.Replace(good, `"granted":["analytics","marketing"]`, `"granted":null`, 1),
+		"prev not a string":     strings.Replace(good, `"prev":"`+strings.Repeat("c", 64)+`"`, `"prev":null`, 1),
+		"duplicate field":       strings.Replace(good, `"gpc":true`, `"gpc":false,"gpc":true`, 1),
+		"wrong type":            strings.Replace(good, `"gpc":true`, `"gpc":"yes"`, 1),
+		"float time":            strings.Replace(good, `"time":1767225600123`, `"time":1.5e12`, 1),
+		"time with exponent":    strings.Replace(good, `"time":1767225600123`, `"time":1767225600123e0`, 1),
+		"huge time":             strings.Replace(good, `"time":1767225600123`, `"time":99999999999999999999`, 1),
+		"leading zero":          strings.Replace(good, `"time":1767225600123`, `"time":01767225600123`, 1),
+		"truncated":             good[:len(good)-3],
+		"trailing data":         good + `{}`,
+		"bad escape":            strings.Replace(good, `"banner"`, `"ban\qner"`, 1),
+		"raw control":           strings.Replace(good, `"banner"`, "\"ban\x01ner\"", 1),
+		"nested":                strings.Replace(good, `"gpc":true`, `"gpc":{"a":[[[]]]}`, 1),
+		"too many":              `{"receipts":[` + strings.Repeat(one+",", consent.MaxReceiptsPerBatch) + one + `]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			rs, err := DecodeBatch([]byte(body))

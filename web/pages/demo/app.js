@@ -1,6 +1,8 @@
 // The web client stand-in: a single-page app whose routes change with
 // history.pushState, whose features ask for browser permissions through
-// consent.requestPermission, and whose settings hold the privacy section
+// consent.requestPermission (sharing a location and syncing contacts ask
+// their separate consent with consent.requestSeparateConsent first), and
+// whose settings hold the privacy section
 // the consent module fills ([data-consent-permissions]).
 (function () {
   "use strict";
@@ -63,7 +65,16 @@
         });
       }).catch(function (e) { status("出错了：" + e.message); });
     } else if (what === "location") {
-      consent.requestPermission("geolocation").then(function (a) { status("位置：" + a); });
+      // A precise location is sensitive: its separate consent first, then
+      // the browser's permission, in one sequence.
+      consent.requestSeparateConsent("location").then(function (a) {
+        if (a !== "granted") return status("未发送位置（单独同意：" + a + "）");
+        return consent.requestPermission("geolocation", { purpose: "把您的当前位置发送到 # 综合" }).then(function (p) { status("位置：" + p); });
+      }).catch(function (e) { status("出错了：" + e.message); });
+    } else if (what === "contacts") {
+      consent.requestSeparateConsent("contacts").then(function (a) {
+        status(a === "granted" ? "通讯录已同步" : "未同步通讯录（单独同意：" + a + "）");
+      }).catch(function (e) { status("出错了：" + e.message); });
     } else if (what === "notify") {
       consent.requestPermission("notifications", { purpose: "有新消息时提醒您" }).then(function (a) { status("通知：" + a); });
     }
@@ -78,6 +89,10 @@
       doc.querySelector('[data-demo="video"]').hidden = true;
       status("视频通话已结束：" + ev.detail.kind + " 已关闭");
     }
+  });
+  // A separate consent withdrawn in the settings: stop that processing.
+  window.addEventListener("consent:separate", function (ev) {
+    status(ev.detail.id === "location" ? "已撤回位置的单独同意" : "已撤回通讯录的单独同意");
   });
   window.addEventListener("popstate", route);
   route();
