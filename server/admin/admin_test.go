@@ -497,3 +497,29 @@ func TestConsoleDiscovered(t *testing.T) {
 		t.Error("the page has no chart, or a script")
 	}
 }
+
+// Separate consents' answers are counted per item and answer, apart from
+// the browser permissions.
+func TestConsoleSeparateConsents(t *testing.T) {
+	f := newFixture(t)
+	f.login(f.secret())
+	var rs []consent.Receipt
+	for i, a := range []string{consent.AnswerGranted, consent.AnswerRefused, consent.AnswerGranted, consent.AnswerWithdrawn} {
+		rs = append(rs, consent.Receipt{ID: fmt.Sprintf("s%021d", i), Subject: alice, Event: consent.EventSeparateAnswered,
+			Policy: "2024-03-01", PolicySHA256: strings.Repeat("a", 64), Locale: consent.ZhCN, Method: "api", Granted: []string{"analytics"},
+			Separate: "location", Answer: a, StatementSHA256: strings.Repeat("b", 64), Time: time.Date(2024, 3, 3, 10, i, 0, 0, time.UTC)})
+	}
+	if _, _, err := f.console.c.Store.Put(context.Background(), rs); err != nil {
+		t.Fatal(err)
+	}
+	page := f.do("GET", "/admin/permissions", nil).Body.String()
+	if got, want := strings.Join(cells(t, page, "location"), " "), "2 1 1"; got != want {
+		t.Errorf("location row: %s, want %s (granted, refused, withdrawn)", got, want)
+	}
+	if strings.Contains(page, "<th scope=\"row\">separate:") {
+		t.Error("a separate consent is listed among the browser permissions")
+	}
+	if !strings.Contains(page, `id="separate-t"`) {
+		t.Error("no chart of the separate consents")
+	}
+}

@@ -154,6 +154,8 @@ func (con *Console) versions(w http.ResponseWriter, r *http.Request) {
 var answerNames = map[string]string{consent.AnswerAllowed: "预提示中继续", consent.AnswerRefused: "预提示中拒绝",
 	consent.AnswerGranted: "浏览器已授予", consent.AnswerDenied: "浏览器已拒绝", consent.AnswerReset: "恢复为询问", consent.AnswerOff: "在设置中关闭"}
 
+var separateNames = map[string]string{consent.AnswerGranted: "同意", consent.AnswerRefused: "拒绝", consent.AnswerWithdrawn: "撤回"}
+
 type permissionsPage struct {
 	Frame
 	Answers     []string
@@ -161,20 +163,35 @@ type permissionsPage struct {
 	Kinds       []string
 	Counts      map[string]map[string]int64
 	Permissions chart
-	Days        []stats.Day
-	GPC         chart
+	// The separate consents' answers, by item.
+	SeparateAnswers []string
+	SeparateNames   map[string]string
+	Items           []string
+	ItemCounts      map[string]map[string]int64
+	Separate        chart
+	Days            []stats.Day
+	GPC             chart
 }
 
 // permissions: every permission's answers (each asked for separately, at
 // the moment of use), and the share of receipts sent with GPC per day.
 func (con *Console) permissions(w http.ResponseWriter, r *http.Request) {
-	p := permissionsPage{Frame: con.catchUp(r, "permissions"), Answers: consent.PermissionAnswers, AnswerNames: answerNames, Counts: map[string]map[string]int64{}}
+	p := permissionsPage{Frame: con.catchUp(r, "permissions"), Answers: consent.PermissionAnswers, AnswerNames: answerNames, Counts: map[string]map[string]int64{},
+		SeparateAnswers: consent.SeparateAnswers, SeparateNames: separateNames, ItemCounts: map[string]map[string]int64{}}
 	counts, err := con.c.Stats.Permissions(r.Context())
 	if err != nil {
 		con.fail(w, err)
 		return
 	}
 	for _, c := range counts {
+		if item, ok := strings.CutPrefix(c.Permission, stats.SeparatePrefix); ok {
+			if p.ItemCounts[item] == nil {
+				p.ItemCounts[item] = map[string]int64{}
+				p.Items = append(p.Items, item)
+			}
+			p.ItemCounts[item][c.Answer] = c.N
+			continue
+		}
 		if p.Counts[c.Permission] == nil {
 			p.Counts[c.Permission] = map[string]int64{}
 			p.Kinds = append(p.Kinds, c.Permission)
@@ -189,6 +206,15 @@ func (con *Console) permissions(w http.ResponseWriter, r *http.Request) {
 			s.Values = append(s.Values, float64(p.Counts[k][a]))
 		}
 		p.Permissions.Series = append(p.Permissions.Series, s)
+	}
+	p.Separate = chart{ID: "separate", Title: "单独同意的回答 · Separate consents answered", Labels: p.Items,
+		Desc: "Grouped bars per separate-consent item, one bar per answer: granted, refused, withdrawn. The table gives every value."}
+	for _, a := range p.SeparateAnswers {
+		s := series{Name: separateNames[a] + " " + a}
+		for _, it := range p.Items {
+			s.Values = append(s.Values, float64(p.ItemCounts[it][a]))
+		}
+		p.Separate.Series = append(p.Separate.Series, s)
 	}
 	if p.Days, err = con.c.Stats.Days(r.Context(), "", 30); err != nil {
 		con.fail(w, err)

@@ -49,6 +49,10 @@ CREATE TABLE IF NOT EXISTS reach_totals (policy TEXT PRIMARY KEY, seen INTEGER N
 CREATE TABLE IF NOT EXISTS by_subject (subject TEXT, seq INTEGER, PRIMARY KEY (subject, seq)) STRICT, WITHOUT ROWID;
 `
 
+// SeparatePrefix starts the permission column of the answers to a
+// separate consent: "separate:" and the item's id.
+const SeparatePrefix = "separate:"
+
 // FileName is the figures' file in the data directory.
 const FileName = "stats.db"
 
@@ -307,8 +311,11 @@ func (b *batch) add(ctx context.Context, r consent.Receipt, seq int64) error {
 			b.granted[dayKey{day, r.Policy, g}]++
 		}
 	}
-	if r.Event == consent.EventPermissionAnswered {
+	switch r.Event {
+	case consent.EventPermissionAnswered:
 		b.perms[permKey{day, r.Permission, r.Answer}]++
+	case consent.EventSeparateAnswered:
+		b.perms[permKey{day, SeparatePrefix + r.Separate, r.Answer}]++
 	}
 	if _, err := b.bySubject.ExecContext(ctx, r.Subject, seq); err != nil {
 		return fmt.Errorf("stats: %w", err)
