@@ -20,7 +20,7 @@ var benchPeers = []string{"vanilla-cookieconsent@3.1.0", "klaro@0.7.22"}
 // it never fails on a missed budget.
 //
 //	go run ./build bench [-runs 5] [-seconds 5] [-server | -ingest [-no-postgres]] [-consentd BIN] [-publish]
-//	go run ./build bench -console N [-console-dir DIR]
+//	go run ./build bench -console N [-console-dir DIR] [-console-rebuild]
 //
 // -publish copies the report and chart into testdata/bench, which the README
 // shows. -ingest measures only the receipt ingest (SQLite, PostgreSQL).
@@ -40,6 +40,7 @@ func bench(root string, args []string) error {
 	fl.StringVar(&benchConsentd, "consentd", "", "measure this consentd binary instead of building this tree's (to compare two builds)")
 	consoleN := fl.Int64("console", 0, "measure only the console, over a store of this many receipts")
 	consoleDir := fl.String("console-dir", filepath.Join(root, ".cache", "bench", "console"), "where -console keeps its store")
+	consoleRebuild := fl.Bool("console-rebuild", false, "with -console, build the figures from the whole chain after filling, not while")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -49,7 +50,7 @@ func bench(root string, args []string) error {
 			return err
 		}
 		fmt.Printf("== console over %d receipts (store in %s)\n", *consoleN, *consoleDir)
-		c, err := benchConsole(built, *consoleDir, *consoleN)
+		c, err := benchConsole(built, *consoleDir, *consoleN, *consoleRebuild)
 		if err != nil {
 			return err
 		}
