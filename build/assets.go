@@ -171,7 +171,7 @@ func buildSite(root string, o buildOptions, log io.Writer) (*bundle, error) {
 
 	// Stylesheets and demo scripts, minified and hashed.
 	assetURL := map[string]string{}
-	for _, name := range []string{"site.css", "favicon.svg", "demo/analytics.js", "demo/app.js"} {
+	for _, name := range []string{"site.css", "favicon.svg", "demo/analytics.js", "demo/ads.js", "demo/app.js"} {
 		data, err := readMinified(filepath.Join(srcDir, "web/pages", name))
 		if err != nil {
 			return nil, err

@@ -123,7 +123,7 @@ func AppendEffect(b []byte, e Effect) []byte {
 	case SetAttr:
 		j = j.Str("sel", e.Sel).Str("name", e.Name).Str("value", e.Value)
 	case Release:
-		j = j.List("granted", e.Granted).List("known", e.Known).key("placeholders")
+		j = j.List("granted", e.Granted).List("known", e.Known).List("separate", e.Separate).key("placeholders")
 		j = append(j, '{')
 		first := true
 		for k, n := range e.Placeholders {

@@ -184,6 +184,10 @@ type SetAttr struct{ Sel, Name, Value string }
 type Release struct {
 	Granted, Known []string
 	Placeholders   map[string]consent.Node
+	// Separate lists the separate-consent items granted under the
+	// statement shown now: content that also names one
+	// (data-consent-separate) runs only once it is granted.
+	Separate []string
 }
 
 // ConsentMode tells Google Consent Mode the granted categories (the loader's

@@ -40,7 +40,7 @@ type askingSeparate struct {
 // person's answer in the dialog.
 func (c *Core) requestSeparate(ev Event) {
 	fail := func(msg string) { c.do(Settle{Call: ev.Call, Err: "consent.requestSeparateConsent: " + msg}) }
-	views, known := c.cfg.Views["separate:"+ev.Item]
+	_, known := c.cfg.Views["separate:"+ev.Item]
 	switch {
 	case ev.BadArgs != "":
 		fail(ev.BadArgs)
@@ -57,9 +57,8 @@ func (c *Core) requestSeparate(ev Event) {
 		}
 		return
 	}
-	a := c.sep.answers[ev.Item]
-	switch {
-	case a.state == consent.AnswerGranted && (a.hash == statement(views[consent.ZhCN]) || a.hash == statement(views[consent.En])):
+	switch a := c.sep.answers[ev.Item]; {
+	case c.separateNow(ev.Item):
 		c.do(Settle{Call: ev.Call, V: consent.AnswerGranted})
 		return
 	case a.state == consent.AnswerRefused && c.now().UnixMilli()-a.at < int64(c.cfg.Site.SeparateBackoff())*86400e3:
@@ -69,6 +68,29 @@ func (c *Core) requestSeparate(ev Event) {
 	n, _ := c.view("separate:" + ev.Item)
 	c.sep.open = &askingSeparate{ev.Item, []int{ev.Call}, statement(n)}
 	c.do(Show{Name: "separate", Tree: n, Where: "body", Modal: true})
+}
+
+// separateNow reports whether item is granted under the statement shown now
+// (in either locale): a changed statement is asked for again.
+func (c *Core) separateNow(item string) bool {
+	a, views := c.sep.answers[item], c.cfg.Views["separate:"+item]
+	return a.state == consent.AnswerGranted && a.hash != "" && (a.hash == statement(views[consent.ZhCN]) || a.hash == statement(views[consent.En]))
+}
+
+// separateGranted lists the items granted now (separateNow), sorted.
+func (c *Core) separateGranted() []string {
+	out := []string{}
+	for item := range c.sep.answers {
+		if c.separateNow(item) {
+			// In order, by insertion: slices.Sort would link a sort for
+			// strings into the module (~2 KB brotli).
+			out = append(out, item)
+			for i := len(out) - 1; i > 0 && out[i-1] > out[i]; i-- {
+				out[i-1], out[i] = out[i], out[i-1]
+			}
+		}
+	}
+	return out
 }
 
 // statement is the SHA-256 of the statement a separate-consent dialog shows.
@@ -92,6 +114,7 @@ func (c *Core) answerSeparate(ans string) {
 	}
 	c.do(Close{separateSel})
 	c.showPermissions()
+	c.release() // content that waited for it
 }
 
 // withdrawSeparate withdraws item's separate consent, if granted: the site

@@ -241,3 +241,32 @@ func TestSeparateConsentWithdrawn(t *testing.T) {
 		t.Errorf("after withdrawing, the next request: %+v", s)
 	}
 }
+
+// Content that also names a separate-consent item runs only once that item
+// is granted under the statement shown now: the release after the grant
+// lists it, one under a changed statement does not.
+func TestReleaseWaitsForSeparateConsent(t *testing.T) {
+	const accepted = consent.CookieName + "=1~q83vEjRWeJq83vEjRWeJqw~2025-06-01~analytics.functional.marketing~1767225600~1767225600"
+	v := newVisit(t)
+	p := page()
+	p.Shown = ""
+	if rel := find[Release](v.start(p, accepted)); len(rel) != 1 || len(rel[0].Separate) != 0 || len(rel[0].Granted) != 3 {
+		t.Fatalf("at start %+v: every category, no separate item", rel)
+	}
+	v.askSeparate(1, "google_ads")
+	fx := v.clickIn(consent.ActionAllowSeparate, "separate", "", true)
+	if rel := find[Release](fx); len(rel) != 1 || strings.Join(rel[0].Separate, " ") != "google_ads" {
+		t.Errorf("after the grant, release %+v: want google_ads", rel)
+	}
+	hash := statementHash(v.core.cfg, "google_ads", consent.ZhCN)
+	w := newVisit(t)
+	p.Separate = "google_ads granted 1767225600000 " + hash
+	if rel := find[Release](w.start(p, accepted)); len(rel) != 1 || strings.Join(rel[0].Separate, " ") != "google_ads" {
+		t.Errorf("a later page, release %+v: want google_ads", rel)
+	}
+	x := newVisit(t)
+	p.Separate = "google_ads granted 1767225600000 " + strings.Repeat("0", 64)
+	if rel := find[Release](x.start(p, accepted)); len(rel) != 1 || len(rel[0].Separate) != 0 {
+		t.Errorf("granted under another statement, release %+v: want none", rel)
+	}
+}

@@ -158,6 +158,9 @@
           console.warn("consent: ignoring content gated by unknown category " + JSON.stringify(c));
         }
       } else if (r.granted.indexOf(c) >= 0) {
+        // Content that also needs a separate consent waits for it.
+        var sep = o.getAttribute("data-consent-separate");
+        if (sep && r.separate.indexOf(sep) < 0) continue;
         if (o.tagName == "IFRAME") {
           o.hidden = false;
           var ph = o.previousElementSibling;

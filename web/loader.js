@@ -180,7 +180,9 @@
     var s = doc.querySelectorAll(gated);
     for (var i = 0; i < s.length; i++) {
       var c = s[i].getAttribute("data-consent");
-      if (granted.indexOf(c) >= 0 && D.o.indexOf(c) >= 0) run(s[i]);
+      // Content that also needs a separate consent (data-consent-separate)
+      // waits for the module, which knows the statement it was granted for.
+      if (granted.indexOf(c) >= 0 && D.o.indexOf(c) >= 0 && !s[i].hasAttribute("data-consent-separate")) run(s[i]);
     }
   }
   // run runs a gated script or loads a gated iframe, unless refused (and

@@ -96,7 +96,7 @@ export type Effect =
   | { t: "remove"; sel: string }
   | { t: "close"; sel: string }
   | { t: "attr"; sel: string; name: string; value: string }
-  | { t: "release"; granted: string[]; known: string[]; placeholders: Record<string, Tree> }
+  | { t: "release"; granted: string[]; known: string[]; separate: string[]; placeholders: Record<string, Tree> }
   | { t: "mode"; granted: string[] }
   | { t: "dispatch"; name: string; detail: unknown }
   | { t: "state"; v: State | null }

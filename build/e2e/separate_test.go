@@ -219,3 +219,56 @@ func TestSeparateConsentAccessibility(t *testing.T) {
 		})
 	}
 }
+
+// Content for a recipient abroad waits for its separate consent (PIPL
+// art. 39): "accept all" runs the marketing category's other content but
+// not the Google Ads tag, which runs once its separate consent is granted,
+// on the next page only once the module has checked the grant against the
+// statement shown now (never from the loader alone), and no more once it
+// is withdrawn.
+func TestCrossBorderContentWaitsForItsSeparateConsent(t *testing.T) {
+	v := newVisitor(t)
+	v.open("/")
+	v.ready()
+	v.do(chromedp.Click(chromedp.CSS(`[data-consent-action="accept-all"]`)))
+	v.poll(`window.demoAnalyticsLoaded === true`)
+	v.poll(`!!document.querySelector('iframe.promo[src]')`) // the marketing category's own content
+	if eval[bool](v, `!!window.demoAdsLoaded`) {
+		t.Fatal("accept all ran the cross-border Ads tag: bundled with the category")
+	}
+	v.do(chromedp.Evaluate[chromedp.Void](`consent.requestSeparateConsent("google_ads")`),
+		chromedp.WaitVisible(chromedp.CSS(separateDialog)))
+	if eval[bool](v, `!!window.demoAdsLoaded`) {
+		t.Fatal("the Ads tag ran before the answer")
+	}
+	v.do(chromedp.Click(chromedp.CSS(separateDialog + ` [data-consent-action="allow-separate"]`)))
+	v.poll(`window.demoAdsLoaded === true`)
+
+	// The next page: the loader runs the analytics tag at once, the Ads tag
+	// only after the module started.
+	v.blockWasm(true)
+	v.open("/")
+	v.poll(`window.demoAnalyticsLoaded === true`)
+	if eval[bool](v, `!!window.demoAdsLoaded`) {
+		t.Error("the loader alone ran content that needs a separate consent")
+	}
+	v.blockWasm(false)
+	v.open("/")
+	v.ready()
+	v.poll(`window.demoAdsLoaded === true`)
+
+	// Withdrawn in the privacy settings: the next page does not run it.
+	v.open("/app/")
+	v.ready()
+	v.do(chromedp.Click(chromedp.CSS(`[data-route="settings"]`)))
+	row := `[data-consent-permissions] li[data-consent-separate="google_ads"]`
+	v.poll(`document.querySelector('` + row + `')?.checkVisibility()`)
+	v.do(chromedp.Click(chromedp.CSS(row + ` [data-consent-action="withdraw-separate"]`)))
+	v.poll(`!document.querySelector('` + row + `').checkVisibility()`)
+	v.open("/")
+	v.ready()
+	if eval[bool](v, `!!window.demoAdsLoaded`) {
+		t.Error("the Ads tag ran after its separate consent was withdrawn")
+	}
+	v.noProblems()
+}
