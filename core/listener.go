@@ -1,12 +1,10 @@
 package core
 
 import (
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"workly.ai/consent"
@@ -210,19 +208,17 @@ func (c *Core) reportable(kind, name string) bool {
 		return false
 	}
 	for _, r := range name {
-		if unicode.IsControl(r) || r == '@' || kind == foundCookie && (r == '=' || r == ';' || r == ',' || unicode.IsSpace(r)) {
+		if control(r) || r == '@' || kind == foundCookie && (r == '=' || r == ';' || r == ',' || space(r)) {
 			return false
 		}
 	}
 	return true
 }
 
-// validHost: a lowercase host name, never an IP address.
+// validHost: a lowercase host name, never an IP address (a numeric last
+// label, or an IPv6 address's colons).
 func validHost(h string) bool {
 	if len(h) == 0 || len(h) > 253 || !strings.Contains(h, ".") {
-		return false
-	}
-	if _, err := netip.ParseAddr(h); err == nil {
 		return false
 	}
 	labels := strings.Split(h, ".")
@@ -275,4 +271,16 @@ func (c *Core) blockHosts() {
 	}
 	c.lis.block, c.lis.allow, c.lis.listed = block, allow, true
 	c.do(Block{Hosts: block, Allow: allow})
+}
+
+// control and space are unicode.IsControl and unicode.IsSpace, without
+// linking the unicode tables into the module.
+func control(r rune) bool { return r < 0x20 || r >= 0x7f && r < 0xa0 }
+
+func space(r rune) bool {
+	switch r {
+	case '\t', '\n', '\v', '\f', '\r', ' ', 0x85, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000:
+		return true
+	}
+	return r >= 0x2000 && r <= 0x200a
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"workly.ai/consent"
 	"workly.ai/consent/server/discovery"
@@ -182,6 +183,14 @@ func TestReportableIsTheServersCheck(t *testing.T) {
 			if got := c.reportable(string(k), name); got != want {
 				t.Errorf("%s %q: core %v, server %v", k, name, got, want)
 			}
+		}
+	}
+}
+
+func TestControlAndSpaceAreUnicodes(t *testing.T) {
+	for r := rune(0); r < 0x10000; r++ {
+		if control(r) != unicode.IsControl(r) || space(r) != unicode.IsSpace(r) {
+			t.Errorf("%U: control %v space %v", r, control(r), space(r))
 		}
 	}
 }
