@@ -1,7 +1,6 @@
 package core
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,13 +53,14 @@ type found struct{ kind, name string }
 
 // listener is the listener's and the blocker's state on this page.
 type listener struct {
-	on     bool // gathering: discovery is on and this browser has not reported today
-	since  time.Time
-	found  []found         // in the order found, without duplicates
-	told   map[string]bool // hosts the blocker stopped, warned about
-	block  []string        // the last Block's hosts, allow its exceptions
-	allow  []string
-	listed bool // a Block was sent
+	on    bool // gathering: discovery is on and this browser has not reported today
+	since time.Time
+	// body is the report so far, `{"names":[{"kind":…,"name":…},…`: n
+	// names, each "kind name" in had.
+	body []byte
+	n    int
+	had  map[string]bool
+	told map[string]bool // hosts the blocker stopped, warned about
 }
 
 // startListener decides at start whether this page gathers (discovery on,
@@ -79,41 +79,47 @@ func (c *Core) today() string {
 	return consent.ISODate(y, m, d)
 }
 
-// gather adds what the page stores now that no category declares.
+// gather adds what the page stores now that no category declares, but
+// for the module's own (consent.*: its outbox's keys carry receipt ids).
 func (c *Core) gather(j *Jar) {
 	if !c.lis.on {
 		return
 	}
-	site := &c.cfg.Site
 	for _, part := range splitJar(j.Cookie) {
-		if name, _, _ := cut(part); name != site.CookieName() {
+		if name, _, _ := cut(part); name != c.cfg.Site.CookieName() {
 			c.note(foundCookie, consent.KindCookie, name)
 		}
 	}
-	for _, k := range []struct {
-		kind  string
-		item  consent.ItemKind
-		names []string
-	}{{foundLocal, consent.KindStorage, j.Local}, {foundSession, consent.KindStorage, j.Session},
-		{foundDatabase, consent.KindIndexedDB, j.Databases}, {foundCache, consent.KindCache, j.Caches}} {
-		for _, name := range k.names {
-			// The module's own (its outbox's keys carry receipt ids).
+	kinds := [...]string{foundLocal, foundSession, foundDatabase, foundCache}
+	items := [...]consent.ItemKind{consent.KindStorage, consent.KindStorage, consent.KindIndexedDB, consent.KindCache}
+	for i, names := range [...][]string{j.Local, j.Session, j.Databases, j.Caches} {
+		for _, name := range names {
 			if !strings.HasPrefix(name, "consent.") {
-				c.note(k.kind, k.item, name)
+				c.note(kinds[i], items[i], name)
 			}
 		}
 	}
 }
 
-// note adds name of kind unless a category declares it (as item) or it is
-// not a name to report.
+// note adds name of kind unless a category declares it (as item, if not
+// "") or it is not a name to report; at most maxFoundNames, in
+// maxFoundBody bytes.
 func (c *Core) note(kind string, item consent.ItemKind, name string) {
-	if _, _, ok := c.cfg.Site.Declaring(item, name); ok || !c.reportable(kind, name) {
+	key := kind + " " + name
+	if c.lis.had[key] || item != "" && c.declares(item, name) != nil || !c.reportable(kind, name) ||
+		c.lis.n == maxFoundNames || len(c.lis.body)+len(key)+6*len(name)+24 > maxFoundBody {
 		return
 	}
-	if f := (found{kind, name}); !slices.Contains(c.lis.found, f) {
-		c.lis.found = append(c.lis.found, f)
+	if c.lis.had == nil {
+		c.lis.had, c.lis.body = map[string]bool{}, []byte(`{"names":[`)
 	}
+	if c.lis.n > 0 {
+		c.lis.body = append(c.lis.body, ',')
+	}
+	c.lis.had[key] = true
+	c.lis.n++
+	b := consent.AppendJSONString(append(c.lis.body, `{"kind":`...), kind)
+	c.lis.body = append(consent.AppendJSONString(append(b, `,"name":`...), name), '}')
 }
 
 // seen adds the hosts the page contacted (resource timing: initiator type
@@ -123,18 +129,15 @@ func (c *Core) seen(rs []Resource) {
 		return
 	}
 	for _, r := range rs {
-		h := strings.ToLower(r.Host)
-		if h == c.page.Host || c.cfg.Site.Cookie.Domain != "" && consent.MatchesHost(c.cfg.Site.Cookie.Domain, h) {
-			continue
+		if h := r.Host; h != c.page.Host && !under(h, c.cfg.Site.Cookie.Domain) { // URL.hostname: lowercase
+			kind := foundRequest
+			if r.Initiator == "script" {
+				kind = foundScript
+			} else if r.Initiator == "iframe" || r.Initiator == "frame" {
+				kind = foundIframe
+			}
+			c.note(kind, consent.KindHost, h)
 		}
-		kind := foundRequest
-		switch r.Initiator {
-		case "script":
-			kind = foundScript
-		case "iframe", "frame":
-			kind = foundIframe
-		}
-		c.note(kind, consent.KindHost, h)
 	}
 }
 
@@ -148,17 +151,12 @@ func (c *Core) blocked(host string) {
 		return
 	}
 	c.lis.told[host] = true
-	cat, _, _ := c.cfg.Site.Declaring(consent.KindHost, host)
 	why := "a refused category"
-	if cat != nil {
+	if cat := c.declares(consent.KindHost, host); cat != nil {
 		why = "category " + strconv.Quote(cat.ID) + ", which is refused"
 	}
 	c.warn("blocked requests to " + host + ": its host is declared by " + why)
-	if c.lis.on && c.reportable(foundBlocked, host) {
-		if f := (found{foundBlocked, host}); !slices.Contains(c.lis.found, f) {
-			c.lis.found = append(c.lis.found, f)
-		}
-	}
+	c.note(foundBlocked, "", host)
 }
 
 // report hands the host the report once it is due, and remembers the day.
@@ -167,36 +165,44 @@ func (c *Core) report() {
 		return
 	}
 	c.lis.on = false
-	if len(c.lis.found) > 0 {
-		b := []byte(`{"names":[`)
-		n := 0
-		for _, f := range c.lis.found {
-			if !c.reportable(f.kind, f.name) {
-				continue // the consent id, known since
+	if c.lis.n > 0 {
+		c.do(Discover{Body: string(append(c.lis.body, "]}"...))})
+	}
+	c.lis.body, c.lis.had = nil, nil
+	c.do(Storage{Area: "local", Key: discoveredKey, Value: c.today()})
+}
+
+// declares returns the first category that declares name as kind (a host
+// as itself or a parent), nil for none. (Not Site.Declaring, which would
+// link strings.ToLower's tables into the module.)
+func (c *Core) declares(kind consent.ItemKind, name string) *consent.Category {
+	for i := range c.cfg.Site.Categories {
+		cat := &c.cfg.Site.Categories[i]
+		if kind == consent.KindHost {
+			for _, h := range cat.Hosts {
+				if under(name, h) {
+					return cat
+				}
 			}
-			if n == maxFoundNames || len(b)+len(f.kind)+6*len(f.name)+24 > maxFoundBody {
-				break
-			}
-			if n > 0 {
-				b = append(b, ',')
-			}
-			n++
-			b = consent.AppendJSONString(append(b, `{"kind":`...), f.kind)
-			b = append(consent.AppendJSONString(append(b, `,"name":`...), f.name), '}')
+			continue
 		}
-		if n > 0 {
-			c.do(Discover{Body: string(append(b, "]}"...))})
+		if declared([]consent.Category{*cat}, name, func(k consent.Category) []consent.Item { return k.Items(kind) }) {
+			return cat
 		}
 	}
-	c.lis.found = nil
-	c.do(Storage{Area: "local", Key: discoveredKey, Value: c.today()})
+	return nil
+}
+
+// under reports whether host is d or a subdomain of d ("" is nothing's).
+func under(host, d string) bool {
+	return d != "" && (host == d || strings.HasSuffix(host, "."+d))
 }
 
 // reportable reports whether name is one the server takes as kind
 // (server/discovery's Name.Validate) and names nothing of the person: not
 // the consent id, not an address.
 func (c *Core) reportable(kind, name string) bool {
-	for _, id := range []string{c.state.ID, c.subject, c.page.Subject} {
+	for _, id := range [...]string{c.state.ID, c.subject, c.page.Subject} {
 		if id != "" && strings.Contains(name, id) {
 			return false
 		}
@@ -208,79 +214,63 @@ func (c *Core) reportable(kind, name string) bool {
 		return false
 	}
 	for _, r := range name {
-		if control(r) || r == '@' || kind == foundCookie && (r == '=' || r == ';' || r == ',' || space(r)) {
+		if r < 0x20 || r >= 0x7f && r < 0xa0 || r == '@' || kind == foundCookie && (r == '=' || r == ';' || r == ',' || space(r)) {
 			return false
 		}
 	}
 	return true
 }
 
-// validHost: a lowercase host name, never an IP address (a numeric last
-// label, or an IPv6 address's colons).
-func validHost(h string) bool {
-	if len(h) == 0 || len(h) > 253 || !strings.Contains(h, ".") {
-		return false
-	}
-	labels := strings.Split(h, ".")
-	if last := labels[len(labels)-1]; strings.Trim(last, "0123456789") == "" {
-		return false
-	}
-	for _, l := range labels {
-		if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
-			return false
-		}
-		for i := 0; i < len(l); i++ {
-			if ch := l[i]; !(ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '-') {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// blockHosts tells the executor which hosts to block now, when that
-// changed: the hosts of every optional category not released, but for a
-// host a released or required category declares too; Allow lists the
-// hosts of those categories under a blocked one (a blocked baidu.com, an
-// allowed map.baidu.com). It comes before the release, so that no gated
-// script runs before its refused neighbours are blocked.
-func (c *Core) blockHosts() {
-	var refused, open []string
-	for _, cat := range c.cfg.Site.Categories {
-		if !cat.Required && !c.cfg.Site.Releases(&c.cfg.Policies, c.state, cat.ID) {
-			refused = append(refused, cat.Hosts...)
-		} else {
-			open = append(open, cat.Hosts...)
-		}
-	}
-	block, allow := []string{}, []string{}
-	for _, h := range refused {
-		if !slices.Contains(open, h) && !slices.Contains(block, h) {
-			block = append(block, h)
-		}
-	}
-	for _, h := range open {
-		for _, b := range block {
-			if consent.MatchesHost(b, h) && !slices.Contains(allow, h) {
-				allow = append(allow, h)
-			}
-		}
-	}
-	if slices.Equal(block, c.lis.block) && slices.Equal(allow, c.lis.allow) && (c.lis.listed || len(block) == 0) {
-		return
-	}
-	c.lis.block, c.lis.allow, c.lis.listed = block, allow, true
-	c.do(Block{Hosts: block, Allow: allow})
-}
-
-// control and space are unicode.IsControl and unicode.IsSpace, without
-// linking the unicode tables into the module.
-func control(r rune) bool { return r < 0x20 || r >= 0x7f && r < 0xa0 }
-
+// space is unicode.IsSpace, without linking the unicode tables.
 func space(r rune) bool {
 	switch r {
 	case '\t', '\n', '\v', '\f', '\r', ' ', 0x85, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000:
 		return true
 	}
 	return r >= 0x2000 && r <= 0x200a
+}
+
+// validHost: a lowercase host name, never an IP address (a numeric last
+// label, or an IPv6 address's colons).
+func validHost(h string) bool {
+	if len(h) > 253 || !strings.Contains(h, ".") {
+		return false
+	}
+	label, digits := 0, true // the label so far: its length, all digits
+	for i := 0; i <= len(h); i++ {
+		if i < len(h) && h[i] != '.' {
+			ch := h[i]
+			if !(ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '-') {
+				return false
+			}
+			label++
+			digits = digits && ch <= '9'
+			continue
+		}
+		if label == 0 || label > 63 || h[i-1] == '-' || h[i-label] == '-' || i == len(h) && digits {
+			return false
+		}
+		label, digits = 0, true
+	}
+	return true
+}
+
+// blockHosts tells the executor, when the site declares hosts, those of
+// every optional category not released (Hosts) and of the others (Allow):
+// a request is blocked when the longest declared host it falls under is
+// among Hosts only. It comes before the release, so that no gated script
+// runs before its refused neighbours are blocked.
+func (c *Core) blockHosts() {
+	b, some := Block{Hosts: []string{}, Allow: []string{}}, false
+	for _, cat := range c.cfg.Site.Categories {
+		some = some || len(cat.Hosts) > 0
+		if !cat.Required && !c.cfg.Site.Releases(&c.cfg.Policies, c.state, cat.ID) {
+			b.Hosts = append(b.Hosts, cat.Hosts...)
+		} else {
+			b.Allow = append(b.Allow, cat.Hosts...)
+		}
+	}
+	if some {
+		c.do(b)
+	}
 }

@@ -22,8 +22,7 @@ func (m *module) discovered(body string) {
 	}
 	var r jsReader
 	p, err := safejs.Global().Call("fetch", r.str(u, "href"), map[string]any{
-		"method": "POST", "body": body, "keepalive": true, "credentials": "omit",
-		"headers": map[string]any{"Content-Type": "text/plain;charset=UTF-8"},
+		"method": "POST", "body": body, "keepalive": true, "credentials": "omit", // a string: text/plain, no preflight
 	})
 	if err != nil {
 		return
