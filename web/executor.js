@@ -236,15 +236,22 @@
     });
   }
 
-  // The network blocker: the page's requests to the hosts the core blocks
-  // (and their subdomains), but for those it allows, fail; the module's
-  // origin's never do. Each host blocked is told to the core once.
+  // The network blocker: a request of the page fails when the longest
+  // host the core listed that its host is or falls under is only among the
+  // blocked; the module's origin's never do. Each host blocked is told once.
   var blocked = [], allowed = [], told = {}, wrapped, base = new URL(L.base).origin;
+  function longest(l, h) {
+    for (var n = 0, i = 0, d; i < l.length; i++) {
+      d = l[i];
+      if (d.length > n && (h == d || h.slice(-d.length - 1) == "." + d)) n = d.length;
+    }
+    return n;
+  }
   function stop(u) {
     if (!blocked.length) return false;
     try { u = new URL(u && u.url || u, location.href); } catch (e) { return false; }
-    var h = u.hostname, m = function (d) { return h == d || h.slice(-d.length - 1) == "." + d; };
-    if (u.origin == base || !blocked.some(m) || allowed.some(m)) return false;
+    var h = u.hostname;
+    if (u.origin == base || longest(blocked, h) <= longest(allowed, h)) return false;
     if (!told[h]) send({ t: "blocked", name: told[h] = h });
     return true;
   }
