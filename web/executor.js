@@ -249,9 +249,20 @@
   }
   function stop(u) {
     if (!blocked.length) return false;
-    try { u = new URL(u && u.url || u, location.href); } catch (e) { return false; }
-    var h = u.hostname;
-    if (u.origin == base || longest(blocked, h) <= longest(allowed, h)) return false;
+    u = String(u && u.url || u);
+    // This page's paths and the module's origin are never blocked; a plain
+    // host name needs no URL parser (which costs most); anything else is
+    // parsed as the browser will.
+    if (/^\/(?![\/\\])[^\t\n\r]*$/.test(u) || u.lastIndexOf(base + "/", 0) == 0) return false;
+    var h = /^(?:https?|wss?):\/\/([a-z0-9.-]+)(?::\d*)?(?:[\/?#]|$)/.exec(u);
+    if (h) h = h[1];
+    else try {
+      u = new URL(u, location.href);
+      if (u.origin == base) return false;
+      h = u.hostname;
+    } catch (e) { return false; }
+    h = h.replace(/\.$/, "");
+    if (longest(blocked, h) <= longest(allowed, h)) return false;
     if (!told[h]) send({ t: "blocked", name: told[h] = h });
     return true;
   }
