@@ -299,19 +299,25 @@
       allowed = f.allow;
       if (!wrapped && blocked.length) wrap();
     },
-    // The listener: the hosts of what the page loads, never their URLs.
+    // The listener: the hosts of what the page loads, never their URLs,
+    // until the sweep the core reports at.
     observe: function (f) {
-      var had = {};
-      new PerformanceObserver(function (l) {
+      var had = {}, o = new PerformanceObserver(seen);
+      function seen(l) {
         var s = [];
-        l.getEntries().forEach(function (e) {
+        (l.getEntries ? l.getEntries() : l).forEach(function (e) {
           var h = "";
           try { h = new URL(e.name).hostname; } catch (x) {}
           if (h && !had[e.initiatorType + h]) s.push({ i: e.initiatorType, h: h }), had[e.initiatorType + h] = 1;
         });
         if (s.length) send({ t: "seen", seen: s });
-      }).observe({ type: "resource", buffered: true });
-      setTimeout(sweep, f.after);
+      }
+      o.observe({ type: "resource", buffered: true });
+      setTimeout(function () {
+        seen(o.takeRecords());
+        o.disconnect();
+        sweep();
+      }, f.after);
     },
     listening: function () {
       listening = true;
