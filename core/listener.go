@@ -172,16 +172,19 @@ func (c *Core) report() {
 	c.do(Storage{Area: "local", Key: discoveredKey, Value: c.today()})
 }
 
-// declares returns the first category that declares name as kind (a host
-// as itself or a parent), nil for none. (Not Site.Declaring, which would
-// link strings.ToLower's tables into the module.)
+// declares returns the category that declares name as kind, nil for none:
+// for a host, the one with the longest declared host it is or falls under;
+// else the first. (Not Site.Declaring, which would link strings.ToLower's
+// tables into the module.)
 func (c *Core) declares(kind consent.ItemKind, name string) *consent.Category {
+	var best *consent.Category
+	n := 0
 	for i := range c.cfg.Site.Categories {
 		cat := &c.cfg.Site.Categories[i]
 		if kind == consent.KindHost {
 			for _, h := range cat.Hosts {
-				if under(name, h) {
-					return cat
+				if len(h) > n && under(name, h) {
+					best, n = cat, len(h)
 				}
 			}
 			continue
@@ -190,7 +193,7 @@ func (c *Core) declares(kind consent.ItemKind, name string) *consent.Category {
 			return cat
 		}
 	}
-	return nil
+	return best
 }
 
 // under reports whether host is d or a subdomain of d ("" is nothing's).

@@ -71,6 +71,12 @@ func TestBlockedHosts(t *testing.T) {
 	if fx := v.handle(Event{Kind: EvBlocked, Name: "stats.doubleclick.net"}); len(fx) != 0 {
 		t.Errorf("blocked again: %+v", fx)
 	}
+	// The category named is the longest declared host's.
+	v.core.cfg.Site.Categories[1].Hosts = []string{"baidu.com"} // functional, before marketing
+	v.core.cfg.Site.Categories[3].Hosts = []string{"pos.baidu.com"}
+	if l := find[Log](v.handle(Event{Kind: EvBlocked, Name: "x.pos.baidu.com"})); len(l) != 1 || !strings.Contains(l[0].Msg, `"marketing"`) {
+		t.Errorf("blocked x.pos.baidu.com: %+v", l)
+	}
 
 	// A site that declares no hosts blocks nothing and says nothing of it.
 	d := newVisit(t)
