@@ -288,9 +288,11 @@ func (DeleteCache) effect() string    { return "deletecache" }
 func (History) effect() string        { return "history" }
 
 // Block makes the page's fetch, XMLHttpRequest, sendBeacon, image and
-// WebSocket requests to Hosts (and their subdomains) fail, but for those to
-// Allow (and theirs), and never the module's own (its origin's). Each host
-// blocked is told once (a blocked event). It replaces the Block before.
+// WebSocket requests fail when the longest of Hosts and Allow that their
+// host is or falls under is only in Hosts (refused categories' hosts;
+// Allow: the others'); never the module's own (its origin's), nor paths
+// on the page's origin. Each host blocked is told once (a blocked event).
+// It replaces the Block before.
 type Block struct{ Hosts, Allow []string }
 
 // Observe starts the listener on the page: the hosts of the resources it
