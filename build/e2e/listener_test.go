@@ -232,7 +232,7 @@ func TestListenerReportsOnceADay(t *testing.T) {
 	body := `<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>listener</title>` +
 		`<script src="/loader.js" defer></script>` +
 		`<script src="http://cdn.workly.ai:` + port + `/sdk.js" async></script>` +
-		`<iframe src="http://player.workly.ai:` + port + `/"></iframe>` +
+		`<iframe src="http://player.workly.ai:` + port + `/embed"></iframe>` +
 		`<img src="http://px.workly.ai:` + port + `/p.gif" alt="">` +
 		`<p>A page that stores and sends more than it declares.</p></html>`
 	v.openHosts("/listener.html", body)
