@@ -55,6 +55,7 @@ type Core struct {
 	perm       permissions
 	sep        separate
 	early      []Event // events before start, handled after it
+	lis        listener
 }
 
 // New returns a core for the site and policies in cfg.
@@ -78,6 +79,7 @@ func (c *Core) Handle(ev Event) []Effect {
 			c.handle(e)
 		}
 	}
+	c.report()
 	c.prepareLeaving()
 	return c.fx
 }
@@ -85,6 +87,7 @@ func (c *Core) Handle(ev Event) []Effect {
 func (c *Core) handle(ev Event) {
 	if ev.Jar != nil && ev.Kind != EvStart {
 		c.jar = *ev.Jar // what the page stores now
+		c.gather(ev.Jar)
 	}
 	switch ev.Kind {
 	case EvStart:
@@ -112,6 +115,10 @@ func (c *Core) handle(ev Event) {
 		// Never dropped in silence: the page's console says what did not
 		// happen.
 		c.error(ev.Name + " failed: " + ev.Result)
+	case EvSeen:
+		c.seen(ev.Seen)
+	case EvBlocked:
+		c.blocked(ev.Name)
 	case EvDeleted:
 		if ev.Result == "blocked" {
 			c.warn("the IndexedDB database " + strconv.Quote(ev.Name) + " of a refused category is held open by a script of this page: it is deleted as soon as that script closes it")
@@ -156,6 +163,7 @@ func (c *Core) start(p *Page, j *Jar) {
 	c.locale = consent.ChooseLocale(append([]string{c.page.Switched, c.page.Lang}, c.page.Langs...)...)
 	c.perm.load(c.page.Answers, c.page.Browser)
 	c.sep.answers = loadAnswers(c.page.Separate)
+	c.startListener()
 	if raw := cookieValue(c.jar.Cookie, c.cfg.Site.CookieName()); raw != "" {
 		s, err := consent.DecodeCookie(raw)
 		if err != nil {

@@ -481,7 +481,7 @@ func TestMessagesMatchTypeScript(t *testing.T) {
 		return out
 	}
 	events := []string{}
-	for _, k := range []EventKind{EvStart, EvClick, EvCall, EvSweep, EvAdded, EvAnswer, EvClosed, EvHide, EvFailed} {
+	for _, k := range []EventKind{EvStart, EvClick, EvCall, EvSweep, EvAdded, EvAnswer, EvClosed, EvHide, EvFailed, EvSeen, EvBlocked} {
 		events = append(events, string(k))
 	}
 	sort.Strings(events)
@@ -490,7 +490,7 @@ func TestMessagesMatchTypeScript(t *testing.T) {
 	}
 	page := []string{"listening", "beacon", "download", "refresh", "spilled"} // the host's own, and one it completes
 	for _, e := range []Effect{SetCookie{}, Storage{}, Show{}, Remove{}, Close{}, SetAttr{}, Release{}, ConsentMode{},
-		Dispatch{}, StateNow{}, Settle{}, Log{}, OnHide{}, AskBrowser{}} {
+		Dispatch{}, StateNow{}, Settle{}, Log{}, OnHide{}, AskBrowser{}, Block{}, Observe{}} {
 		page = append(page, Kind(e))
 	}
 	sort.Strings(page)
@@ -587,7 +587,8 @@ func TestEffectsAsJSON(t *testing.T) {
 		Release{Granted: []string{"a"}, Known: []string{"a", "b"}, Placeholders: map[string]consent.Node{"b": tree}},
 		ConsentMode{[]string{}}, Dispatch{"consent:change", map[string]any{"id": hostile, "granted": []any{"a"}, "given": int64(1)}},
 		StateNow{nil}, Settle{Call: 3, V: "granted"}, Settle{Call: 4, Err: hostile}, Log{"warn", hostile},
-		OnHide{Cookie: hostile, Written: hostile, SpillKey: hostile, Spill: hostile}, AskBrowser{Call: 5, Kinds: []string{"camera"}}} {
+		OnHide{Cookie: hostile, Written: hostile, SpillKey: hostile, Spill: hostile}, AskBrowser{Call: 5, Kinds: []string{"camera"}},
+		Block{Hosts: []string{hostile}, Allow: []string{}}, Observe{After: 5000}} {
 		b := AppendEffect([]byte{'['}, e)
 		var got []map[string]any
 		if err := json.Unmarshal(append(b, ']'), &got); err != nil || len(got) != 1 || got[0]["t"] != Kind(e) {

@@ -153,6 +153,10 @@ func AppendEffect(b []byte, e Effect) []byte {
 		j = j.Str("cookie", e.Cookie).Str("written", e.Written).Str("spillKey", e.SpillKey).Str("spill", e.Spill)
 	case AskBrowser:
 		j = j.Int("call", e.Call).List("kinds", e.Kinds)
+	case Block:
+		j = j.List("hosts", e.Hosts).List("allow", e.Allow)
+	case Observe:
+		j = j.Int("after", e.After)
 	}
 	return j.Close()
 }

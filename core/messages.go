@@ -42,6 +42,10 @@ type Event struct {
 	// closed: the person closed the view named View (Esc, the close button).
 	View string
 
+	// seen: the hosts the page contacted (the listener's; see Observe).
+	Seen []Resource
+
+	// blocked: Name is a host the executor blocked a request to (Block).
 	// deleted: a DeleteDatabase effect ended with Result "deleted", "blocked"
 	// or an error message. failed: the effect of kind Name failed with the
 	// error Result.
@@ -62,7 +66,13 @@ const (
 	EvHide    EventKind = "hide"    // the page is being hidden (pagehide)
 	EvDeleted EventKind = "deleted" // a database deletion ended
 	EvFailed  EventKind = "failed"  // the executor could not apply an effect
+	EvSeen    EventKind = "seen"    // the page contacted hosts (resource timing)
+	EvBlocked EventKind = "blocked" // the executor blocked a request to a host
 )
+
+// Resource is a host the page contacted, with the resource timing's
+// initiator type ("script", "iframe", "fetch", "img", …): never a URL.
+type Resource struct{ Initiator, Host string }
 
 // Page is what the executor reads of the page once, at start.
 type Page struct {
@@ -106,6 +116,9 @@ type Page struct {
 	// key, or it is the cookie this origin's module wrote last (the loader
 	// checks; see web/loader.js). Any other cookie grants nothing.
 	Vouched bool
+	// Discovered is the UTC day this browser last reported what it found
+	// undeclared (localStorage consent.discovered), "" for never.
+	Discovered string
 }
 
 // Jar is what the page stores now: document.cookie, the keys of
@@ -141,7 +154,7 @@ const (
 )
 
 // Effect is one thing for the page or the host to do. Page effects go to the
-// executor on the main thread, in order; host effects (Receipt,
+// executor on the main thread, in order; host effects (Receipt, Discover,
 // DeleteDatabase, DeleteCache, History) are done by the wasm host in the
 // worker.
 type Effect interface{ effect() string }
@@ -282,6 +295,26 @@ func (RefreshCookie) effect() string  { return "refresh" }
 func (DeleteDatabase) effect() string { return "deletedb" }
 func (DeleteCache) effect() string    { return "deletecache" }
 func (History) effect() string        { return "history" }
+
+// Block makes the page's fetch, XMLHttpRequest, sendBeacon, image and
+// WebSocket requests fail when the longest of Hosts and Allow that their
+// host is or falls under is only in Hosts (refused categories' hosts;
+// Allow: the others'); never the module's own (its origin's), nor paths
+// on the page's origin. Each host blocked is told once (a blocked event).
+// It replaces the Block before.
+type Block struct{ Hosts, Allow []string }
+
+// Observe starts the listener on the page: the hosts of the resources it
+// loaded and loads (seen events), and one sweep After ms from now.
+type Observe struct{ After int }
+
+// Discover posts Body to POST /v1/discovered (the host does, without
+// credentials).
+type Discover struct{ Body string }
+
+func (Block) effect() string    { return "block" }
+func (Observe) effect() string  { return "observe" }
+func (Discover) effect() string { return "discover" }
 
 // Close closes the dialogs matching Sel.
 type Close struct{ Sel string }

@@ -196,6 +196,7 @@ func (c *Core) closed(view string) {
 
 // release applies the consent to the page's gated content.
 func (c *Core) release() {
+	c.blockHosts()
 	r := Release{Granted: []string{}, Known: c.cfg.Site.Optional(), Placeholders: map[string]consent.Node{}, Separate: c.separateGranted()}
 	for _, id := range r.Known {
 		if c.cfg.Site.Releases(&c.cfg.Policies, c.state, id) {

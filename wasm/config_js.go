@@ -73,6 +73,7 @@ func loadConfig(v safejs.Value, now time.Time) (*config, error) {
 			ID: r.str(cv, "id"), Required: r.bool(cv, "required"),
 			Cookies: readItems(&r, cv, "cookies"), Storage: readItems(&r, cv, "storage"),
 			IndexedDB: readItems(&r, cv, "indexedDB"), Caches: readItems(&r, cv, "caches"),
+			Hosts: readStrings(&r, cv, "hosts"),
 		}
 		c.core.Site.Categories = append(c.core.Site.Categories, cat)
 	}
@@ -82,6 +83,7 @@ func loadConfig(v safejs.Value, now time.Time) (*config, error) {
 	c.core.Site.PermissionBackoffDays = r.int(site, "permissionBackoffDays")
 	c.core.Site.SeparateBackoffDays = r.int(site, "separateBackoffDays")
 	c.core.Site.HonorDNT = r.bool(site, "honorDNT")
+	c.core.Site.Discovery = r.bool(site, "discovery")
 	for _, iv := range r.list(site, "identifiers") {
 		c.core.Site.Identifiers = append(c.core.Site.Identifiers, consent.Identifier{
 			Name: r.str(iv, "name"), Category: r.str(iv, "category"), RotateDays: r.int(iv, "rotateDays")})

@@ -48,6 +48,12 @@ func (h *host) handle(msg safejs.Value) {
 	case core.EvDeleted, core.EvFailed:
 		ev.Name, ev.Result = r.str(msg, "name"), r.str(msg, "result")
 	case core.EvAdded:
+	case core.EvSeen:
+		for _, x := range r.list(msg, "seen") {
+			ev.Seen = append(ev.Seen, core.Resource{Initiator: r.str(x, "i"), Host: r.str(x, "h")})
+		}
+	case core.EvBlocked:
+		ev.Name = r.str(msg, "name")
 	default:
 		return
 	}
@@ -101,6 +107,8 @@ func (h *host) apply(fx []core.Effect) {
 			b = core.AppendEffect(b, e)
 		case core.RefreshCookie:
 			b = core.Object(b, "refresh").Str("url", h.m.out.cookieURL).Close()
+		case core.Discover:
+			go h.m.discovered(e.Body)
 		case core.DeleteDatabase:
 			go h.deleteDatabase(e.Name)
 		case core.DeleteCache:
@@ -172,6 +180,7 @@ func readPage(msg safejs.Value) *core.Page {
 		Status: r.bool(p, "status"), Permissions: r.bool(p, "permissions"),
 		Answers: r.str(p, "answers"), Separate: r.str(p, "separate"), Started: int64(r.int(p, "started")),
 		Shown: r.str(p, "shown"), Hidden: r.bool(p, "hidden"), Vouched: r.bool(p, "vouched"), Browser: map[string]string{},
+		Discovered: r.str(p, "discovered"),
 	}
 	browser := r.get(p, "browser")
 	if browser.Type() == safejs.TypeObject {

@@ -12,6 +12,7 @@
   var L = api && api._boot && api._boot();
   if (!L) return;
   var D = L.D, views = L.views, kinds = ["camera", "microphone", "geolocation", "notifications", "persistent-storage"];
+  var nav = navigator, F = w.fetch, B = nav.sendBeacon && nav.sendBeacon.bind(nav); // the module's own: never blocked
 
   var worker;
   try {
@@ -54,7 +55,8 @@
         gpc: nav.globalPrivacyControl === true, dnt: nav.doNotTrack || "", refreshed: !!stored("sessionStorage", "consent.refreshed"),
         status: !!doc.querySelector("[data-consent-status]"), permissions: !!doc.querySelector("[data-consent-permissions]"),
         browser: browser, answers: stored("localStorage", "consent.permissions") || "", separate: stored("localStorage", "consent.separate") || "",
-        queue: L.queue, started: Math.round(performance.timeOrigin), now: Date.now(), shown: L.shown(), hidden: L.hidden(), vouched: all[0]
+        queue: L.queue, started: Math.round(performance.timeOrigin), now: Date.now(), shown: L.shown(), hidden: L.hidden(), vouched: all[0],
+        discovered: stored("localStorage", "consent.discovered") || ""
       }
     });
     started = true;
@@ -143,7 +145,7 @@
       send({ t: "hide" });
     } else if (doc.visibilityState != "hidden") return;
     // A string body goes as text/plain: no preflight, even cross-origin.
-    if (beacon) navigator.sendBeacon(beacon.url, beacon.body);
+    if (beacon) B(beacon.url, beacon.body);
   }
   w.addEventListener("pagehide", leaving);
   w.addEventListener("visibilitychange", leaving);
@@ -237,7 +239,89 @@
     });
   }
 
+  // The network blocker: a request of the page fails when the longest
+  // host the core listed that its host is or falls under is only among the
+  // blocked; the module's origin's never do. Each host blocked is told once.
+  var blocked = [], allowed = [], told = {}, wrapped, base = new URL(L.base).origin;
+  function longest(l, h) {
+    for (var n = 0, i = 0, d; i < l.length; i++) {
+      d = l[i];
+      if (d.length > n && (h == d || h.slice(-d.length - 1) == "." + d)) n = d.length;
+    }
+    return n;
+  }
+  function stop(u) {
+    if (!blocked.length) return false;
+    u = String(u && u.url || u);
+    // This page's paths and the module's origin are never blocked; a plain
+    // host name needs no URL parser (which costs most); anything else is
+    // parsed as the browser will.
+    if (/^\/(?![\/\\])[^\t\n\r]*$/.test(u) || u.lastIndexOf(base + "/", 0) == 0) return false;
+    var h = /^(?:https?|wss?):\/\/([a-z0-9.-]+)(?::\d*)?(?:[\/?#]|$)/.exec(u);
+    if (h) h = h[1];
+    else try {
+      u = new URL(u, location.href);
+      if (u.origin == base) return false;
+      h = u.hostname;
+    } catch (e) { return false; }
+    h = h.replace(/\.$/, "");
+    if (longest(blocked, h) <= longest(allowed, h)) return false;
+    if (!told[h]) send({ t: "blocked", name: told[h] = h });
+    return true;
+  }
+  function wrap() {
+    wrapped = 1;
+    var X = XMLHttpRequest.prototype, open = X.open, xs = X.send, no = new WeakSet(), I = HTMLImageElement.prototype,
+      src = Object.getOwnPropertyDescriptor(I, "src"), sa = I.setAttribute, WS = w.WebSocket;
+    w.fetch = function (r) {
+      return stop(r) ? Promise.reject(new TypeError("consent: blocked")) : F.apply(this, arguments);
+    };
+    if (B) nav.sendBeacon = function (u) { return !stop(u) && B.apply(0, arguments); };
+    X.open = function (m, u) {
+      no[stop(u) ? "add" : "delete"](this);
+      return open.apply(this, arguments);
+    };
+    X.send = function () {
+      var x = this;
+      if (!no.has(x)) return xs.apply(x, arguments);
+      setTimeout(function () { x.dispatchEvent(new ProgressEvent("error")); });
+    };
+    Object.defineProperty(I, "src", { get: src.get, set: function (v) { if (!stop(v)) src.set.call(this, v); }, configurable: true });
+    I.setAttribute = function (n, v) { if (String(n).toLowerCase() != "src" || !stop(v)) sa.apply(this, arguments); };
+    w.WebSocket = function (u, p) {
+      if (stop(u)) throw new DOMException("consent: blocked", "SecurityError");
+      return new WS(u, p);
+    };
+    w.WebSocket.prototype = WS.prototype;
+    Object.setPrototypeOf(w.WebSocket, WS);
+  }
+
   var effects = {
+    block: function (f) {
+      blocked = f.hosts;
+      allowed = f.allow;
+      if (!wrapped && blocked.length) wrap();
+    },
+    // The listener: the hosts of what the page loads, never their URLs,
+    // until the sweep the core reports at.
+    observe: function (f) {
+      var had = {}, o = new PerformanceObserver(seen);
+      function seen(l) {
+        var s = [];
+        (l.getEntries ? l.getEntries() : l).forEach(function (e) {
+          var h = "";
+          try { h = new URL(e.name).hostname; } catch (x) {}
+          if (h && !had[e.initiatorType + h]) s.push({ i: e.initiatorType, h: h }), had[e.initiatorType + h] = 1;
+        });
+        if (s.length) send({ t: "seen", seen: s });
+      }
+      o.observe({ type: "resource", buffered: true });
+      setTimeout(function () {
+        seen(o.takeRecords());
+        o.disconnect();
+        sweep();
+      }, f.after);
+    },
     listening: function () {
       listening = true;
       if (started) flush();
@@ -271,7 +355,7 @@
     beacon: function (f) { beacon = f.body ? f : null; },
     spilled: function () { spilled.forEach(function (k) { localStorage.removeItem(k); }); },
     // After the cookie effects before it: the request carries the new cookie.
-    refresh: function (f) { fetch(f.url, { method: "POST", credentials: "include", keepalive: true }).catch(function () {}); },
+    refresh: function (f) { F(f.url, { method: "POST", credentials: "include", keepalive: true }).catch(function () {}); },
     ask: function (f) {
       ask(f.kinds).then(function (s) { send({ t: "answer", call: f.call, state: s }); });
     },

@@ -70,6 +70,8 @@ export interface Page {
   /** localStorage consent.separate: the answers to separate consents. */
   separate: string;
   queue: Click[]; started: number; shown: string; hidden: boolean; vouched: boolean;
+  /** The UTC day this browser last reported to POST /v1/discovered (localStorage consent.discovered). */
+  discovered: string;
   /** The page's clock (Date.now()): the core's, and the one policy dates are read by. */
   now: number;
 }
@@ -84,7 +86,11 @@ export type Event =
   | { t: "answer"; call: number; kind?: string; state: string }
   | { t: "closed"; view: string }
   | { t: "hide" }
-  | { t: "failed"; name: string; result: string };
+  | { t: "failed"; name: string; result: string }
+  /** Hosts the page contacted (resource timing), host names only; after an observe effect. */
+  | { t: "seen"; seen: { i: string; h: string }[] }
+  /** A request to this host was blocked (told once per host). */
+  | { t: "blocked"; name: string };
 // The host's own event, not sent by the executor: { t: "deleted"; name; result }.
 
 /** Worker → executor: a list of effects, applied in order. */
@@ -107,6 +113,10 @@ export type Effect =
   | { t: "refresh"; url: string }
   | { t: "spilled" }
   | { t: "ask"; call: number; kinds: string[] }
-  | { t: "download"; name: string; text: string };
+  | { t: "download"; name: string; text: string }
+  /** Block the page's requests to hosts (and subdomains) but allow's, never the module's origin. */
+  | { t: "block"; hosts: string[]; allow: string[] }
+  /** Start the listener: report resource hosts (seen), sweep once after ms. */
+  | { t: "observe"; after: number };
 // Done by the host in the worker, never posted: receipt, deletedb,
-// deletecache, history.
+// deletecache, history, discover.

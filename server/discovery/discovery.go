@@ -33,13 +33,18 @@ const (
 	ScriptHost     Kind = "script-host"
 	IframeHost     Kind = "iframe-host"
 	RequestHost    Kind = "request-host"
+	// BlockedHost is a host the network blocker stopped a request to (one
+	// a refused category declares): an SDK still sending after a refusal.
+	BlockedHost Kind = "blocked-host"
 )
 
 // Kinds lists every Kind.
-var Kinds = []Kind{Cookie, LocalStorage, SessionStorage, IndexedDB, Cache, ScriptHost, IframeHost, RequestHost}
+var Kinds = []Kind{Cookie, LocalStorage, SessionStorage, IndexedDB, Cache, ScriptHost, IframeHost, RequestHost, BlockedHost}
 
 // IsHost reports whether k names hosts rather than stored things.
-func (k Kind) IsHost() bool { return k == ScriptHost || k == IframeHost || k == RequestHost }
+func (k Kind) IsHost() bool {
+	return k == ScriptHost || k == IframeHost || k == RequestHost || k == BlockedHost
+}
 
 // Name is one discovered name.
 type Name struct {

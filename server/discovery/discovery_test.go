@@ -7,11 +7,12 @@ import (
 
 func TestDecode(t *testing.T) {
 	names, err := Decode([]byte(`{"names":[{"kind":"cookie","name":"Hm_lvt_abc"},{"kind":"localStorage","name":"点击.记录"},` +
-		`{"kind":"request-host","name":"hm.baidu.com"},{"kind":"cookie","name":"Hm_lvt_abc"}]}`))
+		`{"kind":"request-host","name":"hm.baidu.com"},{"kind":"cookie","name":"Hm_lvt_abc"},{"kind":"blocked-host","name":"hm.baidu.com"}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(names) != 3 || names[0] != (Name{Cookie, "Hm_lvt_abc"}) || names[1].Name != "点击.记录" || names[2].Kind != RequestHost {
+	if len(names) != 4 || names[0] != (Name{Cookie, "Hm_lvt_abc"}) || names[1].Name != "点击.记录" || names[2].Kind != RequestHost ||
+		names[3] != (Name{BlockedHost, "hm.baidu.com"}) {
 		t.Errorf("got %v", names)
 	}
 	many := `{"names":[` + strings.Repeat(`{"kind":"cookie","name":"a"},`, MaxNames) + `{"kind":"cookie","name":"b"}]}`
@@ -31,6 +32,7 @@ func TestDecode(t *testing.T) {
 		{"an IPv6 host", `{"names":[{"kind":"script-host","name":"[::1]"}]}`, "not a host name"},
 		{"a URL as host", `{"names":[{"kind":"script-host","name":"https://hm.baidu.com/hm.js?x=1"}]}`, "not a host name"},
 		{"a host with a port", `{"names":[{"kind":"iframe-host","name":"hm.baidu.com:443"}]}`, "not a host name"},
+		{"an IP as blocked host", `{"names":[{"kind":"blocked-host","name":"203.0.113.9"}]}`, "not a host name"},
 		{"numbers as host", `{"names":[{"kind":"request-host","name":"3405803785.0"}]}`, "not a host name"},
 		{"too many", many, "at most 100"},
 		{"trailing data", `{"names":[]} {"names":[]}`, "unexpected data"},
