@@ -96,7 +96,14 @@
     return Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), function (c) { return c.charCodeAt(0); });
   }
   var sub = w.crypto && crypto.subtle, EC = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
-  var vouched = Promise.resolve(!!state && (mine == raw || !!P && !!sub && P[1] * 1000 > now &&
+  // Beside the one this origin wrote last, a cookie that is not it and is
+  // no newer (a sibling subdomain restoring a withdrawn choice it saw), or
+  // names another consent id (someone else's vouched cookie tossed in),
+  // counts for nothing, proof or not.
+  var p0 = P, ours = mine && parse(mine), stale = !!state && !!ours && raw.split("~").slice(0, 6).join("~") != mine &&
+    (state.updated <= ours.updated || state.id != ours.id);
+  P = p0;
+  var vouched = Promise.resolve(!!state && !stale && (mine == raw || !!P && !!sub && P[1] * 1000 > now &&
     sub.importKey("raw", b64(D.k), EC, false, ["verify"]).then(function (k) {
       return sub.verify(EC, k, b64(P[2]), new TextEncoder().encode(P[0]));
     }))).catch(function () { return false; });

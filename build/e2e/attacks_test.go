@@ -260,3 +260,55 @@ func TestGadgetUnderStrictCSP(t *testing.T) {
 	}
 	v.noProblems()
 }
+
+// A sibling subdomain that saw the person's vouched cookie cannot restore
+// it after a withdrawal: a cookie no newer than the one this origin wrote
+// last (and not that one) grants nothing, proof or not; the banner asks.
+func TestReplayedOlderCookieGrantsNothing(t *testing.T) {
+	v := newVisitor(t)
+	v.do(chromedp.Navigate(siteURL + "/"))
+	v.ready()
+	v.do(chromedp.Click(chromedp.CSS(`[data-consent-action="accept-all"]`)))
+	v.poll(`window.demoAnalyticsLoaded === true`)
+	// The server vouches for it (the receipts' answer sets the proof).
+	v.poll(`(document.cookie.split("; ").find(c => c.startsWith("consent=")) || "").split("~").length == 8`)
+	old := v.cookies(siteURL + "/")["consent"]
+	v.do(chromedp.Evaluate[chromedp.Void](`consent.set({analytics: false})`))
+	v.poll(`!document.cookie.includes("~analytics.")`)
+	v.do(chromedp.Navigate(strings.Replace(siteURL, "//www.", "//evil.", 1) + "/healthz"))
+	v.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "consent=` + old + `; Path=/; Domain=workly.ai; Max-Age=3600"`))
+	if got := v.cookies(siteURL + "/")["consent"]; got != old {
+		t.Fatalf("setup: the page sees consent=%s, not the replayed cookie", got)
+	}
+	v.do(chromedp.Navigate(siteURL + "/"))
+	v.ready()
+	if got := eval[string](v, `JSON.stringify([consent.state(), !!window.demoAnalyticsLoaded, !!document.querySelector(".cm-banner")])`); got != `[null,false,true]` {
+		t.Errorf("the replayed cookie: state, analytics ran, banner shown = %s, want [null,false,true]", got)
+	}
+	v.noProblems()
+}
+
+// Someone else's vouched cookie, tossed by a sibling subdomain into the
+// browser of a person who chose on this origin, grants nothing, however new.
+func TestTossedVouchedCookieOfAnotherPersonGrantsNothing(t *testing.T) {
+	victim := newVisitor(t)
+	victim.do(chromedp.Navigate(siteURL + "/"))
+	victim.ready()
+	victim.do(chromedp.Click(chromedp.CSS(`[data-consent-action="reject-all"]`)))
+	victim.poll(`document.cookie.includes("consent=1~")`)
+	attacker := newVisitor(t)
+	attacker.do(chromedp.Navigate(siteURL + "/"))
+	attacker.ready()
+	attacker.do(chromedp.Click(chromedp.CSS(`[data-consent-action="accept-all"]`)))
+	attacker.poll(`(document.cookie.split("; ").find(c => c.startsWith("consent=")) || "").split("~").length == 8`)
+	theirs := attacker.cookies(siteURL + "/")["consent"]
+	victim.do(chromedp.Navigate(strings.Replace(siteURL, "//www.", "//evil.", 1) + "/healthz"))
+	victim.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "consent=` + theirs + `; Path=/; Domain=workly.ai; Max-Age=3600"`))
+	victim.do(chromedp.Navigate(siteURL + "/"))
+	victim.ready()
+	if got := eval[string](victim, `JSON.stringify([consent.state(), !!window.demoAnalyticsLoaded])`); got != `[null,false]` {
+		t.Errorf("another person's cookie: state, analytics ran = %s, want [null,false]", got)
+	}
+	victim.noProblems()
+	attacker.noProblems()
+}
