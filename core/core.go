@@ -54,7 +54,8 @@ type Core struct {
 	prefsOpen  bool
 	perm       permissions
 	sep        separate
-	early      []Event // events before start, handled after it
+	early      []Event        // events before start, handled after it
+	refusals   map[string]int // gated content refused, by why
 	lis        listener
 }
 
@@ -119,6 +120,8 @@ func (c *Core) handle(ev Event) {
 		c.seen(ev.Seen)
 	case EvBlocked:
 		c.blocked(ev.Name)
+	case EvRefused:
+		c.refusedContent(ev.Name, ev.Result)
 	case EvDeleted:
 		if ev.Result == "blocked" {
 			c.warn("the IndexedDB database " + strconv.Quote(ev.Name) + " of a refused category is held open by a script of this page: it is deleted as soon as that script closes it")

@@ -481,7 +481,7 @@ func TestMessagesMatchTypeScript(t *testing.T) {
 		return out
 	}
 	events := []string{}
-	for _, k := range []EventKind{EvStart, EvClick, EvCall, EvSweep, EvAdded, EvAnswer, EvClosed, EvHide, EvFailed, EvSeen, EvBlocked} {
+	for _, k := range []EventKind{EvStart, EvClick, EvCall, EvSweep, EvAdded, EvAnswer, EvClosed, EvHide, EvFailed, EvSeen, EvBlocked, EvRefused} {
 		events = append(events, string(k))
 	}
 	sort.Strings(events)

@@ -44,6 +44,7 @@ const (
 	foundIframe    = "iframe-host"
 	foundRequest   = "request-host"
 	foundBlocked   = "blocked-host"
+	foundRefused   = "refused-host"
 	maxFoundBody   = 8000 // bytes of a report: the server takes 8 KiB
 	maxFoundNames  = 100  // names in a report
 	maxFoundLength = 128  // bytes of a name (a host: 253)
@@ -158,6 +159,23 @@ func (c *Core) blocked(host string) {
 	c.warn("blocked requests to " + host + ": its host is declared by " + why)
 	c.note(foundBlocked, "", host)
 }
+
+// refusedContent is the loader having refused gated content (why, in
+// words; host: an origin its category does not declare as a source, if
+// that was why): counted in the state, and the host reported by the
+// listener.
+func (c *Core) refusedContent(why, host string) {
+	if c.refusals == nil {
+		c.refusals = map[string]int{}
+	}
+	c.refusals[why]++
+	if host != "" {
+		c.note(foundRefused, "", host)
+	}
+}
+
+// Refusals counts the gated content refused on this page, by why.
+func (c *Core) Refusals() map[string]int { return c.refusals }
 
 // report hands the host the report once it is due, and remembers the day.
 func (c *Core) report() {

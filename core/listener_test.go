@@ -206,3 +206,21 @@ func TestCharactersAsUnicodeSays(t *testing.T) {
 		}
 	}
 }
+
+// Gated content the loader refused is counted in the core's state, and the
+// host of an undeclared source goes to the listener's report.
+func TestRefusedContentCounted(t *testing.T) {
+	v := hostsVisit(t, true)
+	v.handle(Event{Kind: EvStart, Page: page(), Jar: &Jar{}})
+	v.handle(Event{Kind: EvRefused, Name: "https://cdn.evil.example is not a source of analytics", Result: "cdn.evil.example"})
+	v.handle(Event{Kind: EvRefused, Name: "it lacks the page's nonce"})
+	v.handle(Event{Kind: EvRefused, Name: "it lacks the page's nonce"})
+	if got := v.core.Refusals(); got["it lacks the page's nonce"] != 2 || got["https://cdn.evil.example is not a source of analytics"] != 1 {
+		t.Errorf("refusals %v", got)
+	}
+	v.now = v.now.Add(time.Minute)
+	d := find[Discover](v.handle(Event{Kind: EvSweep, Jar: &Jar{}}))
+	if len(d) != 1 || !strings.Contains(d[0].Body, `{"kind":"refused-host","name":"cdn.evil.example"}`) {
+		t.Errorf("report %+v: want the refused source's host", d)
+	}
+}

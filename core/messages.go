@@ -68,6 +68,7 @@ const (
 	EvFailed  EventKind = "failed"  // the executor could not apply an effect
 	EvSeen    EventKind = "seen"    // the page contacted hosts (resource timing)
 	EvBlocked EventKind = "blocked" // the executor blocked a request to a host
+	EvRefused EventKind = "refused" // the loader refused gated content (Name: why; Result: the undeclared source's host, if any)
 )
 
 // Resource is a host the page contacted, with the resource timing's

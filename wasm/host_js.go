@@ -54,6 +54,8 @@ func (h *host) handle(msg safejs.Value) {
 		}
 	case core.EvBlocked:
 		ev.Name = r.str(msg, "name")
+	case core.EvRefused:
+		ev.Name, ev.Result = r.str(msg, "why"), r.str(msg, "host")
 	default:
 		return
 	}

@@ -62,6 +62,9 @@
     started = true;
     if (listening) flush();
   });
+  // Gated content the loader refused, before and from now on (counted by
+  // the core).
+  L.refused(send);
   function flush() {
     var m = early;
     early = [];

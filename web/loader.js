@@ -147,8 +147,13 @@
 
   // refuse reports gated content that may not load, with the element and
   // why, and throws: nothing of it is used.
-  function refuse(el, why) {
+  // Each refusal is also counted by the module (the executor's hook, or
+  // queued until it runs): the host of an undeclared source goes to the
+  // listener's report.
+  var refusals = [], hook = function (r) { refusals.push(r); };
+  function refuse(el, why, host) {
     console.warn("consent: refused", el, why);
+    hook({ t: "refused", why: why, host: host || "" });
     throw new TypeError(why);
   }
   // from returns the URL u of category c's gated content (no c: the
@@ -159,7 +164,7 @@
     try { u = new URL(u, location.href); } catch (e) {}
     if (!u || !/^https?:$/.test(u.protocol)) refuse(el, "not an http(s) URL");
     if (u.origin != location.origin && u.origin != new URL(base).origin && (D.src[c] || []).indexOf(u.origin) < 0)
-      refuse(el, u.origin + " is not a source of " + c);
+      refuse(el, u.origin + " is not a source of " + c, u.hostname);
     return u.href;
   }
   // On a page with a nonce CSP (the loader came with a nonce), a gated script
@@ -330,6 +335,7 @@
     live = 1;
     return {
       D: D, base: base, views: views, queue: queue, tt: tt, h: h, run: run, gated: gated, ok: decided,
+      refused: function (f) { refusals.forEach(f); hook = f; },
       shown: function () { return entry ? (entry.k == "banner" ? "-" : entry.k == "advance" ? D.v : state.policy) : ""; },
       hidden: function () { return !!notice && notice.hidden; },
       set: function (s) { state = s; known = !!s; }, resolve: resolve,

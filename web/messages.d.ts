@@ -31,6 +31,8 @@ export interface Loader {
   /** Settles once the loader has painted what it paints (shown() is final then), to whether the
    *  consent cookie is vouched for (its proof verifies, or this origin's module wrote it). */
   ok: Promise<boolean>;
+  /** Hands f every refusal of gated content so far, then each later one, as it happens. */
+  refused(f: (m: { t: "refused"; why: string; host: string }) => void): void;
   /** Sets what consent.state() and granted() answer. */
   set(state: State | null): void;
   /** Resolves consent.ready. */
@@ -90,7 +92,8 @@ export type Event =
   /** Hosts the page contacted (resource timing), host names only; after an observe effect. */
   | { t: "seen"; seen: { i: string; h: string }[] }
   /** A request to this host was blocked (told once per host). */
-  | { t: "blocked"; name: string };
+  | { t: "blocked"; name: string }
+  | { t: "refused"; why: string; host: string };
 // The host's own event, not sent by the executor: { t: "deleted"; name; result }.
 
 /** Worker → executor: a list of effects, applied in order. */

@@ -330,3 +330,27 @@ func BenchmarkBlockerPerRequest(b *testing.B) {
 	b.ReportMetric((wrapped-own)/n, "ns-added/request")
 	b.ReportMetric(blocked/n, "ns/blocked-open")
 }
+
+// Gated content from an origin its category does not declare is refused
+// (the console says so) and counted: its host reaches the listener's
+// report, as refused-host.
+func TestRefusedSourceReported(t *testing.T) {
+	_, data, _ := startHostsSite(t)
+	v := newVisitor(t)
+	body := `<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>refused</title>` +
+		`<script src="/loader.js" defer></script>` +
+		`<script type="text/plain" data-consent="analytics" src="https://cdn.undeclared-sdk.cn/sdk.js"></script>` +
+		`<p>A gated script from an origin analytics does not declare.</p></html>`
+	v.openHosts("/refused.html", body)
+	v.ready()
+	v.do(chromedp.Evaluate[chromedp.Void](`consent.acceptAll()`))
+	v.waitWarning("is not a source of analytics")
+	deadline := time.Now().Add(20 * time.Second)
+	for counts(t, data)["refused-host:cdn.undeclared-sdk.cn"] != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the refused source was not reported: %v", counts(t, data))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	v.noProblems()
+}

@@ -36,14 +36,17 @@ const (
 	// BlockedHost is a host the network blocker stopped a request to (one
 	// a refused category declares): an SDK still sending after a refusal.
 	BlockedHost Kind = "blocked-host"
+	// RefusedHost is a host the module refused to load gated content
+	// from: its category does not declare it among its sources.
+	RefusedHost Kind = "refused-host"
 )
 
 // Kinds lists every Kind.
-var Kinds = []Kind{Cookie, LocalStorage, SessionStorage, IndexedDB, Cache, ScriptHost, IframeHost, RequestHost, BlockedHost}
+var Kinds = []Kind{Cookie, LocalStorage, SessionStorage, IndexedDB, Cache, ScriptHost, IframeHost, RequestHost, BlockedHost, RefusedHost}
 
 // IsHost reports whether k names hosts rather than stored things.
 func (k Kind) IsHost() bool {
-	return k == ScriptHost || k == IframeHost || k == RequestHost || k == BlockedHost
+	return k == ScriptHost || k == IframeHost || k == RequestHost || k == BlockedHost || k == RefusedHost
 }
 
 // Name is one discovered name.
