@@ -480,7 +480,7 @@ func TestMessagesMatchTypeScript(t *testing.T) {
 		sort.Strings(out)
 		return out
 	}
-	events := []string{}
+	events := []string{"applied"} // the host's own
 	for _, k := range []EventKind{EvStart, EvClick, EvCall, EvSweep, EvAdded, EvAnswer, EvClosed, EvHide, EvFailed, EvSeen, EvBlocked, EvRefused} {
 		events = append(events, string(k))
 	}

@@ -25,6 +25,10 @@ func (h *host) handle(msg safejs.Value) {
 			return
 		}
 	}
+	if kind == "applied" { // the host's own: the page set the cookie of a refresh
+		h.m.pageApplied()
+		return
+	}
 	ev := core.Event{Kind: kind}
 	switch kind {
 	case core.EvStart:
@@ -71,12 +75,13 @@ func (h *host) start(msg safejs.Value) error {
 	var r jsReader
 	base := r.str(msg, "base")
 	// The page's clock is the module's: the worker's is the same machine's,
-	// but a page may set its own (the tests freeze it).
-	offset := time.Duration(int64(r.int(r.get(msg, "page"), "now"))-time.Now().UnixMilli()) * time.Millisecond
-	if r.int(r.get(msg, "page"), "now") == 0 {
-		offset = 0
-	}
-	now := func() time.Time { return time.Now().Add(offset) }
+	// but a page may set its own (the tests freeze it), so the worker's
+	// runs the page's skew ahead. (Not the page's Date.now() at sending
+	// less the worker's at reading: the worker reads the start message
+	// once it has started, up to seconds later, and would run behind the
+	// page's clicks by as much.)
+	skew := time.Duration(r.int(r.get(msg, "page"), "skew")) * time.Millisecond
+	now := func() time.Time { return time.Now().Add(skew) }
 	v, err := fetchConfig(r.str(msg, "cfg"), base)
 	if err != nil {
 		return err
@@ -108,6 +113,7 @@ func (h *host) apply(fx []core.Effect) {
 			}
 			b = core.AppendEffect(b, e)
 		case core.RefreshCookie:
+			h.m.pageBehind()
 			b = core.Object(b, "refresh").Str("url", h.m.out.cookieURL).Close()
 		case core.Discover:
 			go h.m.discovered(e.Body)

@@ -123,6 +123,12 @@ type receipts struct {
 	// beacon is the body of the next batch, kept ready for the pagehide
 	// beacon (which cannot wait for IndexedDB); "" when nothing waits.
 	beacon string
+	// behind says the page has not yet set a consent cookie the next post's
+	// answer is to vouch for (the server vouches for the cookie the post
+	// carries): posts wait until the executor says it has (applied), or
+	// for behindWait at most, since behindAt (Unix ms).
+	behind   bool
+	behindAt int64
 	// spilled is what the page's localStorage held of the outbox (see
 	// startReceipts), until stored.
 	spilled []string
@@ -363,10 +369,37 @@ func (m *module) round() error {
 		if err != nil || len(es) == 0 {
 			return err
 		}
+		m.out.mu.Lock()
+		behind := m.out.behind && time.Now().UnixMilli()-m.out.behindAt < behindWait.Milliseconds()
+		m.out.mu.Unlock()
+		if behind {
+			return nil // woken by applied, or by the timer pageBehind set
+		}
 		if err := m.post(es); err != nil {
 			return err
 		}
 	}
+}
+
+// behindWait is how long posts wait for the page to set a new consent
+// cookie before they go without it.
+const behindWait = 3 * time.Second
+
+// pageBehind holds posts until the page has set the consent cookie the
+// effects just posted carry (see receipts.behind).
+func (m *module) pageBehind() {
+	m.out.mu.Lock()
+	m.out.behind, m.out.behindAt = true, time.Now().UnixMilli()
+	m.out.mu.Unlock()
+	safejs.Global().Call("setTimeout", m.out.wakeFn, behindWait.Milliseconds())
+}
+
+// pageApplied is the executor having set it: posts go.
+func (m *module) pageApplied() {
+	m.out.mu.Lock()
+	m.out.behind = false
+	m.out.mu.Unlock()
+	m.send()
 }
 
 // retryDelay is the wait after the nth failed post in a row: 1 s doubling up

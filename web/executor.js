@@ -55,7 +55,7 @@
         gpc: nav.globalPrivacyControl === true, dnt: nav.doNotTrack || "", refreshed: !!stored("sessionStorage", "consent.refreshed"),
         status: !!doc.querySelector("[data-consent-status]"), permissions: !!doc.querySelector("[data-consent-permissions]"),
         browser: browser, answers: stored("localStorage", "consent.permissions") || "", separate: stored("localStorage", "consent.separate") || "",
-        queue: L.queue, started: Math.round(performance.timeOrigin), now: Date.now(), shown: L.shown(), hidden: L.hidden(), vouched: all[0],
+        queue: L.queue, started: Math.round(performance.timeOrigin), skew: Date.now() - Math.round(performance.timeOrigin + performance.now()), shown: L.shown(), hidden: L.hidden(), vouched: all[0],
         discovered: stored("localStorage", "consent.discovered") || ""
       }
     });
@@ -358,7 +358,10 @@
     beacon: function (f) { beacon = f.body ? f : null; },
     spilled: function () { spilled.forEach(function (k) { localStorage.removeItem(k); }); },
     // After the cookie effects before it: the request carries the new cookie.
-    refresh: function (f) { F(f.url, { method: "POST", credentials: "include", keepalive: true }).catch(function () {}); },
+    refresh: function (f) {
+      F(f.url, { method: "POST", credentials: "include", keepalive: true }).catch(function () {});
+      send({ t: "applied" }); // the receipts' post may go now: it carries the new cookie
+    },
     ask: function (f) {
       ask(f.kinds).then(function (s) { send({ t: "answer", call: f.call, state: s }); });
     },

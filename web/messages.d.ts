@@ -74,13 +74,17 @@ export interface Page {
   queue: Click[]; started: number; shown: string; hidden: boolean; vouched: boolean;
   /** The UTC day this browser last reported to POST /v1/discovered (localStorage consent.discovered). */
   discovered: string;
-  /** The page's clock (Date.now()): the core's, and the one policy dates are read by. */
-  now: number;
+  /** How far the page's clock (Date.now()) is ahead of the machine's (ms; a page, or a test, may set its
+   *  own): the worker's clock moved by it is the core's, the one policy dates are read by. (Not the page's
+   *  time itself: the worker reads the message later, after it starts.) */
+  skew: number;
 }
 
 /** Executor → worker: the core's events (core.EventKind). */
 export type Event =
   | { t: "start"; cfg: string; base: string; page: Page; jar: Jar; spilled: string[] }
+  /** The host's own: the page has applied a refresh effect and the cookie effects before it. */
+  | { t: "applied" }
   | { t: "click"; click: Click; jar: Jar }
   | { t: "call"; call: number; m: string; args: unknown[]; jar: Jar }
   | { t: "sweep"; jar: Jar }

@@ -22,6 +22,9 @@ func (v *visitor) acked(version string) {
 	v.t.Helper()
 	v.open("/healthz")
 	v.consentID = newConsentID()
+	// This origin's module wrote nothing since (else the loader would take
+	// the older cookie for a replay).
+	v.do(chromedp.Evaluate[chromedp.Void](`localStorage.removeItem("consent.written")`))
 	v.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "consent=` + vouched(v.t, "1~"+v.consentID+"~"+version+
 		"~analytics~1767225600~1767225600") + `; Path=/"`))
 }

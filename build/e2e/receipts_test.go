@@ -639,3 +639,20 @@ func TestReceiptsTwoTabs(t *testing.T) {
 		tab.noProblems()
 	}
 }
+
+// The server vouches for a choice's cookie in its answer to the choice's
+// receipt, for the cookie that post carries; a page whose main thread is
+// busy sets the cookie late, so the worker's post waits for the page to
+// say it has (else the cookie would stay unvouched, and a sibling
+// subdomain, the web client, would not believe it).
+func TestChoiceVouchedWhenThePageIsBusy(t *testing.T) {
+	v := newVisitor(t)
+	v.open("/")
+	v.ready()
+	v.do(chromedp.Click(chromedp.CSS(`[data-consent-action="accept-all"]`)),
+		// The page's main thread busy for a second: the worker's post would
+		// go before the executor sets the cookie.
+		chromedp.Evaluate[chromedp.Void](`(() => { const t = performance.now(); while (performance.now() - t < 1000); })()`))
+	v.poll(`(document.cookie.split("; ").find(c => c.startsWith("consent=")) || "").split("~").length == 8`)
+	v.noProblems()
+}
