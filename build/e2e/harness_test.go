@@ -278,14 +278,21 @@ func (v *visitor) poll(expr string) {
 	}
 }
 
-// open navigates to path on the server and waits for the load event.
+// open navigates to path on the server and waits for the load event of
+// the new document: what runs next runs in it. (Navigate can return while
+// the page it leaves still answers, seen with a navigation to the same URL:
+// consent.ready then was the old page's, already resolved.)
 func (v *visitor) open(path string) {
 	v.t.Helper()
 	base := baseURL
 	if v.base != "" {
 		base = v.base
 	}
+	before, err := chromedp.Run(v.ctx, chromedp.Evaluate[float64](`performance.timeOrigin`))
 	v.do(chromedp.Navigate(base + path))
+	if err == nil {
+		v.poll(fmt.Sprintf(`performance.timeOrigin > %f && document.readyState == "complete"`, before))
+	}
 }
 
 // ready waits until the wasm module has loaded and resolved consent.ready.
