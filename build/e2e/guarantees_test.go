@@ -342,9 +342,9 @@ func TestAnonymousIdentifiers(t *testing.T) {
 	v.do(chromedp.Evaluate[chromedp.Void](`document.cookie = "yq_aid=` + old + `; Path=/"`))
 	v.open("/")
 	v.ready()
-	// On that page (twice on a loaded machine, read right after ready, the
-	// old one was still there and replaced a moment later: not understood
-	// yet; the message below says what the page held).
+	// On that page: waited for in the page, since CDP reads cookies from the
+	// browser's network service, which a page's write reaches a moment
+	// later (read right after ready, it twice still held the old one).
 	v.poll(`!document.cookie.includes("yq_aid=` + old + `")`)
 	if got := v.cookies()["yq_aid"]; got == old || id.Due(got, time.Now().Unix()) {
 		var warned []string
