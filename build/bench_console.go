@@ -309,7 +309,7 @@ func someSubject(ctx context.Context, db *sqlite.DB) (string, error) {
 		return "", err
 	}
 	var subject string
-	stop := fmt.Errorf("found")
+	stop := errors.New("found")
 	err = db.Entries(ctx, max(1, n/2), func(body []byte, a consent.Ack) error {
 		var r struct{ Subject string }
 		if err := json.Unmarshal(body, &r); err != nil {

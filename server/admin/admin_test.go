@@ -474,17 +474,22 @@ func TestConsoleDiscovered(t *testing.T) {
 	ctx := context.Background()
 	day1, day2 := time.Date(2024, 3, 3, 9, 0, 0, 0, time.UTC), time.Date(2024, 3, 4, 9, 0, 0, 0, time.UTC)
 	hj, cdn := discovery.Name{Kind: discovery.Cookie, Name: "_hjSession"}, discovery.Name{Kind: discovery.ScriptHost, Name: "cdn.example.net"}
+	// Names come from strangers' browsers: markup in one stays text.
+	hostile := discovery.Name{Kind: discovery.LocalStorage, Name: "<script>alert(1)</script>"}
 	for _, rec := range []struct {
 		at    time.Time
 		names []discovery.Name
-	}{{day1, []discovery.Name{hj, cdn}}, {day1.Add(time.Hour), []discovery.Name{hj}}, {day2, []discovery.Name{hj}}} {
+	}{{day1, []discovery.Name{hj, cdn, hostile}}, {day1.Add(time.Hour), []discovery.Name{hj}}, {day2, []discovery.Name{hj}}} {
 		if err := d.Record(ctx, rec.at, rec.names); err != nil {
 			t.Fatal(err)
 		}
 	}
 	f.console.c.Discovered = d
 	page := f.do("GET", "/admin/discovered", nil).Body.String()
-	if got, want := strings.Join(cells(t, page, "2024-03-03"), " "), "3 2"; got != want {
+	if strings.Contains(page, "<script>alert") || !strings.Contains(page, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Error("a reported name's markup is not escaped")
+	}
+	if got, want := strings.Join(cells(t, page, "2024-03-03"), " "), "4 3"; got != want {
 		t.Errorf("day row: %s, want %s", got, want)
 	}
 	if got, want := strings.Join(cells(t, page, "<code>_hjSession</code>"), " "), "cookie 3 2 2024-03-03 09:00:00 UTC 2024-03-04 09:00:00 UTC"; got != want {

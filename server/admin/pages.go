@@ -185,37 +185,13 @@ func (con *Console) permissions(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, c := range counts {
 		if item, ok := strings.CutPrefix(c.Permission, stats.SeparatePrefix); ok {
-			if p.ItemCounts[item] == nil {
-				p.ItemCounts[item] = map[string]int64{}
-				p.Items = append(p.Items, item)
-			}
-			p.ItemCounts[item][c.Answer] = c.N
-			continue
+			p.Items = tally(p.ItemCounts, p.Items, item, c)
+		} else {
+			p.Kinds = tally(p.Counts, p.Kinds, c.Permission, c)
 		}
-		if p.Counts[c.Permission] == nil {
-			p.Counts[c.Permission] = map[string]int64{}
-			p.Kinds = append(p.Kinds, c.Permission)
-		}
-		p.Counts[c.Permission][c.Answer] = c.N
 	}
-	p.Permissions = chart{ID: "perms", Title: "权限请求的回答 · Permission answers", Labels: p.Kinds,
-		Desc: "Grouped bars per permission, one bar per answer. The table gives every value."}
-	for _, a := range p.Answers {
-		s := series{Name: answerNames[a] + " " + a}
-		for _, k := range p.Kinds {
-			s.Values = append(s.Values, float64(p.Counts[k][a]))
-		}
-		p.Permissions.Series = append(p.Permissions.Series, s)
-	}
-	p.Separate = chart{ID: "separate", Title: "单独同意的回答 · Separate consents answered", Labels: p.Items,
-		Desc: "Grouped bars per separate-consent item, one bar per answer: granted, refused, withdrawn. The table gives every value."}
-	for _, a := range p.SeparateAnswers {
-		s := series{Name: separateNames[a] + " " + a}
-		for _, it := range p.Items {
-			s.Values = append(s.Values, float64(p.ItemCounts[it][a]))
-		}
-		p.Separate.Series = append(p.Separate.Series, s)
-	}
+	p.Permissions = answersChart("perms", "浏览器权限的回答 · Browser permission answers", "permission", p.Kinds, p.Answers, answerNames, p.Counts)
+	p.Separate = answersChart("separate", "单独同意的回答 · Separate consents answered", "separate-consent item", p.Items, p.SeparateAnswers, separateNames, p.ItemCounts)
 	if p.Days, err = con.c.Stats.Days(r.Context(), "", 30); err != nil {
 		con.fail(w, err)
 		return
@@ -230,6 +206,31 @@ func (con *Console) permissions(w http.ResponseWriter, r *http.Request) {
 	}
 	p.GPC.Series = []series{gpc, dnt}
 	con.page(w, "permissions", p)
+}
+
+// tally adds c's count under key in counts, and key to keys the first time.
+func tally(counts map[string]map[string]int64, keys []string, key string, c stats.PermissionCount) []string {
+	if counts[key] == nil {
+		counts[key] = map[string]int64{}
+		keys = append(keys, key)
+	}
+	counts[key][c.Answer] = c.N
+	return keys
+}
+
+// answersChart is grouped bars per key (a permission, an item), one bar per
+// answer.
+func answersChart(id, title, what string, keys, answers []string, names map[string]string, counts map[string]map[string]int64) chart {
+	c := chart{ID: id, Title: title, Labels: keys,
+		Desc: "Grouped bars per " + what + ", one bar per answer. The table gives every value."}
+	for _, a := range answers {
+		s := series{Name: names[a] + " " + a}
+		for _, k := range keys {
+			s.Values = append(s.Values, float64(counts[k][a]))
+		}
+		c.Series = append(c.Series, s)
+	}
+	return c
 }
 
 type bucket struct {
